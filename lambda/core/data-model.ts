@@ -1,0 +1,40 @@
+/**
+ * Table, attribute and index names shared by the table constructs
+ * (lib/platform-tables.ts) and the repositories in lambda/, so that neither
+ * side ever retypes a name. Every access pattern in DESIGN.md is one GetItem
+ * or Query against a key or index declared here; none needs a Scan.
+ */
+
+/** Tenants: orgId -> tenant. */
+export const TenantsTable = {
+  partitionKey: 'orgId',
+} as const;
+
+/**
+ * API keys, keyed by the SHA-256 hash of the key so the authorizer's lookup
+ * is a single strongly consistent GetItem. The plaintext is never stored.
+ */
+export const ApiKeysTable = {
+  partitionKey: 'keyHash',
+  /** orgId -> keys, newest last. */
+  byOrgIndex: { name: 'byOrg', partitionKey: 'orgId', sortKey: 'createdAt' },
+  /**
+   * Sparse index of keys with a pending lifecycle transition (grace end,
+   * expiry warning, expiry): the sweep queries `dueAt <= now` instead of
+   * scanning. Keys with nothing due carry no `dueBucket`.
+   */
+  byDueIndex: { name: 'byDue', partitionKey: 'dueBucket', sortKey: 'dueAt' },
+} as const;
+
+/** Webhooks: orgId -> webhooks (Query), (orgId, webhookId) -> webhook (GetItem). */
+export const WebhooksTable = {
+  partitionKey: 'orgId',
+  sortKey: 'webhookId',
+  /** webhookId -> webhook, for callers that only hold the id. */
+  byWebhookIdIndex: { name: 'byWebhookId', partitionKey: 'webhookId' },
+  /** Sparse index of webhooks whose verification retry is due. */
+  byDueIndex: { name: 'byDue', partitionKey: 'dueBucket', sortKey: 'dueAt' },
+} as const;
+
+/** The single value of `dueBucket`: the sparse due-indexes hold few items. */
+export const DUE_BUCKET = 'due';
