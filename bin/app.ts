@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { ConfigError } from '../lib/config/config-error';
+import { loadConfig, PlatformConfig } from '../lib/config/load-config';
+import { QuotaError } from '../lib/config/quota-check';
+import { buildPlatformApp } from '../lib/platform-app';
+import { oversizedTemplates } from '../lib/stack-limits';
+
+/**
+ * Reads config/<env>.yaml and partners/*.yaml, builds the stacks and checks
+ * the templates against CloudFormation's size limit. Any config or quota
+ * problem stops the app before a template is written.
+ */
+function main(): number {
+  const app = new App();
+  const environment = String(app.node.tryGetContext('env') ?? 'dev');
+  const rootDir = path.resolve(__dirname, '..');
+  const partnersDir = app.node.tryGetContext('partnersDir') as string | undefined;
+  let config: PlatformConfig;
+  try {
+    config = loadConfig({
+      rootDir,
+      environment,
+      partnersDir: partnersDir ? path.resolve(partnersDir) : undefined,
+    });
+    buildPlatformApp(app, config);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof QuotaError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const assembly = app.synth();
+  const limit = config.environment.sharding.maxTemplateBytes;
+  const oversized = oversizedTemplates(assembly, limit, `raise sharding.shardCount in config/${environment}.yaml`);
+  if (oversized.length > 0) {
+    process.stderr.write(`${oversized.join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = main();

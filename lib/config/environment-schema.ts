@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** The environments a deploy can target; `-c env=NAME` picks one. */
+export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+const positiveInt = (what: string, max: number) =>
+  z
+    .number({ error: `must be a whole number (${what})` })
+    .int(`must be a whole number (${what})`)
+    .min(1, `must be at least 1 (${what})`)
+    .max(max, `must be at most ${max} (${what})`);
+
+/** `config/<env>.yaml`: per-environment settings. */
+export const environmentSchema = z
+  .strictObject({
+    name: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+    /** Deploy target; omitted means environment-agnostic stacks. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+      .optional(),
+    eventSources: z
+      .array(z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'must be an event source such as spk.api'))
+      .min(1, 'list at least one event source, e.g. [spk.api]')
+      .default(['spk.api', 'spk.iot.shadow']),
+    allowHttpWebhooks: z.boolean({ error: 'must be true or false' }).default(false),
+    delivery: z
+      .strictObject({
+        maxEventAgeSeconds: z
+          .number({ error: 'must be a number of seconds' })
+          .int('must be a whole number of seconds')
+          .min(60, 'must be at least 60 seconds (EventBridge minimum)')
+          .max(86_400, 'must be at most 86400 seconds (EventBridge maximum, 24 h)'),
+        retryAttempts: z
+          .number({ error: 'must be a number' })
+          .int('must be a whole number')
+          .min(0, 'must be 0 or more')
+          .max(185, 'must be at most 185 (EventBridge maximum)'),
+      })
+      .default({ maxEventAgeSeconds: 86_400, retryAttempts: 185 }),
+    archiveRetentionDays: positiveInt('days to keep events for replay', 3650).default(14),
+    sharding: z
+      .strictObject({
+        shardCount: positiveInt('partner stacks', 1000),
+        maxResourcesPerStack: positiveInt('resources per stack, CloudFormation allows 500', 500).default(450),
+        maxTemplateBytes: positiveInt('bytes per template, CloudFormation allows 1 MB', 1_000_000).default(800_000),
+        routesPerShard: positiveInt('routing rules per shard on the platform bus', 50).default(4),
+      })
+      .default({ shardCount: 4, maxResourcesPerStack: 450, maxTemplateBytes: 800_000, routesPerShard: 4 }),
+    quotas: z
+      .strictObject({
+        rulesPerEventBus: positiveInt('EventBridge rules per event bus', 100_000).default(300),
+        eventPatternMaxChars: positiveInt('characters per event pattern', 100_000).default(2048),
+        apiDestinationsPerAccount: positiveInt('API destinations per account', 100_000).default(3000),
+        connectionsPerAccount: positiveInt('connections per account', 100_000).default(3000),
+      })
+      .default({
+        rulesPerEventBus: 300,
+        eventPatternMaxChars: 2048,
+        apiDestinationsPerAccount: 3000,
+        connectionsPerAccount: 3000,
+      }),
+  })
+  .superRefine((env, ctx) => {
+    if (env.allowHttpWebhooks && env.name !== 'dev') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowHttpWebhooks'],
+        message: `plain http:// webhooks are allowed in dev only; set it to false for ${env.name}`,
+      });
+    }
+  });
+
+export type EnvironmentConfig = z.output<typeof environmentSchema>;

@@ -1,0 +1,201 @@
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, ConfigProblem } from './config-error';
+import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentName, environmentSchema } from './environment-schema';
+import { eventTypesSchema, PartnerConfig, partnerSchema } from './partner-schema';
+
+/** Everything the CDK app needs from `config/` and `partners/`, validated. */
+export interface PlatformConfig {
+  readonly environment: EnvironmentConfig;
+  readonly eventTypes: readonly string[];
+  /** Sorted by orgId, so output never depends on directory order. */
+  readonly partners: readonly PartnerConfig[];
+}
+
+export interface LoadConfigOptions {
+  /** Directory holding `config/` and `partners/`. */
+  readonly rootDir: string;
+  /** Which `config/<env>.yaml` to use. @default 'dev' */
+  readonly environment?: string;
+  /** Where the partner files are. @default `<rootDir>/partners` */
+  readonly partnersDir?: string;
+}
+
+type Problems = ConfigProblem[];
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out ? `.${String(segment)}` : String(segment);
+  }
+  return out || '(file)';
+}
+
+/** The object schema reached by following `segments` (for listing allowed fields). */
+function schemaAt(schema: z.ZodType, segments: readonly PropertyKey[]): z.ZodType | undefined {
+  let current: any = schema;
+  const unwrap = () => {
+    while (current?._zod?.def?.innerType) current = current._zod.def.innerType;
+  };
+  unwrap();
+  for (const segment of segments) {
+    if (typeof segment === 'number') current = current?._zod?.def?.element;
+    else current = current?._zod?.def?.shape?.[segment];
+    unwrap();
+  }
+  return current;
+}
+
+function zodProblems(file: string, schema: z.ZodType, error: z.ZodError): ConfigProblem[] {
+  return error.issues.flatMap((issue): ConfigProblem[] => {
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = Object.keys((schemaAt(schema, issue.path) as any)?._zod?.def?.shape ?? {});
+      return issue.keys.map((key) => ({
+        file,
+        field: formatPath([...issue.path, key]),
+        message: `unknown field; remove it or fix its spelling (allowed here: ${allowed.join(', ')})`,
+      }));
+    }
+    return [{ file, field: formatPath(issue.path), message: issue.message }];
+  });
+}
+
+/** Parses one YAML file; syntax errors become problems with line and column. */
+function readYaml(absolute: string, file: string, problems: Problems): unknown {
+  const document = parseDocument(readFileSync(absolute, 'utf8'), { uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    for (const error of document.errors) {
+      const where = error.linePos?.[0];
+      problems.push({
+        file,
+        field: where ? `line ${where.line}, column ${where.col}` : '(file)',
+        message: `YAML syntax error: ${error.message.split('\n')[0]}; fix the YAML`,
+      });
+    }
+    return undefined;
+  }
+  const value = document.toJS();
+  if (value === null || value === undefined) {
+    problems.push({ file, field: '(file)', message: 'the file is empty; run `npm run partner -- add` to scaffold one' });
+    return undefined;
+  }
+  return value;
+}
+
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  file: string,
+  problems: Problems,
+): z.output<S> | undefined {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  problems.push(...zodProblems(file, schema, result.error));
+  return undefined;
+}
+
+function loadEnvironment(rootDir: string, name: string, problems: Problems): EnvironmentConfig | undefined {
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(name)) {
+    problems.push({
+      file: 'cdk context',
+      field: 'env',
+      message: `unknown environment "${name}"; use -c env= one of ${ENVIRONMENT_NAMES.join(', ')}`,
+    });
+    return undefined;
+  }
+  const file = `config/${name}.yaml`;
+  const absolute = path.join(rootDir, file);
+  if (!existsSync(absolute)) {
+    problems.push({ file, field: '(file)', message: 'missing; create it from config/dev.yaml' });
+    return undefined;
+  }
+  const raw = readYaml(absolute, file, problems);
+  if (raw === undefined) return undefined;
+  const environment = parseWith(environmentSchema, raw, file, problems);
+  if (environment && environment.name !== (name as EnvironmentName)) {
+    problems.push({ file, field: 'name', message: `must be "${name}", the file's environment` });
+  }
+  return environment;
+}
+
+function loadEventTypes(rootDir: string, problems: Problems): string[] {
+  const file = 'config/event-types.yaml';
+  const absolute = path.join(rootDir, file);
+  if (!existsSync(absolute)) {
+    problems.push({ file, field: '(file)', message: 'missing; list the detail-types partners may subscribe to' });
+    return [];
+  }
+  const raw = readYaml(absolute, file, problems);
+  const parsed = raw === undefined ? undefined : parseWith(eventTypesSchema, raw, file, problems);
+  return parsed ? parsed.eventTypes.map((type) => type.name) : [];
+}
+
+function loadPartners(
+  partnersDir: string,
+  relativeDir: string,
+  eventTypes: readonly string[],
+  allowHttp: boolean,
+  problems: Problems,
+): PartnerConfig[] {
+  if (!existsSync(partnersDir)) return [];
+  const schema = partnerSchema({ eventTypes, allowHttp });
+  const partners: PartnerConfig[] = [];
+  const owners = new Map<string, string>();
+  const names = readdirSync(partnersDir)
+    .filter((name) => !name.startsWith('.') && /\.ya?ml$/i.test(name))
+    .sort();
+  for (const name of names) {
+    const file = `${relativeDir}/${name}`;
+    if (!name.endsWith('.yaml')) {
+      problems.push({ file, field: '(file)', message: `rename it to ${name.replace(/\.ya?ml$/i, '.yaml')}` });
+      continue;
+    }
+    const raw = readYaml(path.join(partnersDir, name), file, problems);
+    if (raw === undefined) continue;
+    const partner = parseWith(schema, raw, file, problems);
+    const orgId = partner?.orgId ?? (raw as { orgId?: unknown }).orgId;
+    const stem = name.slice(0, -'.yaml'.length);
+    if (typeof orgId === 'string' && orgId !== stem) {
+      problems.push({
+        file,
+        field: 'orgId',
+        message: `"${orgId}" does not match the file name; rename the file to ${orgId}.yaml or set orgId: ${stem}`,
+      });
+    }
+    if (typeof orgId === 'string') {
+      const owner = owners.get(orgId);
+      if (owner) {
+        problems.push({ file, field: 'orgId', message: `"${orgId}" is already used by ${owner}; orgIds must be unique` });
+      } else {
+        owners.set(orgId, file);
+      }
+    }
+    if (partner) partners.push(partner);
+  }
+  return partners.sort((a, b) => (a.orgId < b.orgId ? -1 : a.orgId > b.orgId ? 1 : 0));
+}
+
+/**
+ * Reads and validates the environment, the event types and every partner
+ * file. Throws one {@link ConfigError} listing every problem in every file.
+ */
+export function loadConfig(options: LoadConfigOptions): PlatformConfig {
+  const problems: Problems = [];
+  const environment = loadEnvironment(options.rootDir, options.environment ?? 'dev', problems);
+  const eventTypes = loadEventTypes(options.rootDir, problems);
+  const partnersDir = options.partnersDir ?? path.join(options.rootDir, 'partners');
+  const relative = path.relative(options.rootDir, partnersDir).split(path.sep).join('/') || '.';
+  const relativeDir = relative.startsWith('..') ? partnersDir : relative;
+  const partners = loadPartners(
+    partnersDir,
+    relativeDir,
+    eventTypes,
+    environment?.allowHttpWebhooks ?? false,
+    problems,
+  );
+  if (problems.length > 0 || !environment) throw new ConfigError(problems);
+  return { environment, eventTypes, partners };
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { checkWebhookUrl } from '../../lambda/core/url-policy';
+
+export const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+export const ROTATION_GRACE_HOURS = [0, 24, 48, 72] as const;
+export type RotationGraceHours = (typeof ROTATION_GRACE_HOURS)[number];
+/** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
+export const MAX_WEBHOOKS_PER_PARTNER = 10;
+export const ALL_EVENTS = '*';
+
+export interface PartnerSchemaContext {
+  /** Detail-types from config/event-types.yaml. */
+  readonly eventTypes: readonly string[];
+  /** Whether plain http:// URLs are allowed (dev only). */
+  readonly allowHttp: boolean;
+}
+
+/**
+ * The schema of `partners/<orgId>.yaml`. Every message says what is wrong and
+ * how to fix it; the loader adds the file and field.
+ */
+export function partnerSchema(context: PartnerSchemaContext) {
+  const known = new Set(context.eventTypes);
+
+  const webhook = z
+    .strictObject({
+      id: z
+        .string({ error: 'is required: a short slug such as primary' })
+        .regex(WEBHOOK_ID_PATTERN, 'must be a slug of 1-32 lower-case letters, digits and dashes, such as primary'),
+      url: z.string({ error: 'is required: the https:// URL that receives the events' }).superRefine((url, ctx) => {
+        for (const violation of checkWebhookUrl(url, { allowHttp: context.allowHttp })) {
+          ctx.addIssue({ code: 'custom', message: violation.message });
+        }
+      }),
+      events: z
+        .array(z.string({ error: 'must be an event type name' }), {
+          error: `is required: a list of event types, or ["${ALL_EVENTS}"] for all`,
+        })
+        .min(1, `list at least one event type, or ["${ALL_EVENTS}"] for all`)
+        .superRefine((events, ctx) => {
+          if (events.includes(ALL_EVENTS) && events.length > 1) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${ALL_EVENTS}" means every event type and cannot be mixed with names; use ["${ALL_EVENTS}"] alone or list the names`,
+            });
+          }
+          const seen = new Set<string>();
+          events.forEach((event, index) => {
+            if (event !== ALL_EVENTS && !known.has(event)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [index],
+                message: `unknown event type "${event}"; use one of ${[...known].join(', ')} (config/event-types.yaml) or "${ALL_EVENTS}"`,
+              });
+            }
+            if (seen.has(event)) {
+              ctx.addIssue({ code: 'custom', path: [index], message: `"${event}" is listed twice; list it once` });
+            }
+            seen.add(event);
+          });
+        }),
+      rateLimitPerSecond: z
+        .number({ error: 'must be a number of deliveries per second from 1 to 300' })
+        .int('must be a whole number of deliveries per second from 1 to 300')
+        .min(1, 'must be at least 1 delivery per second')
+        .max(300, 'must be at most 300 deliveries per second (EventBridge API destination maximum)')
+        .default(10),
+    })
+    .strict();
+
+  return z
+    .strictObject({
+      orgId: z
+        .string({ error: 'is required: the partner id, equal to the file name' })
+        .regex(
+          ORG_ID_PATTERN,
+          'must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit (e.g. acme-corp)',
+        ),
+      orgName: z
+        .string({ error: 'is required: the organization name' })
+        .trim()
+        .min(1, 'must not be empty: the organization name')
+        .max(128, 'must be at most 128 characters'),
+      ownerEmail: z.email({ error: 'must be an email address such as owner@example.com' }),
+      apiKey: z
+        .strictObject({
+          validityDays: z
+            .union([z.literal('never'), z.number().int().min(1).max(3650)], {
+              error: 'must be a whole number of days from 1 to 3650, or "never"',
+            })
+            .default(365),
+          rotationGraceHours: z
+            .union(
+              ROTATION_GRACE_HOURS.map((hours) => z.literal(hours)),
+              { error: `must be one of ${ROTATION_GRACE_HOURS.join(', ')} hours` },
+            )
+            .default(24),
+        })
+        .default({ validityDays: 365, rotationGraceHours: 24 }),
+      webhooks: z
+        .array(webhook, { error: 'must be a list of webhooks' })
+        .max(MAX_WEBHOOKS_PER_PARTNER, `at most ${MAX_WEBHOOKS_PER_PARTNER} webhooks per partner; merge some`)
+        .default([])
+        .superRefine((webhooks, ctx) => {
+          const seen = new Map<string, number>();
+          webhooks.forEach((hook, index) => {
+            const first = seen.get(hook.id);
+            if (first !== undefined) {
+              ctx.addIssue({
+                code: 'custom',
+                path: [index, 'id'],
+                message: `"${hook.id}" is already the id of webhooks[${first}]; webhook ids must be unique within a partner`,
+              });
+            } else {
+              seen.set(hook.id, index);
+            }
+          });
+        }),
+    })
+    .strict();
+}
+
+export type PartnerConfig = z.output<ReturnType<typeof partnerSchema>>;
+export type WebhookConfig = PartnerConfig['webhooks'][number];
+
+/** Event types file: `config/event-types.yaml`. */
+export const eventTypesSchema = z.strictObject({
+  eventTypes: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[A-Za-z][A-Za-z0-9.]{0,127}$/, 'must be a detail-type name such as LockCreated'),
+        description: z.string().min(1, 'say what the event means'),
+      }),
+    )
+    .min(1, 'list at least one event type'),
+});

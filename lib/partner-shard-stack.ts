@@ -1,0 +1,36 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { ShardPlan } from './config/delivery-plan';
+import { DeliveryRetryPolicy, PartnerShard } from './partner-shard';
+import { Partner } from './partner';
+
+export interface PartnerShardStackProps extends StackProps {
+  /** Which partners this stack holds, with their names and patterns. */
+  readonly plan: ShardPlan;
+  readonly platformBusName: string;
+  readonly retryPolicy: DeliveryRetryPolicy;
+}
+
+/**
+ * A stable group of partners: the shard's shared resources plus, per partner,
+ * its webhooks. A partner is here because of its own orgId only (see
+ * lib/config/sharding.ts), so changing one partner changes only this stack.
+ */
+export class PartnerShardStack extends Stack {
+  public readonly shard: PartnerShard;
+  public readonly partners: readonly Partner[];
+
+  constructor(scope: Construct, id: string, props: PartnerShardStackProps) {
+    super(scope, id, props);
+    this.shard = new PartnerShard(this, 'Shard', {
+      platformBusName: props.platformBusName,
+      shardBusName: props.plan.busName,
+      namePrefix: props.plan.namePrefix,
+      routes: props.plan.routes,
+      retryPolicy: props.retryPolicy,
+    });
+    this.partners = props.plan.partners.map(
+      (partner) => new Partner(this, `Partner-${partner.config.orgId}`, { plan: partner, shard: this.shard }),
+    );
+  }
+}

@@ -1,0 +1,77 @@
+import { App, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DeliveryPlan, planDelivery } from './config/delivery-plan';
+import type { PlatformConfig } from './config/load-config';
+import { platformStackName, TAG_PREFIX } from './config/naming';
+import { checkQuotas, QuotaError } from './config/quota-check';
+import { PartnerShardStack } from './partner-shard-stack';
+import { PlatformStack } from './platform-stack';
+import { enforceResourceLimit } from './stack-limits';
+
+export interface PlatformAppOptions {
+  /** Run the cdk-nag AwsSolutions pack as a validation plugin. @default true */
+  readonly nag?: boolean;
+  /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export interface PlatformApp {
+  readonly plan: DeliveryPlan;
+  readonly platform: PlatformStack;
+  readonly shards: readonly PartnerShardStack[];
+}
+
+/**
+ * Builds the platform stack and one stack per non-empty shard from a
+ * validated config. Throws {@link QuotaError} before creating any construct
+ * when the plan would cross an EventBridge quota.
+ */
+export function buildPlatformApp(app: App, config: PlatformConfig, options: PlatformAppOptions = {}): PlatformApp {
+  const { environment } = config;
+  const plan = planDelivery(config);
+  const problems = checkQuotas(plan, environment);
+  if (problems.length > 0) throw new QuotaError(problems);
+
+  const env =
+    environment.account || environment.region
+      ? { account: environment.account, region: environment.region }
+      : undefined;
+
+  const platform = new PlatformStack(app, platformStackName(environment.name), {
+    env,
+    description: `partner-platform (${environment.name}): key, tables and the partner event bus`,
+    environmentName: environment.name,
+    platformBusName: plan.platformBusName,
+    archiveRetention: Duration.days(environment.archiveRetentionDays),
+    removalPolicy: options.removalPolicy,
+  });
+  Tags.of(platform).add(`${TAG_PREFIX}:component`, 'platform');
+
+  const shards = plan.shards.map((shardPlan) => {
+    const stack = new PartnerShardStack(app, shardPlan.stackName, {
+      env,
+      description: `partner-platform (${environment.name}): webhooks of the partners in ${shardPlan.busName}`,
+      plan: shardPlan,
+      platformBusName: plan.platformBusName,
+      retryPolicy: environment.delivery,
+    });
+    // Only for deploy order: the routing rules sit on the platform bus.
+    stack.addStackDependency(platform);
+    Tags.of(stack).add(`${TAG_PREFIX}:component`, 'partner-shard');
+    Tags.of(stack).add(`${TAG_PREFIX}:shard`, String(shardPlan.shard));
+    enforceResourceLimit(
+      stack,
+      environment.sharding.maxResourcesPerStack,
+      `raise sharding.shardCount in config/${environment.name}.yaml or move webhooks out of this shard's partners`,
+    );
+    return stack;
+  });
+
+  Tags.of(app).add(`${TAG_PREFIX}:environment`, environment.name);
+  if (options.nag ?? true) {
+    // Acknowledged findings are also written into the templates' metadata, so
+    // auditors (and the audit report, which reads cdk.out only) see each reason.
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+  }
+  return { plan, platform, shards };
+}

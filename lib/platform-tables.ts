@@ -1,0 +1,75 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { ApiKeysTable, TenantsTable, WebhooksTable } from '../lambda/core/data-model';
+
+export interface PlatformTablesProps {
+  /** Encrypts every table. */
+  readonly encryptionKey: kms.IKey;
+  /**
+   * What happens to the tables when they leave the stack. Only test stacks
+   * pass DESTROY. @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const S = dynamodb.AttributeType.STRING;
+
+interface IndexSpec {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+}
+
+function addIndex(table: dynamodb.Table, index: IndexSpec): void {
+  table.addGlobalSecondaryIndex({
+    indexName: index.name,
+    partitionKey: { name: index.partitionKey, type: S },
+    sortKey: index.sortKey ? { name: index.sortKey, type: S } : undefined,
+  });
+}
+
+/**
+ * The platform's state: tenants, API keys and webhooks. Keys and indexes come
+ * from lambda/core/data-model.ts, which the repositories read too. Every table
+ * is on-demand, encrypted with the platform key, point-in-time recoverable,
+ * deletion-protected and retained.
+ */
+export class PlatformTables extends Construct {
+  public readonly tenants: dynamodb.Table;
+  public readonly apiKeys: dynamodb.Table;
+  public readonly webhooks: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: PlatformTablesProps) {
+    super(scope, id);
+    const common = {
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    };
+
+    this.tenants = new dynamodb.Table(this, 'Tenants', {
+      ...common,
+      partitionKey: { name: TenantsTable.partitionKey, type: S },
+    });
+
+    this.apiKeys = new dynamodb.Table(this, 'ApiKeys', {
+      ...common,
+      partitionKey: { name: ApiKeysTable.partitionKey, type: S },
+    });
+    addIndex(this.apiKeys, ApiKeysTable.byOrgIndex);
+    addIndex(this.apiKeys, ApiKeysTable.byDueIndex);
+
+    this.webhooks = new dynamodb.Table(this, 'Webhooks', {
+      ...common,
+      partitionKey: { name: WebhooksTable.partitionKey, type: S },
+      sortKey: { name: WebhooksTable.sortKey, type: S },
+    });
+    addIndex(this.webhooks, WebhooksTable.byWebhookIdIndex);
+    addIndex(this.webhooks, WebhooksTable.byDueIndex);
+  }
+}
