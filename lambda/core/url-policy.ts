@@ -43,10 +43,10 @@ blocked.addSubnet('192.0.0.0', 24, 'ipv4');
 blocked.addSubnet('192.168.0.0', 16, 'ipv4');
 blocked.addSubnet('198.18.0.0', 15, 'ipv4');
 blocked.addSubnet('224.0.0.0', 3, 'ipv4');
-// IPv6: unspecified, loopback, unique-local (fc00::/7), link-local, multicast,
-// and the AWS metadata service's IPv6 address (inside fd00::/8).
-blocked.addAddress('::', 'ipv6');
-blocked.addAddress('::1', 'ipv6');
+// IPv6: unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d
+// (::/96), unique-local (fc00::/7, which holds the AWS metadata service's
+// IPv6 address), link-local and multicast.
+blocked.addSubnet('::', 96, 'ipv6');
 blocked.addSubnet('fc00::', 7, 'ipv6');
 blocked.addSubnet('fe80::', 10, 'ipv6');
 blocked.addSubnet('ff00::', 8, 'ipv6');
@@ -55,29 +55,52 @@ const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
 loopback.addAddress('::1', 'ipv6');
 
-/** Undo IPv4-mapped IPv6 (`::ffff:10.0.0.1`) so the IPv4 rules apply to it. */
-function unmapIPv4(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1];
-  const hexMapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
-  if (hexMapped) {
-    const high = parseInt(hexMapped[1], 16);
-    const low = parseInt(hexMapped[2], 16);
-    return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+/** The eight 16-bit groups of an address that `isIP` accepts as IPv6. */
+function ipv6Groups(address: string): number[] {
+  let text = address;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  return address;
+  const [head, tail] = text.split('::');
+  const parse = (part: string | undefined): number[] =>
+    part ? part.split(':').map((group) => parseInt(group, 16)) : [];
+  const high = parse(head);
+  const low = parse(tail);
+  return tail === undefined ? high : [...high, ...new Array<number>(8 - high.length - low.length).fill(0), ...low];
+}
+
+/**
+ * The IPv4 address inside an IPv6 address that reaches an IPv4 host: mapped
+ * (::ffff:0:0/96), translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96, which
+ * AWS DNS64 and NAT gateways use to reach private VPC addresses) and 6to4
+ * (2002::/16). Checking the embedded address keeps `[::ffff:127.0.0.1]` or
+ * `[64:ff9b::a00:1]` from slipping past the IPv4 rules.
+ */
+function embeddedIPv4(address: string): string | undefined {
+  const g = ipv6Groups(address);
+  const zeros = (from: number, to: number): boolean => g.slice(from, to).every((group) => group === 0);
+  const quad = (high: number, low: number): string => [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+  if (zeros(0, 5) && g[5] === 0xffff) return quad(g[6], g[7]);
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return quad(g[6], g[7]);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return quad(g[6], g[7]);
+  if (g[0] === 0x2002) return quad(g[1], g[2]);
+  return undefined;
 }
 
 /**
  * True when an IP address (v4 or v6) is one the platform must never connect
  * to: loopback, private, link-local, metadata, unique-local, multicast or
- * reserved.
+ * reserved, also when written as IPv4 inside IPv6.
  */
 export function isInternalAddress(address: string, options: UrlPolicyOptions = {}): boolean {
-  const ip = unmapIPv4(address);
-  const family = isIP(ip);
+  // A zone id (fe80::1%eth0) names an interface, not a host; drop it before parsing.
+  const withoutZone = address.replace(/%.*$/, '');
+  const family = isIP(withoutZone);
   if (family === 0) return false;
-  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const ip = family === 6 ? (embeddedIPv4(withoutZone) ?? withoutZone) : withoutZone;
+  const type = isIP(ip) === 4 ? 'ipv4' : 'ipv6';
   if (options.allowLoopback && loopback.check(ip, type)) return false;
   return blocked.check(ip, type);
 }

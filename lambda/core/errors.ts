@@ -1,0 +1,80 @@
+/**
+ * Typed domain errors, as Powertools' packages shape theirs: one base class
+ * and a subclass per outcome, so handlers map errors to HTTP in one place by
+ * `code` instead of by matching message text. Messages are shown to callers
+ * and written to logs, so they name ids and fields, never key material.
+ */
+
+/** What went wrong, from the caller's point of view. */
+export type DomainErrorCode = 'validation' | 'not-found' | 'conflict' | 'unauthorized' | 'forbidden';
+
+export interface DomainErrorOptions {
+  /** The lower-level error this one explains; kept for logs, never shown. */
+  readonly cause?: unknown;
+}
+
+export abstract class DomainError extends Error {
+  public abstract readonly code: DomainErrorCode;
+
+  protected constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  }
+}
+
+export interface ValidationErrorOptions extends DomainErrorOptions {
+  /** The input field at fault, so an API can point at it. */
+  readonly field?: string;
+}
+
+/** The input breaks a rule; retrying the same input fails the same way. */
+export class ValidationError extends DomainError {
+  public readonly code = 'validation';
+  public readonly field?: string;
+
+  public constructor(message: string, options: ValidationErrorOptions = {}) {
+    super(message, options);
+    // Set explicitly: bundlers may minify class names, and `name` is what logs show.
+    this.name = 'ValidationError';
+    this.field = options.field;
+  }
+}
+
+/** The addressed tenant, key or webhook does not exist. */
+export class NotFoundError extends DomainError {
+  public readonly code = 'not-found';
+
+  public constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The request is valid but the current state forbids it (e.g. a second active key). */
+export class ConflictError extends DomainError {
+  public readonly code = 'conflict';
+
+  public constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options);
+    this.name = 'ConflictError';
+  }
+}
+
+/** No usable credential was presented. */
+export class UnauthorizedError extends DomainError {
+  public readonly code = 'unauthorized';
+
+  public constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options);
+    this.name = 'UnauthorizedError';
+  }
+}
+
+/** The credential is valid but does not allow this action (e.g. another org's data). */
+export class ForbiddenError extends DomainError {
+  public readonly code = 'forbidden';
+
+  public constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options);
+    this.name = 'ForbiddenError';
+  }
+}
