@@ -65,14 +65,14 @@ function zodProblems(file: string, schema: z.ZodType, error: z.ZodError): Config
 
 /** Parses one YAML file; syntax errors become problems with line and column. */
 function readYaml(absolute: string, file: string, problems: Problems): unknown {
-  const document = parseDocument(readFileSync(absolute, 'utf8'), { uniqueKeys: true, prettyErrors: false });
+  const document = parseDocument(readFileSync(absolute, 'utf8'), { uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
     for (const error of document.errors) {
       const where = error.linePos?.[0];
       problems.push({
         file,
         field: where ? `line ${where.line}, column ${where.col}` : '(file)',
-        message: `YAML syntax error: ${error.message.split('\n')[0]}; fix the YAML`,
+        message: `YAML syntax error: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}; fix the YAML`,
       });
     }
     return undefined;

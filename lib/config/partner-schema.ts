@@ -8,6 +8,7 @@ export type RotationGraceHours = (typeof ROTATION_GRACE_HOURS)[number];
 /** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
 export const MAX_WEBHOOKS_PER_PARTNER = 10;
 export const ALL_EVENTS = '*';
+const VALIDITY_MESSAGE = 'must be a whole number of days from 1 to 3650, or "never"';
 
 export interface PartnerSchemaContext {
   /** Detail-types from config/event-types.yaml. */
@@ -86,9 +87,17 @@ export function partnerSchema(context: PartnerSchemaContext) {
       apiKey: z
         .strictObject({
           validityDays: z
-            .union([z.literal('never'), z.number().int().min(1).max(3650)], {
-              error: 'must be a whole number of days from 1 to 3650, or "never"',
-            })
+            .union(
+              [
+                z.literal('never'),
+                z
+                  .number()
+                  .int(VALIDITY_MESSAGE)
+                  .min(1, VALIDITY_MESSAGE)
+                  .max(3650, VALIDITY_MESSAGE),
+              ],
+              { error: VALIDITY_MESSAGE },
+            )
             .default(365),
           rotationGraceHours: z
             .union(
