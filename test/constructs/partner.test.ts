@@ -1,0 +1,51 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
+
+describe('Partner', () => {
+  const root = workspaceWithPartners([
+    { orgId: 'initech', webhooks: [{ id: 'security', events: ['KeyUsed'] }, { id: 'devices' }] },
+  ]);
+  const { platformApp } = synthesize(loadWorkspace(root));
+  const [stack] = platformApp.shards;
+  const template = Template.fromStack(stack);
+
+  it('creates four resources per webhook and nothing per partner in shared policies', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    template.resourceCountIs('AWS::Events::Connection', 2);
+    template.resourceCountIs('AWS::Events::ApiDestination', 2);
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 1);
+  });
+
+  it('tags every taggable partner resource with its orgId', () => {
+    for (const type of ['AWS::SecretsManager::Secret', 'AWS::Events::Rule']) {
+      const resources = Object.values(template.findResources(type)).filter(
+        (r: any) => !String(r.Properties.Name ?? '').includes('-route-'),
+      );
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources as any[]) {
+        expect(resource.Properties.Tags).toEqual(
+          expect.arrayContaining([{ Key: 'partner-platform:org-id', Value: 'initech' }]),
+        );
+      }
+    }
+  });
+
+  it('names the orgId in the description of resources that cannot carry tags', () => {
+    for (const type of ['AWS::Events::Connection', 'AWS::Events::ApiDestination']) {
+      for (const resource of Object.values(template.findResources(type)) as any[]) {
+        expect(resource.Properties.Description).toMatch(/^partner-platform webhook initech\/(security|devices)$/);
+      }
+    }
+  });
+
+  it('derives logical ids from orgId and webhook id, not list positions', () => {
+    const ids = Object.keys(template.findResources('AWS::Events::Rule'));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PartnerinitechWebhooksecurityRule[0-9A-F]{8}$/),
+        expect.stringMatching(/^PartnerinitechWebhookdevicesRule[0-9A-F]{8}$/),
+      ]),
+    );
+  });
+});
