@@ -1,15 +1,34 @@
 /**
- * Jest transpiles only (isolatedModules): type-checking aws-cdk-lib per test
- * file costs ~19 s each, so `npm test` runs `tsc --noEmit` once instead.
- * TypeScript stays on 5.9 because ts-jest does not support TypeScript 7 yet.
+ * Jest transpiles only: type-checking aws-cdk-lib per test file costs ~19 s
+ * each, so `npm test` runs `tsc --noEmit` once instead. TypeScript stays on
+ * 5.9 because ts-jest does not support TypeScript 7 yet.
+ *
+ * Two projects: integration tests (`*.integ.test.ts`) share one DynamoDB
+ * Local started by the global setup; unit tests never pay for it.
  */
+const transform = { '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }] };
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }],
-  },
-  testTimeout: 60_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      testTimeout: 60_000,
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.integ\\.test\\.ts$'],
+      transform,
+    },
+    {
+      displayName: 'integ',
+      testEnvironment: 'node',
+      testTimeout: 60_000,
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.integ.test.ts'],
+      transform,
+      globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
+    },
+  ],
 };

@@ -1,0 +1,12 @@
+/** Stops the DynamoDB Local that the global setup started, if it started one. */
+import { DYNAMODB_ENDPOINT_ENV } from './integ-dynamodb';
+import type { DynamoDbLocalGlobal } from './jest-global-setup';
+
+export default async function globalTeardown(): Promise<void> {
+  const holder = globalThis as DynamoDbLocalGlobal;
+  const dynamoDbLocal = holder.__dynamoDbLocal;
+  if (dynamoDbLocal === undefined) return;
+  delete holder.__dynamoDbLocal;
+  delete process.env[DYNAMODB_ENDPOINT_ENV];
+  await dynamoDbLocal.stop();
+}
