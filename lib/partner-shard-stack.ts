@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { ShardPlan } from './config/delivery-plan';
 import { DeliveryRetryPolicy, PartnerShard } from './partner-shard';
@@ -9,6 +9,8 @@ export interface PartnerShardStackProps extends StackProps {
   readonly plan: ShardPlan;
   readonly platformBusName: string;
   readonly retryPolicy: DeliveryRetryPolicy;
+  /** Name of the platform's onboarding provider function. */
+  readonly onboardingProviderFunctionName: string;
 }
 
 /**
@@ -29,8 +31,18 @@ export class PartnerShardStack extends Stack {
       routes: props.plan.routes,
       retryPolicy: props.retryPolicy,
     });
+    const onboardingServiceToken = this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: props.onboardingProviderFunctionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.partners = props.plan.partners.map(
-      (partner) => new Partner(this, `Partner-${partner.config.orgId}`, { plan: partner, shard: this.shard }),
+      (partner) => new Partner(this, `Partner-${partner.config.orgId}`, {
+          plan: partner,
+          shard: this.shard,
+          onboardingServiceToken,
+        }),
     );
   }
 }

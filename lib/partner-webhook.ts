@@ -15,6 +15,8 @@ export interface PartnerWebhookProps {
   readonly webhookId: string;
   /** Name of the connection, the API destination and the rule (unique, under 64 characters). */
   readonly resourceName: string;
+  /** Secrets Manager name of the webhook secret (handlers are granted its prefix). */
+  readonly secretName: string;
   /** Where the events are POSTed. */
   readonly url: string;
   /** Deliveries per second to the URL. @default 10 */
@@ -42,6 +44,7 @@ export class PartnerWebhook extends Construct {
     const label = `${props.orgId}/${props.webhookId}`;
 
     this.secret = new secretsmanager.CfnSecret(this, 'Secret', {
+      name: props.secretName,
       description: `partner-platform webhook secret for ${label}`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });

@@ -1,4 +1,4 @@
-import { Tags } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PartnerPlan } from './config/delivery-plan';
 import { TAG_PREFIX } from './config/naming';
@@ -10,7 +10,12 @@ export interface PartnerProps {
   readonly plan: PartnerPlan;
   /** The shard the partner lives in. */
   readonly shard: PartnerShard;
+  /** ARN of the onboarding provider (built from its name, so no cross-stack export). */
+  readonly onboardingServiceToken: string;
 }
+
+/** The CloudFormation type of the per-partner onboarding custom resource. */
+export const ONBOARDING_RESOURCE_TYPE = 'Custom::PartnerOnboarding';
 
 /**
  * Everything one partner owns in its shard stack. Construct ids come from
@@ -22,23 +27,50 @@ export interface PartnerProps {
 export class Partner extends Construct {
   public readonly orgId: string;
   public readonly webhooks: readonly PartnerWebhook[];
+  /** Registers the tenant, issues its first key and records its webhooks. */
+  public readonly onboarding: CustomResource;
 
   constructor(scope: Construct, id: string, props: PartnerProps) {
     super(scope, id);
     const { config } = props.plan;
     this.orgId = config.orgId;
-    this.webhooks = props.plan.webhooks.map(
-      (webhook) =>
-        new PartnerWebhook(this, `Webhook-${webhook.config.id}`, {
-          orgId: config.orgId,
-          webhookId: webhook.config.id,
-          resourceName: webhook.resourceName,
-          url: webhook.config.url,
-          rateLimitPerSecond: webhook.config.rateLimitPerSecond,
-          eventPattern: webhook.pattern,
-          shard: props.shard,
-        }),
-    );
+    const webhooks = props.plan.webhooks.map((plan) => ({
+      plan,
+      construct: new PartnerWebhook(this, `Webhook-${plan.config.id}`, {
+        orgId: config.orgId,
+        webhookId: plan.config.id,
+        resourceName: plan.resourceName,
+        secretName: plan.secretName,
+        url: plan.config.url,
+        rateLimitPerSecond: plan.config.rateLimitPerSecond,
+        eventPattern: plan.pattern,
+        shard: props.shard,
+      }),
+    }));
+    this.webhooks = webhooks.map((webhook) => webhook.construct);
+
+    this.onboarding = new CustomResource(this, 'Onboarding', {
+      serviceToken: props.onboardingServiceToken,
+      resourceType: ONBOARDING_RESOURCE_TYPE,
+      properties: {
+        orgId: config.orgId,
+        orgName: config.orgName,
+        ownerEmail: config.ownerEmail,
+        apiKeyValidityDays: String(config.apiKey.validityDays),
+        rotationGraceHours: String(config.apiKey.rotationGraceHours),
+        webhooks: webhooks.map(({ plan, construct }) => ({
+          id: plan.config.id,
+          url: plan.config.url,
+          events: plan.config.events,
+          secretArn: construct.secret.ref,
+          connectionName: plan.resourceName,
+          apiDestinationName: plan.resourceName,
+        })),
+      },
+      // Deleting the resource disables the tenant and revokes its keys; the
+      // handler keeps the data.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     Tags.of(this).add(`${TAG_PREFIX}:org-id`, config.orgId);
   }
 }

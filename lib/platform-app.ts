@@ -2,7 +2,7 @@ import { App, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeliveryPlan, planDelivery } from './config/delivery-plan';
 import type { PlatformConfig } from './config/load-config';
-import { platformStackName, TAG_PREFIX } from './config/naming';
+import { onboardingProviderFunctionName, platformStackName, TAG_PREFIX } from './config/naming';
 import { checkQuotas, QuotaError } from './config/quota-check';
 import { PartnerShardStack } from './partner-shard-stack';
 import { PlatformStack } from './platform-stack';
@@ -54,6 +54,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
       plan: shardPlan,
       platformBusName: plan.platformBusName,
       retryPolicy: environment.delivery,
+      onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
     });
     // Only for deploy order: the routing rules sit on the platform bus.
     stack.addStackDependency(platform);

@@ -6,6 +6,7 @@ import {
   shardNamePrefix,
   shardStackName,
   webhookResourceName,
+  webhookSecretName,
 } from './naming';
 import { ALL_EVENTS, PartnerConfig, WebhookConfig } from './partner-schema';
 import { routeSlotOf, shardOf } from './sharding';
@@ -40,6 +41,8 @@ export interface WebhookPlan {
   readonly config: WebhookConfig;
   /** Name of the connection, the API destination and the rule. */
   readonly resourceName: string;
+  /** Secrets Manager name of the webhook secret. */
+  readonly secretName: string;
   readonly pattern: EventPattern;
 }
 
@@ -100,6 +103,7 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
           webhooks: partner.webhooks.map((webhook) => ({
             config: webhook,
             resourceName: webhookResourceName(env, shard, partner.orgId, webhook.id),
+            secretName: webhookSecretName(env, partner.orgId, webhook.id),
             pattern: webhookEventPattern(partner.orgId, webhook.events, sources),
           })),
         }),

@@ -47,3 +47,22 @@ export function webhookResourceName(env: string, shard: number, orgId: string, w
 export function routeRuleName(env: string, shard: number, slot: number): string {
   return `${shardNamePrefix(env, shard)}-route-${slot}`;
 }
+
+/** Secrets Manager name of a webhook's secret; handlers are granted the prefix only. */
+export function webhookSecretName(env: string, orgId: string, webhookId: string): string {
+  return `${webhookSecretPrefix(env)}${orgId}/${webhookId}`;
+}
+
+export function webhookSecretPrefix(env: string): string {
+  return `${PROJECT}/${env}/webhooks/`;
+}
+
+/** Prefix of the per-partner secrets the initial API key is written to once, for pickup. */
+export function pickupSecretPrefix(env: string): string {
+  return `${PROJECT}/${env}/pickup/`;
+}
+
+/** The onboarding provider's framework function; shard stacks build its ARN from this name. */
+export function onboardingProviderFunctionName(env: string): string {
+  return `${PROJECT}-${env}-onboarding-provider`;
+}

@@ -22,6 +22,7 @@ function shardStack(options: { rateLimitPerSecond?: number; events?: string[] } 
     orgId: 'acme-corp',
     webhookId: 'primary',
     resourceName: 'pp-dev-s007-acme-corp-primary-1234abcd',
+    secretName: 'partner-platform/dev/webhooks/acme-corp/primary',
     url: 'https://acme-corp.example/hooks',
     rateLimitPerSecond: options.rateLimitPerSecond,
     eventPattern: webhookEventPattern('acme-corp', options.events ?? ['LockCreated', 'KeyAdded'], sources),
@@ -126,6 +127,7 @@ describe('PartnerWebhook', () => {
 
   it('generates the webhook secret in Secrets Manager and never puts a value in the template', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'partner-platform/dev/webhooks/acme-corp/primary',
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
       SecretString: Match.absent(),
     });

@@ -1,4 +1,4 @@
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 describe('Partner', () => {
@@ -47,5 +47,44 @@ describe('Partner', () => {
         expect.stringMatching(/^PartnerinitechWebhookdevicesRule[0-9A-F]{8}$/),
       ]),
     );
+  });
+});
+
+describe('Partner onboarding', () => {
+  const root = workspaceWithPartners([{ orgId: 'acme-corp', webhooks: [{ id: 'primary', events: ['KeyAdded'] }] }]);
+  const { platformApp } = synthesize(loadWorkspace(root));
+  const template = Template.fromStack(platformApp.shards[0]);
+
+  it('has one onboarding custom resource per partner, served by the platform provider by name', () => {
+    template.resourceCountIs('Custom::PartnerOnboarding', 1);
+    template.hasResource('Custom::PartnerOnboarding', {
+      DeletionPolicy: 'Delete',
+      Properties: {
+        ServiceToken: {
+          'Fn::Join': ['', Match.arrayWith([':function:partner-platform-dev-onboarding-provider'])],
+        },
+        orgId: 'acme-corp',
+        orgName: 'Org acme-corp',
+        ownerEmail: 'owner@acme-corp.example',
+        apiKeyValidityDays: '365',
+        rotationGraceHours: '24',
+        webhooks: [
+          {
+            id: 'primary',
+            url: 'https://acme-corp.example/hooks/primary',
+            events: ['KeyAdded'],
+            secretArn: { Ref: Match.stringLikeRegexp('^PartneracmecorpWebhookprimarySecret') },
+            connectionName: Match.stringLikeRegexp('^pp-dev-s\\d{3}-acme-corp-primary-[0-9a-f]{8}$'),
+            apiDestinationName: Match.stringLikeRegexp('^pp-dev-s\\d{3}-acme-corp-primary-[0-9a-f]{8}$'),
+          },
+        ],
+      },
+    });
+  });
+
+  it('names the webhook secret under the prefix the handlers are granted', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'partner-platform/dev/webhooks/acme-corp/primary',
+    });
   });
 });
