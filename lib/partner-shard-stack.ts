@@ -38,7 +38,8 @@ export class PartnerShardStack extends Stack {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
     this.partners = props.plan.partners.map(
-      (partner) => new Partner(this, `Partner-${partner.config.orgId}`, {
+      (partner) =>
+        new Partner(this, `Partner-${partner.config.orgId}`, {
           plan: partner,
           shard: this.shard,
           onboardingServiceToken,

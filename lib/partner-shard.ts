@@ -79,7 +79,7 @@ export class PartnerShard extends Construct {
     );
     Validations.of(this.deadLetterQueue.node.defaultChild!).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the shard\'s EventBridge targets; a DLQ has no DLQ of its own.',
+      reason: "This queue is the dead-letter queue of the shard's EventBridge targets; a DLQ has no DLQ of its own.",
     });
 
     this.invocationRole = new iam.Role(this, 'InvocationRole', {
@@ -114,7 +114,7 @@ export class PartnerShard extends Construct {
     Validations.of(this.invocationRole.node.defaultChild!).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:api-destination/${props.namePrefix}-*]`,
       reason:
-        'Scoped by name prefix to this shard\'s API destinations, so the policy stays one statement however many partners the shard holds.',
+        "Scoped by name prefix to this shard's API destinations, so the policy stays one statement however many partners the shard holds.",
     });
 
     const platformBusArn = stack.formatArn({

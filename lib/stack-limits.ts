@@ -22,7 +22,9 @@ export function enforceResourceLimit(stack: Stack, maxResources: number, fix: st
     validate: () => {
       const count = countResources(stack);
       return count > maxResources
-        ? [`stack ${stack.stackName} would have ${count} resources, over the limit of ${maxResources} (CloudFormation allows 500); ${fix}`]
+        ? [
+            `stack ${stack.stackName} would have ${count} resources, over the limit of ${maxResources} (CloudFormation allows 500); ${fix}`,
+          ]
         : [];
     },
   });
@@ -36,7 +38,9 @@ export function oversizedTemplates(assembly: CloudAssembly, maxBytes: number, fi
   return assembly.stacks.flatMap((stack) => {
     const bytes = statSync(stack.templateFullPath).size;
     return bytes > maxBytes
-      ? [`stack ${stack.stackName} template is ${bytes} bytes, over the limit of ${maxBytes} (CloudFormation allows 1 MB); ${fix}`]
+      ? [
+          `stack ${stack.stackName} template is ${bytes} bytes, over the limit of ${maxBytes} (CloudFormation allows 1 MB); ${fix}`,
+        ]
       : [];
   });
 }

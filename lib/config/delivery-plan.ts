@@ -19,7 +19,11 @@ export type EventPattern = Record<string, unknown>;
  * detail-types (no filter for `*`) and the partner's own orgId, so a rule can
  * never match another partner's events.
  */
-export function webhookEventPattern(orgId: string, events: readonly string[], sources: readonly string[]): EventPattern {
+export function webhookEventPattern(
+  orgId: string,
+  events: readonly string[],
+  sources: readonly string[],
+): EventPattern {
   return {
     source: [...sources],
     ...(events.includes(ALL_EVENTS) ? {} : { 'detail-type': [...events] }),
@@ -96,18 +100,16 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
   const shards = [...byShard.keys()]
     .sort((a, b) => a - b)
     .map((shard): ShardPlan => {
-      const partners = (byShard.get(shard) ?? []).map(
-        (partner): PartnerPlan => ({
-          config: partner,
-          routeSlot: routeSlotOf(partner.orgId, routesPerShard),
-          webhooks: partner.webhooks.map((webhook) => ({
-            config: webhook,
-            resourceName: webhookResourceName(env, shard, partner.orgId, webhook.id),
-            secretName: webhookSecretName(env, partner.orgId, webhook.id),
-            pattern: webhookEventPattern(partner.orgId, webhook.events, sources),
-          })),
-        }),
-      );
+      const partners = (byShard.get(shard) ?? []).map((partner): PartnerPlan => ({
+        config: partner,
+        routeSlot: routeSlotOf(partner.orgId, routesPerShard),
+        webhooks: partner.webhooks.map((webhook) => ({
+          config: webhook,
+          resourceName: webhookResourceName(env, shard, partner.orgId, webhook.id),
+          secretName: webhookSecretName(env, partner.orgId, webhook.id),
+          pattern: webhookEventPattern(partner.orgId, webhook.events, sources),
+        })),
+      }));
       const slots = new Map<number, string[]>();
       for (const partner of partners) {
         // Partners without webhooks receive nothing, so they need no route.
@@ -118,7 +120,12 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
         .sort((a, b) => a - b)
         .map((slot): RoutePlan => {
           const orgIds = [...(slots.get(slot) ?? [])].sort();
-          return { slot, ruleName: routeRuleName(env, shard, slot), orgIds, pattern: routingEventPattern(orgIds, sources) };
+          return {
+            slot,
+            ruleName: routeRuleName(env, shard, slot),
+            orgIds,
+            pattern: routingEventPattern(orgIds, sources),
+          };
         });
       return {
         shard,

@@ -79,7 +79,11 @@ function readYaml(absolute: string, file: string, problems: Problems): unknown {
   }
   const value = document.toJS();
   if (value === null || value === undefined) {
-    problems.push({ file, field: '(file)', message: 'the file is empty; run `npm run partner -- add` to scaffold one' });
+    problems.push({
+      file,
+      field: '(file)',
+      message: 'the file is empty; run `npm run partner -- add` to scaffold one',
+    });
     return undefined;
   }
   return value;
@@ -168,7 +172,11 @@ function loadPartners(
     if (typeof orgId === 'string') {
       const owner = owners.get(orgId);
       if (owner) {
-        problems.push({ file, field: 'orgId', message: `"${orgId}" is already used by ${owner}; orgIds must be unique` });
+        problems.push({
+          file,
+          field: 'orgId',
+          message: `"${orgId}" is already used by ${owner}; orgIds must be unique`,
+        });
       } else {
         owners.set(orgId, file);
       }

@@ -90,11 +90,7 @@ export function partnerSchema(context: PartnerSchemaContext) {
             .union(
               [
                 z.literal('never'),
-                z
-                  .number()
-                  .int(VALIDITY_MESSAGE)
-                  .min(1, VALIDITY_MESSAGE)
-                  .max(3650, VALIDITY_MESSAGE),
+                z.number().int(VALIDITY_MESSAGE).min(1, VALIDITY_MESSAGE).max(3650, VALIDITY_MESSAGE),
               ],
               { error: VALIDITY_MESSAGE },
             )

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { ConfigError } from '../../lib/config/config-error';
-import { loadWorkspace, PartnerFileInput, resourcesOfType, synthesize, workspaceWithPartners } from '../support/workspace';
+import {
+  loadWorkspace,
+  PartnerFileInput,
+  resourcesOfType,
+  synthesize,
+  workspaceWithPartners,
+} from '../support/workspace';
 
 const EVENT_TYPES = ['LockCreated', 'LockDeleted', 'KeyAdded', 'KeyRemoved', 'BatteryLow'];
 
@@ -13,7 +19,10 @@ const partnerArb = (orgId: string): fc.Arbitrary<PartnerFileInput> =>
     .uniqueArray(
       fc.record({
         id: fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/),
-        events: fc.oneof(fc.constant(['*']), fc.uniqueArray(fc.constantFrom(...EVENT_TYPES), { minLength: 1, maxLength: 3 })),
+        events: fc.oneof(
+          fc.constant(['*']),
+          fc.uniqueArray(fc.constantFrom(...EVENT_TYPES), { minLength: 1, maxLength: 3 }),
+        ),
       }),
       { minLength: 0, maxLength: 3, selector: (hook) => hook.id },
     )
@@ -50,7 +59,9 @@ describe('partner isolation and diff locality (property tests)', () => {
           }
           for (const webhook of partner.webhooks ?? []) {
             const rule = own.find((r) => r.Description.endsWith(`${partner.orgId}/${webhook.id}`));
-            expect(rule?.EventPattern['detail-type']).toEqual(webhook.events?.includes('*') ? undefined : webhook.events);
+            expect(rule?.EventPattern['detail-type']).toEqual(
+              webhook.events?.includes('*') ? undefined : webhook.events,
+            );
           }
           // The partner's events reach its shard bus through exactly one route,
           // in the same stack as its webhooks.
@@ -88,8 +99,8 @@ describe('partner isolation and diff locality (property tests)', () => {
   });
 
   it('fails loudly on an invalid generated partner instead of skipping it', () => {
-    expect(() => loadWorkspace(workspaceWithPartners([{ orgId: 'ab', webhooks: [{ id: 'x', events: ['Nope'] }] }]))).toThrow(
-      ConfigError,
-    );
+    expect(() =>
+      loadWorkspace(workspaceWithPartners([{ orgId: 'ab', webhooks: [{ id: 'x', events: ['Nope'] }] }])),
+    ).toThrow(ConfigError);
   });
 });

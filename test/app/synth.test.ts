@@ -53,7 +53,9 @@ describe('synthesis of the example partners', () => {
       for (const [, connection] of resourcesOfType(template, 'AWS::Events::Connection')) {
         connections += 1;
         const value = connection.Properties.AuthParameters.ApiKeyAuthParameters.ApiKeyValue;
-        expect(JSON.stringify(value)).toMatch(/^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"[A-Za-z0-9]+"\},":SecretString:::\}\}"\]\]\}$/);
+        expect(JSON.stringify(value)).toMatch(
+          /^\{"Fn::Join":\["",\["\{\{resolve:secretsmanager:",\{"Ref":"[A-Za-z0-9]+"\},":SecretString:::\}\}"\]\]\}$/,
+        );
       }
       for (const [, secret] of resourcesOfType(template, 'AWS::SecretsManager::Secret')) {
         expect(secret.Properties.SecretString).toBeUndefined();
@@ -89,16 +91,40 @@ describe('limits', () => {
     const assembly = new (require('aws-cdk-lib/cx-api').CloudAssembly)(outdir);
     expect(oversizedTemplates(assembly, 800_000, 'fix')).toEqual([]);
     expect(oversizedTemplates(assembly, 100, 'raise shardCount')).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^stack partner-platform-dev template is \d+ bytes, over the limit of 100 .*; raise shardCount$/)]),
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^stack partner-platform-dev template is \d+ bytes, over the limit of 100 .*; raise shardCount$/,
+        ),
+      ]),
     );
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['rules per shard bus', { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 1 } }, /event bus partner-platform-dev-shard-000 \(stack partner-platform-dev-shard-000\): EventBridge rules per event bus: 7 webhook rules exceed 6/],
-    ['rules on the platform bus', { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 4, routesPerShard: 4 } }, /event bus partner-platform-dev: EventBridge rules per event bus: \d+ routing rules plus 5 reserved exceed 6/],
-    ['API destinations per account', { quotas: { apiDestinationsPerAccount: 5 } }, /EventBridge API destinations per account: 7 webhooks need 7 API destinations, over the quota of 5/],
-    ['connections per account', { quotas: { connectionsPerAccount: 5 } }, /EventBridge connections per account: 7 webhooks need 7 connections/],
-    ['routing pattern size', { quotas: { eventPatternMaxChars: 90 }, sharding: { shardCount: 1, routesPerShard: 1 } }, /EventBridge event pattern size: routing pattern for 7 partners is \d+ characters, over 90; raise sharding\.routesPerShard/],
+    [
+      'rules per shard bus',
+      { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 1 } },
+      /event bus partner-platform-dev-shard-000 \(stack partner-platform-dev-shard-000\): EventBridge rules per event bus: 7 webhook rules exceed 6/,
+    ],
+    [
+      'rules on the platform bus',
+      { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 4, routesPerShard: 4 } },
+      /event bus partner-platform-dev: EventBridge rules per event bus: \d+ routing rules plus 5 reserved exceed 6/,
+    ],
+    [
+      'API destinations per account',
+      { quotas: { apiDestinationsPerAccount: 5 } },
+      /EventBridge API destinations per account: 7 webhooks need 7 API destinations, over the quota of 5/,
+    ],
+    [
+      'connections per account',
+      { quotas: { connectionsPerAccount: 5 } },
+      /EventBridge connections per account: 7 webhooks need 7 connections/,
+    ],
+    [
+      'routing pattern size',
+      { quotas: { eventPatternMaxChars: 90 }, sharding: { shardCount: 1, routesPerShard: 1 } },
+      /EventBridge event pattern size: routing pattern for 7 partners is \d+ characters, over 90; raise sharding\.routesPerShard/,
+    ],
   ])('refuses a plan that crosses %s before building any stack', (_quota, overrides, expected) => {
     const partners = ['aa', 'bb', 'cc', 'dd', 'ee', 'ff'].map((orgId) => ({ orgId, webhooks: [{ id: 'main' }] }));
     partners.push({ orgId: 'gg', webhooks: [{ id: 'main' }] });
@@ -113,7 +139,11 @@ describe('limits', () => {
 describe('cdk synth (the real CLI)', () => {
   const cdk = path.join(REPO_ROOT, 'node_modules', '.bin', 'cdk');
   const run = (args: string[]) =>
-    spawnSync(cdk, ['synth', '--quiet', ...args], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' } });
+    spawnSync(cdk, ['synth', '--quiet', ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1' },
+    });
 
   it('synthesizes the example partners without AWS credentials', () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'pp-cli-'));

@@ -7,7 +7,11 @@ function problemsFor(options: Parameters<typeof makeWorkspace>[0]): string[] {
   try {
     loadConfig({ rootDir: root, environment: options?.environment ?? 'dev' });
   } catch (error) {
-    if (error instanceof ConfigError) return error.message.split('\n').slice(1).map((line) => line.trim());
+    if (error instanceof ConfigError)
+      return error.message
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim());
     throw error;
   }
   return [];
@@ -120,13 +124,11 @@ describe('partner config validation', () => {
         ['IPv4-mapped IPv6 private', 'https://[::ffff:10.0.0.1]/hooks', /loopback, private/],
         ['decimal loopback', 'https://2130706433/hooks', /loopback, private/],
       ] as const
-    ).map(
-      ([what, url, message]): Case => [
-        `a URL whose host is ${what}`,
-        { 'acme-corp.yaml': withWebhook({ url }) },
-        new RegExp(`^partners/acme-corp\\.yaml: webhooks\\[0\\]\\.url: .*${message.source}`),
-      ],
-    ),
+    ).map(([what, url, message]): Case => [
+      `a URL whose host is ${what}`,
+      { 'acme-corp.yaml': withWebhook({ url }) },
+      new RegExp(`^partners/acme-corp\\.yaml: webhooks\\[0\\]\\.url: .*${message.source}`),
+    ]),
     [
       'a rate limit of 0',
       { 'acme-corp.yaml': withWebhook({ rateLimitPerSecond: 0 }) },
@@ -172,19 +174,33 @@ describe('partner config validation', () => {
       {
         'acme-corp.yaml': {
           ...valid,
-          webhooks: Array.from({ length: 11 }, (_, i) => ({ id: `h${i}`, url: `https://a.example/${i}`, events: ['*'] })),
+          webhooks: Array.from({ length: 11 }, (_, i) => ({
+            id: `h${i}`,
+            url: `https://a.example/${i}`,
+            events: ['*'],
+          })),
         },
       },
       /webhooks: at most 10 webhooks per partner/,
     ],
-    ['a YAML syntax error', { 'acme-corp.yaml': 'orgId: acme-corp\n  orgName: [unclosed\n' }, /^partners\/acme-corp\.yaml: line \d+, column \d+: YAML syntax error/],
+    [
+      'a YAML syntax error',
+      { 'acme-corp.yaml': 'orgId: acme-corp\n  orgName: [unclosed\n' },
+      /^partners\/acme-corp\.yaml: line \d+, column \d+: YAML syntax error/,
+    ],
     ['an empty file', { 'acme-corp.yaml': '' }, /^partners\/acme-corp\.yaml: \(file\): the file is empty/],
-    ['a .yml extension', { 'acme-corp.yml': valid }, /^partners\/acme-corp\.yml: \(file\): rename it to acme-corp\.yaml/],
+    [
+      'a .yml extension',
+      { 'acme-corp.yml': valid },
+      /^partners\/acme-corp\.yml: \(file\): rename it to acme-corp\.yaml/,
+    ],
   ];
 
   // Every row gets all four values: a shorter row would make jest pass its
   // `done` callback as the environment and wait for it forever.
-  const rows = cases.map(([description, files, expected, environment]) => [description, files, expected, environment ?? 'dev'] as const);
+  const rows = cases.map(
+    ([description, files, expected, environment]) => [description, files, expected, environment ?? 'dev'] as const,
+  );
   it.each(rows)('rejects %s with a message naming file and field', (_description, files, expected, environment) => {
     const problems = problemsFor({ partners: files as Record<string, Record<string, unknown>>, environment });
     expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
@@ -203,7 +219,10 @@ describe('partner config validation', () => {
     const problems = problemsFor({
       partners: {
         'acme-corp.yaml': { ...valid, ownerEmail: 'nope', colour: 'red' },
-        'globex.yaml': partnerDocument({ orgId: 'globex', webhooks: [{ id: 'a', url: 'ftp://x.example', events: ['Nope'] }] }),
+        'globex.yaml': partnerDocument({
+          orgId: 'globex',
+          webhooks: [{ id: 'a', url: 'ftp://x.example', events: ['Nope'] }],
+        }),
       },
     });
     expect(problems).toEqual([
@@ -230,10 +249,25 @@ describe('environment config validation', () => {
   });
 
   it.each<[string, Record<string, unknown>, string, RegExp]>([
-    ['http allowed outside dev', { allowHttpWebhooks: true }, 'prod', /^config\/prod\.yaml: allowHttpWebhooks: plain http:\/\/ webhooks are allowed in dev only/],
-    ['a retry count over 185', { delivery: { retryAttempts: 500 } }, 'dev', /^config\/dev\.yaml: delivery\.retryAttempts: must be at most 185/],
+    [
+      'http allowed outside dev',
+      { allowHttpWebhooks: true },
+      'prod',
+      /^config\/prod\.yaml: allowHttpWebhooks: plain http:\/\/ webhooks are allowed in dev only/,
+    ],
+    [
+      'a retry count over 185',
+      { delivery: { retryAttempts: 500 } },
+      'dev',
+      /^config\/dev\.yaml: delivery\.retryAttempts: must be at most 185/,
+    ],
     ['an unknown setting', { shards: 3 }, 'dev', /^config\/dev\.yaml: shards: unknown field/],
-    ['a resource ceiling above 500', { sharding: { maxResourcesPerStack: 600 } }, 'dev', /sharding\.maxResourcesPerStack: must be at most 500/],
+    [
+      'a resource ceiling above 500',
+      { sharding: { maxResourcesPerStack: 600 } },
+      'dev',
+      /sharding\.maxResourcesPerStack: must be at most 500/,
+    ],
   ])('rejects %s', (_what, overrides, environment, expected) => {
     expect(problemsFor({ environment, environmentOverrides: overrides })).toEqual(
       expect.arrayContaining([expect.stringMatching(expected)]),

@@ -14,7 +14,12 @@ function shardStack(options: { rateLimitPerSecond?: number; events?: string[] } 
     shardBusName: 'partner-platform-dev-shard-007',
     namePrefix: 'pp-dev-s007',
     routes: [
-      { slot: 2, ruleName: 'pp-dev-s007-route-2', orgIds: ['acme-corp', 'globex'], pattern: routingEventPattern(['acme-corp', 'globex'], sources) },
+      {
+        slot: 2,
+        ruleName: 'pp-dev-s007-route-2',
+        orgIds: ['acme-corp', 'globex'],
+        pattern: routingEventPattern(['acme-corp', 'globex'], sources),
+      },
     ],
     retryPolicy: { maxEventAgeSeconds: 3600, retryAttempts: 20 },
   });
@@ -141,7 +146,10 @@ describe('PartnerWebhook', () => {
       AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: WEBHOOK_SECRET_HEADER, ApiKeyValue: value } },
     });
     expect(value.asObject()).toEqual({
-      'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: expect.stringMatching(/^WebhookSecret/) }, ':SecretString:::}}']],
+      'Fn::Join': [
+        '',
+        ['{{resolve:secretsmanager:', { Ref: expect.stringMatching(/^WebhookSecret/) }, ':SecretString:::}}'],
+      ],
     });
   });
 
@@ -164,7 +172,11 @@ describe('PartnerWebhook', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       Name: 'pp-dev-s007-acme-corp-primary-1234abcd',
       EventBusName: { Ref: Match.stringLikeRegexp('^ShardBus') },
-      EventPattern: { source: sources, 'detail-type': ['LockCreated', 'KeyAdded'], detail: { partnerId: ['acme-corp'] } },
+      EventPattern: {
+        source: sources,
+        'detail-type': ['LockCreated', 'KeyAdded'],
+        detail: { partnerId: ['acme-corp'] },
+      },
       Targets: [
         Match.objectEquals({
           Id: 'webhook',
