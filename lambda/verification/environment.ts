@@ -1,0 +1,38 @@
+/**
+ * The verification Lambda's environment, read once at cold start. Kept apart
+ * from index.ts so it can be tested without loading the handler.
+ *
+ * There is deliberately no variable for loopback receivers: only the local
+ * runtime and tests can allow them, by constructing `ChallengeSender` with
+ * `allowLoopback: true` themselves.
+ */
+import { z } from 'zod';
+import { readEnv, requiredString } from '../shared/env';
+
+/** The deployable environments (lib/config's list; lambda code does not import lib/). */
+export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
+
+export const verificationEnvSchema = z
+  .object({
+    /** The webhooks table name. */
+    WEBHOOKS_TABLE: requiredString,
+    ENVIRONMENT_NAME: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+    /** Plain http:// webhook URLs; `true` is accepted in dev only. @default false */
+    ALLOW_HTTP_WEBHOOKS: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .optional()
+      .transform((value) => value === 'true'),
+  })
+  .refine((env) => !env.ALLOW_HTTP_WEBHOOKS || env.ENVIRONMENT_NAME === 'dev', {
+    path: ['ALLOW_HTTP_WEBHOOKS'],
+    message: 'may be true in dev only',
+  });
+
+export type VerificationEnvironment = z.output<typeof verificationEnvSchema>;
+
+/** @throws EnvironmentError naming every missing or malformed variable. */
+export function readVerificationEnvironment(
+  source: Readonly<Record<string, string | undefined>> = process.env,
+): VerificationEnvironment {
+  return readEnv(verificationEnvSchema, source);
+}

@@ -1,0 +1,219 @@
+import {
+  DescribeApiDestinationCommand,
+  EventBridgeClient,
+  ResourceNotFoundException,
+  UpdateApiDestinationCommand,
+} from '@aws-sdk/client-eventbridge';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException as SecretNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { FakeClock } from '../../lambda/core/clock';
+import { ConflictError } from '../../lambda/core/errors';
+import { createWebhook } from '../../lambda/core/webhooks';
+import type { StoredWebhook, WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
+import { InMemoryConnectionUpdater } from '../../lambda/shared/connection-updater';
+import { InMemorySecretStore, SecretStoreError, SecretsManagerSecretStore } from '../../lambda/shared/secret-store';
+import {
+  ConnectionUpdaterEndpoints,
+  EventBridgeApiDestinationEndpoints,
+  RepositoryWebhookStore,
+  SecretStoreReader,
+} from '../../lambda/verification/adapters';
+import { ChallengeSender } from '../../lambda/verification/send-challenge';
+import { createVerificationHandler } from '../../lambda/verification/verification-handler';
+import { CapturingLogger, FakeSecrets, InMemoryWebhookStore, pendingWebhook } from './fakes';
+import { startReceiver } from './receiver';
+
+const DESTINATION = 'pp-prod-s003-acme-corp-primary-1a2b3c';
+
+describe('EventBridgeApiDestinationEndpoints', () => {
+  const eventBridge = mockClient(EventBridgeClient);
+  beforeEach(() => eventBridge.reset());
+
+  it('changes the endpoint and sends back the connection, method, rate limit and description it read', async () => {
+    eventBridge.on(DescribeApiDestinationCommand).resolves({
+      Name: DESTINATION,
+      Description: 'partner-platform webhook acme-corp/primary',
+      ConnectionArn: 'arn:aws:events:eu-west-1:111111111111:connection/x/1',
+      InvocationEndpoint: 'https://old.partner.example/hook',
+      HttpMethod: 'POST',
+      InvocationRateLimitPerSecond: 25,
+    });
+    eventBridge.on(UpdateApiDestinationCommand).resolves({});
+
+    const result = await new EventBridgeApiDestinationEndpoints(new EventBridgeClient({})).setEndpoint(
+      DESTINATION,
+      'https://new.partner.example/hook',
+    );
+
+    expect(result).toBe('updated');
+    expect(eventBridge.commandCalls(UpdateApiDestinationCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        Name: DESTINATION,
+        Description: 'partner-platform webhook acme-corp/primary',
+        ConnectionArn: 'arn:aws:events:eu-west-1:111111111111:connection/x/1',
+        InvocationEndpoint: 'https://new.partner.example/hook',
+        HttpMethod: 'POST',
+        InvocationRateLimitPerSecond: 25,
+      },
+    ]);
+  });
+
+  it('leaves a destination that already has the URL alone', async () => {
+    eventBridge.on(DescribeApiDestinationCommand).resolves({ InvocationEndpoint: 'https://same.example/hook' });
+
+    const result = await new EventBridgeApiDestinationEndpoints(new EventBridgeClient({})).setEndpoint(
+      DESTINATION,
+      'https://same.example/hook',
+    );
+
+    expect(result).toBe('unchanged');
+    expect(eventBridge.commandCalls(UpdateApiDestinationCommand)).toHaveLength(0);
+  });
+
+  it('an SDK error fails the verification run and leaves the webhook pending and due', async () => {
+    eventBridge
+      .on(DescribeApiDestinationCommand)
+      .rejects(new ResourceNotFoundException({ message: `destination ${DESTINATION} not found`, $metadata: {} }));
+    const clock = new FakeClock('2025-03-01T12:00:00.000Z');
+    const store = new InMemoryWebhookStore();
+    const endpoint = await startReceiver();
+    const sender = new ChallengeSender({ allowHttp: true, allowLoopback: true });
+    try {
+      const record = pendingWebhook({
+        orgId: 'acme-corp',
+        webhookId: 'primary',
+        url: endpoint.origin,
+        clock,
+        secretArn: 'arn:s',
+        apiDestinationName: DESTINATION,
+      });
+      store.put(record);
+      const handler = createVerificationHandler({
+        store,
+        secrets: new FakeSecrets({ 'arn:s': 'a-secret-value' }),
+        apiDestinations: new EventBridgeApiDestinationEndpoints(new EventBridgeClient({})),
+        transport: sender,
+        clock,
+        logger: new CapturingLogger(),
+      });
+
+      const result = await handler({ orgId: 'acme-corp', webhookId: 'primary' });
+
+      expect(result).toMatchObject({ result: { outcome: 'error', error: 'ResourceNotFoundException' } });
+      expect(store.current('acme-corp', 'primary')).toBe(record);
+      expect(eventBridge.commandCalls(UpdateApiDestinationCommand)).toHaveLength(0);
+    } finally {
+      await sender.close();
+      await endpoint.close();
+    }
+  });
+});
+
+describe('SecretStoreReader', () => {
+  const secretsManager = mockClient(SecretsManagerClient);
+  beforeEach(() => secretsManager.reset());
+
+  it('reads the current value and a named version from the shared secret store', async () => {
+    const store = new InMemorySecretStore();
+    const created = await store.createSecret({ name: 'partner-platform/dev/webhooks/acme/primary', value: 'first' });
+    if (!created.created) throw new Error('secret not created');
+    await store.putSecretValue({ secretId: created.arn, value: 'second' });
+    const reader = new SecretStoreReader(store);
+
+    await expect(reader.getSecretString(created.arn)).resolves.toBe('second');
+    await expect(reader.getSecretString(created.arn, created.versionId)).resolves.toBe('first');
+  });
+
+  it('a missing secret is a SecretStoreError naming the ARN', async () => {
+    secretsManager.on(GetSecretValueCommand).rejects(new SecretNotFoundException({ message: 'gone', $metadata: {} }));
+    const reader = new SecretStoreReader(new SecretsManagerSecretStore(new SecretsManagerClient({})));
+
+    await expect(reader.getSecretString('arn:aws:secretsmanager:eu-west-1:1:secret:x')).rejects.toThrow(
+      new SecretStoreError('secret arn:aws:secretsmanager:eu-west-1:1:secret:x not found or empty'),
+    );
+  });
+
+  it('access denied surfaces as the shared store error, whose message names the AWS error and not the value', async () => {
+    secretsManager
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }));
+    const reader = new SecretStoreReader(new SecretsManagerSecretStore(new SecretsManagerClient({})));
+
+    await expect(reader.getSecretString('arn:x')).rejects.toThrow(
+      'GetSecretValue for arn:x failed (AccessDeniedException)',
+    );
+  });
+});
+
+describe('RepositoryWebhookStore', () => {
+  const clock = new FakeClock('2025-03-01T12:00:00.000Z');
+  const stored = (webhookId: string, version = 3): StoredWebhook => ({
+    ...createWebhook({
+      orgId: 'acme-corp',
+      webhookId,
+      url: 'https://partner.example/hook',
+      events: ['*'],
+      source: 'api',
+      clock,
+    }),
+    secretArn: 'arn:s',
+    version,
+  });
+
+  function fakeRepository(pages: StoredWebhook[][]): Pick<WebhooksRepository, 'get' | 'dueForVerification' | 'save'> & {
+    limits: number[];
+    saved: StoredWebhook[];
+  } {
+    const limits: number[] = [];
+    const saved: StoredWebhook[] = [];
+    return {
+      limits,
+      saved,
+      get: async () => undefined,
+      dueForVerification: async (_now, page = {}) => {
+        limits.push(page.limit ?? 50);
+        const index = page.cursor === undefined ? 0 : Number(page.cursor);
+        return { items: pages[index], nextCursor: index + 1 < pages.length ? String(index + 1) : undefined };
+      },
+      save: async (next) => {
+        if (next.webhookId === 'raced') throw new ConflictError('changed since read');
+        saved.push(next);
+        return { ...next, version: next.version + 1 };
+      },
+    };
+  }
+
+  it('pages the due index until the limit, asking only for what is still needed', async () => {
+    const repository = fakeRepository([[stored('a'), stored('b')], [stored('c'), stored('d')], [stored('e')]]);
+
+    const due = await new RepositoryWebhookStore(repository).listDue(clock.now(), 3);
+
+    expect(due.map((webhook) => webhook.webhookId)).toEqual(['a', 'b', 'c', 'd']);
+    expect(repository.limits).toEqual([3, 1]);
+  });
+
+  it('saves with the version that was read, and reports a lost race as false', async () => {
+    const repository = fakeRepository([]);
+    const store = new RepositoryWebhookStore(repository);
+
+    await expect(store.saveIfUnchanged(stored('a', 7), { ...stored('a', 7), status: 'active' })).resolves.toBe(true);
+    await expect(store.saveIfUnchanged(stored('raced'), stored('raced'))).resolves.toBe(false);
+    expect(repository.saved.map((webhook) => [webhook.webhookId, webhook.version, webhook.status])).toEqual([
+      ['a', 7, 'active'],
+    ]);
+  });
+});
+
+describe('ConnectionUpdaterEndpoints', () => {
+  it('lets the local runtime apply verified URLs through the shared in-memory connection updater', async () => {
+    const updater = new InMemoryConnectionUpdater();
+
+    await new ConnectionUpdaterEndpoints(updater).setEndpoint(DESTINATION, 'https://new.partner.example/hook');
+
+    expect(updater.destinations.get(DESTINATION)).toBe('https://new.partner.example/hook');
+  });
+});
