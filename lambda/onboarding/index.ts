@@ -1,0 +1,76 @@
+/**
+ * Lambda entry point of the onboarding custom resource (Provider framework
+ * `onEventHandler`). Clients, logger and metrics live at module scope; the
+ * environment is read and checked on the first invocation, so a wiring
+ * mistake fails that invocation with a message naming the variable, which
+ * CloudFormation shows as the resource's failure reason.
+ *
+ * Environment:
+ * - TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE  table names
+ * - PICKUP_SECRET_PREFIX                            e.g. partner-platform/dev/pickup/
+ * - PICKUP_SECRET_KMS_KEY_ID (optional)             KMS key for pickup secrets
+ * - ALLOW_HTTP_WEBHOOKS (optional, "true" in dev)   plain http:// webhook URLs
+ * - ALLOW_LOOPBACK_WEBHOOKS (optional, local runtime only)
+ */
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { systemClock } from '../core/clock';
+import { ApiKeysRepository } from '../repositories/api-keys-repository';
+import { TenantsRepository } from '../repositories/tenants-repository';
+import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { awsClients } from '../shared/aws-clients';
+import { booleanFlag, optionalString, readEnv, requiredString } from '../shared/env';
+import { createObservability, loggableError, publishMetrics } from '../shared/observability';
+import { SecretsManagerSecretStore } from '../shared/secret-store';
+import { handleOnboardingEvent, type OnboardingDependencies, type OnboardingResponse } from './onboarding-handler';
+
+const { logger, metrics } = createObservability('onboarding');
+
+export const onboardingEnvironment = z.object({
+  TENANTS_TABLE: requiredString,
+  API_KEYS_TABLE: requiredString,
+  WEBHOOKS_TABLE: requiredString,
+  PICKUP_SECRET_PREFIX: requiredString,
+  PICKUP_SECRET_KMS_KEY_ID: optionalString,
+  ALLOW_HTTP_WEBHOOKS: booleanFlag,
+  ALLOW_LOOPBACK_WEBHOOKS: booleanFlag,
+});
+
+let dependencies: OnboardingDependencies | undefined;
+
+function resolveDependencies(): OnboardingDependencies {
+  if (dependencies !== undefined) return dependencies;
+  const env = readEnv(onboardingEnvironment);
+  const { doc, secretsManager } = awsClients();
+  const clock = systemClock;
+  dependencies = {
+    tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
+    keys: new ApiKeysRepository({
+      doc,
+      apiKeysTableName: env.API_KEYS_TABLE,
+      tenantsTableName: env.TENANTS_TABLE,
+      clock,
+    }),
+    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+    secrets: new SecretsManagerSecretStore(secretsManager),
+    clock,
+    logger,
+    metrics,
+    pickupSecretPrefix: env.PICKUP_SECRET_PREFIX,
+    ...(env.PICKUP_SECRET_KMS_KEY_ID === undefined ? {} : { pickupKmsKeyId: env.PICKUP_SECRET_KMS_KEY_ID }),
+    urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS, allowLoopback: env.ALLOW_LOOPBACK_WEBHOOKS },
+  };
+  return dependencies;
+}
+
+export async function handler(event: CloudFormationCustomResourceEvent): Promise<OnboardingResponse> {
+  try {
+    return await handleOnboardingEvent(event, resolveDependencies());
+  } catch (error) {
+    // Name and message only: never the event, whose properties a reader need not see in logs.
+    logger.error('onboarding failed', { error: loggableError(error), outcome: 'failed' });
+    throw error;
+  } finally {
+    publishMetrics(metrics);
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Tenants in DynamoDB, one item per org. Besides the profile, the tenant
+ * item holds `activeKeyHash`: the hash of the org's one live (active or
+ * expiring) API key. Every transaction that issues, rotates or revokes a
+ * live key conditions on it, which is how "at most one active key per org"
+ * holds in DynamoDB itself, however many requests race.
+ */
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { GraceHours } from '../core/api-keys';
+import type { Clock } from '../core/clock';
+import { TenantsTable } from '../core/data-model';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import {
+  decodeCursor,
+  encodeCursor,
+  isConditionalCheckFailed,
+  type Page,
+  type PageRequest,
+  pageSize,
+} from './dynamo-support';
+
+export type TenantStatus = 'active' | 'disabled';
+
+/** What an admin or the partner's config file says about a tenant. */
+export interface TenantProfile {
+  readonly orgId: string;
+  readonly orgName: string;
+  readonly ownerEmail: string;
+  /** Validity of keys issued for this org. @default 365 (the core's default) */
+  readonly apiKeyValidityDays?: number | 'never';
+  /** Grace for scheduled and config-driven rotations. @default 24 */
+  readonly rotationGraceHours?: GraceHours;
+  /** `config` for partners/<orgId>.yaml, `api` for the admin API. */
+  readonly source?: 'config' | 'api';
+}
+
+export interface TenantRecord extends TenantProfile {
+  readonly status: TenantStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly disabledAt?: string;
+  /** Hash of the org's live key; absent when it has none. */
+  readonly activeKeyHash?: string;
+  /** Public id of that key, so readers need not resolve the hash. */
+  readonly activeKeyId?: string;
+}
+
+export interface TenantsRepositoryProps {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock: Clock;
+}
+
+const PK = TenantsTable.partitionKey;
+const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
+
+export class TenantsRepository {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly clock: Clock;
+
+  public constructor(props: TenantsRepositoryProps) {
+    this.doc = props.doc;
+    this.tableName = props.tableName;
+    this.clock = props.clock;
+  }
+
+  /**
+   * Registers a new, active tenant.
+   * @throws ConflictError when the org is already registered.
+   */
+  public async create(profile: TenantProfile): Promise<TenantRecord> {
+    assertProfile(profile);
+    const now = this.clock.now().toISOString();
+    const record: TenantRecord = { ...definedProfile(profile), status: 'active', createdAt: now, updatedAt: now };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) {
+        throw new ConflictError(`org ${profile.orgId} is already registered`, { cause: error });
+      }
+      throw error;
+    }
+    return record;
+  }
+
+  /**
+   * Makes the tenant exist, active, with this profile: creates it, or
+   * updates the profile of an existing one (re-enabling it if disabled).
+   * Its key pointer is never touched. Safe to repeat.
+   */
+  public async ensure(profile: TenantProfile): Promise<{ readonly tenant: TenantRecord; readonly created: boolean }> {
+    try {
+      return { tenant: await this.create(profile), created: true };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+    const tenant = await this.update(profile.orgId, profile, { enable: true });
+    return { tenant, created: false };
+  }
+
+  /** Strongly consistent. */
+  public async get(orgId: string): Promise<TenantRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: orgId }, ConsistentRead: true }),
+    );
+    return Item as TenantRecord | undefined;
+  }
+
+  /** @throws NotFoundError naming the org. */
+  public async require(orgId: string): Promise<TenantRecord> {
+    const tenant = await this.get(orgId);
+    if (tenant === undefined) throw new NotFoundError(`org ${orgId} is not registered`);
+    return tenant;
+  }
+
+  /**
+   * All tenants, a page at a time, in no particular order.
+   *
+   * The tenants table has only its orgId key, so this one admin listing is
+   * a paginated Scan of a table that holds nothing but tenant items (one per
+   * partner). Every request-path access (orgId -> tenant) is a GetItem.
+   */
+  public async list(page: PageRequest = {}): Promise<Page<TenantRecord>> {
+    const { Items, LastEvaluatedKey } = await this.doc.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: pageSize(page.limit),
+        ExclusiveStartKey: decodeCursor(page.cursor),
+        ConsistentRead: true,
+      }),
+    );
+    return { items: (Items ?? []) as TenantRecord[], nextCursor: encodeCursor(LastEvaluatedKey) };
+  }
+
+  /**
+   * Changes profile fields (only those given).
+   * @throws NotFoundError when the org is not registered.
+   */
+  public async update(
+    orgId: string,
+    changes: Partial<Omit<TenantProfile, 'orgId'>>,
+    options: { readonly enable?: boolean } = {},
+  ): Promise<TenantRecord> {
+    const names: Record<string, string> = { '#pk': PK, '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':now': this.clock.now().toISOString() };
+    const sets = ['#updatedAt = :now'];
+    const removes: string[] = [];
+    for (const field of PROFILE_FIELDS) {
+      const value = changes[field];
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    if (options.enable) {
+      names['#status'] = 'status';
+      names['#disabledAt'] = 'disabledAt';
+      values[':active'] = 'active';
+      sets.push('#status = :active');
+      removes.push('#disabledAt');
+    }
+    if (changes.orgName !== undefined) assertOrgName(changes.orgName);
+    if (changes.ownerEmail !== undefined) assertOwnerEmail(changes.ownerEmail);
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: orgId },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as TenantRecord;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFoundError(`org ${orgId} is not registered`, { cause: error });
+      throw error;
+    }
+  }
+
+  /**
+   * Disables the tenant: no key can be issued or rotated for it any more.
+   * Its keys are revoked separately (`ApiKeysRepository.revokeAllForOrg`);
+   * its data is kept. Disabling a disabled tenant changes nothing.
+   * @throws NotFoundError when the org is not registered.
+   */
+  public async disable(orgId: string): Promise<TenantRecord> {
+    const now = this.clock.now().toISOString();
+    try {
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PK]: orgId },
+          UpdateExpression:
+            'SET #status = :disabled, #updatedAt = :now, #disabledAt = if_not_exists(#disabledAt, :now)',
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: {
+            '#pk': PK,
+            '#status': 'status',
+            '#updatedAt': 'updatedAt',
+            '#disabledAt': 'disabledAt',
+          },
+          ExpressionAttributeValues: { ':disabled': 'disabled', ':now': now },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as TenantRecord;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFoundError(`org ${orgId} is not registered`, { cause: error });
+      throw error;
+    }
+  }
+}
+
+function definedProfile(profile: TenantProfile): TenantProfile {
+  return Object.fromEntries(
+    Object.entries(profile).filter(([, value]) => value !== undefined),
+  ) as unknown as TenantProfile;
+}
+
+function assertProfile(profile: TenantProfile): void {
+  if (profile.orgId.trim() === '') throw new ValidationError('orgId must not be empty', { field: 'orgId' });
+  assertOrgName(profile.orgName);
+  assertOwnerEmail(profile.ownerEmail);
+}
+
+function assertOrgName(orgName: string): void {
+  if (orgName.trim() === '') throw new ValidationError('orgName must not be empty', { field: 'orgName' });
+}
+
+function assertOwnerEmail(ownerEmail: string): void {
+  if (!/^[^\s@]+@[^\s@]+$/.test(ownerEmail)) {
+    throw new ValidationError('ownerEmail must be an email address such as owner@example.com', { field: 'ownerEmail' });
+  }
+}
