@@ -56,6 +56,7 @@ export class PlatformTables extends Construct {
       ...common,
       partitionKey: { name: TenantsTable.partitionKey, type: S },
     });
+    addIndex(this.tenants, TenantsTable.byListIndex);
 
     this.apiKeys = new dynamodb.Table(this, 'ApiKeys', {
       ...common,

@@ -8,7 +8,16 @@
 /** Tenants: orgId -> tenant. */
 export const TenantsTable = {
   partitionKey: 'orgId',
+  /**
+   * Every tenant, in orgId order, for the admin listing: one partition
+   * (`listBucket` = {@link TENANT_LIST_BUCKET}) holding one small item per
+   * partner, so listing is a paginated Query rather than a Scan.
+   */
+  byListIndex: { name: 'byList', partitionKey: 'listBucket', sortKey: 'orgId' },
 } as const;
+
+/** The single value of the tenants' `listBucket`. */
+export const TENANT_LIST_BUCKET = 'tenant';
 
 /**
  * API keys, keyed by the SHA-256 hash of the key so the authorizer's lookup

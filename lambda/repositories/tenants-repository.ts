@@ -5,10 +5,10 @@
  * live key conditions on it, which is how "at most one active key per org"
  * holds in DynamoDB itself, however many requests race.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GraceHours } from '../core/api-keys';
 import type { Clock } from '../core/clock';
-import { TenantsTable } from '../core/data-model';
+import { TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import {
   decodeCursor,
@@ -52,6 +52,13 @@ export interface TenantsRepositoryProps {
 }
 
 const PK = TenantsTable.partitionKey;
+const LIST = TenantsTable.byListIndex;
+
+/** A stored item without the list index's bookkeeping attribute. */
+function toTenant(item: Record<string, unknown>): TenantRecord {
+  const { [LIST.partitionKey]: _bucket, ...tenant } = item;
+  return tenant as unknown as TenantRecord;
+}
 const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
 
 export class TenantsRepository {
@@ -77,7 +84,7 @@ export class TenantsRepository {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: record,
+          Item: { ...record, [LIST.partitionKey]: TENANT_LIST_BUCKET },
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PK },
         }),
@@ -111,7 +118,7 @@ export class TenantsRepository {
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [PK]: orgId }, ConsistentRead: true }),
     );
-    return Item as TenantRecord | undefined;
+    return Item === undefined ? undefined : toTenant(Item);
   }
 
   /** @throws NotFoundError naming the org. */
@@ -122,22 +129,23 @@ export class TenantsRepository {
   }
 
   /**
-   * All tenants, a page at a time, in no particular order.
-   *
-   * The tenants table has only its orgId key, so this one admin listing is
-   * a paginated Scan of a table that holds nothing but tenant items (one per
-   * partner). Every request-path access (orgId -> tenant) is a GetItem.
+   * All tenants, a page at a time, in orgId order: a Query of the list index
+   * (eventually consistent, as every GSI read is).
    */
   public async list(page: PageRequest = {}): Promise<Page<TenantRecord>> {
     const { Items, LastEvaluatedKey } = await this.doc.send(
-      new ScanCommand({
+      new QueryCommand({
         TableName: this.tableName,
+        IndexName: LIST.name,
+        KeyConditionExpression: '#bucket = :bucket',
+        ExpressionAttributeNames: { '#bucket': LIST.partitionKey },
+        ExpressionAttributeValues: { ':bucket': TENANT_LIST_BUCKET },
         Limit: pageSize(page.limit),
         ExclusiveStartKey: decodeCursor(page.cursor),
-        ConsistentRead: true,
       }),
     );
-    return { items: (Items ?? []) as TenantRecord[], nextCursor: encodeCursor(LastEvaluatedKey) };
+    const items = (Items ?? []).map(toTenant);
+    return { items, nextCursor: encodeCursor(LastEvaluatedKey) };
   }
 
   /**
@@ -181,7 +189,7 @@ export class TenantsRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes as TenantRecord;
+      return toTenant(Attributes ?? {});
     } catch (error) {
       if (isConditionalCheckFailed(error)) throw new NotFoundError(`org ${orgId} is not registered`, { cause: error });
       throw error;
@@ -214,7 +222,7 @@ export class TenantsRepository {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes as TenantRecord;
+      return toTenant(Attributes ?? {});
     } catch (error) {
       if (isConditionalCheckFailed(error)) throw new NotFoundError(`org ${orgId} is not registered`, { cause: error });
       throw error;

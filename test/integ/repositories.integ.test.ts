@@ -87,6 +87,10 @@ describe('TenantsRepository', () => {
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     expect(seen).toEqual(expect.arrayContaining(created));
+    // A Query of the list index: in orgId order, without bookkeeping attributes.
+    expect(seen).toEqual([...seen].sort());
+    const [first] = (await tenants.list({ limit: 1 })).items;
+    expect(Object.keys(first)).not.toContain('listBucket');
   });
 
   it('update of an unknown org is NotFoundError', async () => {
