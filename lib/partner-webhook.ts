@@ -4,9 +4,9 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EventPattern } from './config/delivery-plan';
 import type { PartnerShard } from './partner-shard';
+import { WEBHOOK_SECRET_HEADER } from '../lambda/shared/webhook-headers';
 
-/** The header that carries the webhook secret on every delivery. */
-export const WEBHOOK_SECRET_HEADER = 'x-partner-platform-secret';
+export { WEBHOOK_SECRET_HEADER };
 
 export interface PartnerWebhookProps {
   /** The partner this webhook delivers to; used in the rule and in descriptions. */

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PartnerEventBus } from './partner-event-bus';
+import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
 import { PlatformTables } from './platform-tables';
 
@@ -8,6 +9,8 @@ export interface PlatformStackProps extends StackProps {
   readonly environmentName: string;
   readonly platformBusName: string;
   readonly archiveRetention: Duration;
+  /** Plain http:// webhook URLs are verified in dev only. */
+  readonly allowHttpWebhooks: boolean;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -17,6 +20,7 @@ export class PlatformStack extends Stack {
   public readonly key: PlatformKey;
   public readonly tables: PlatformTables;
   public readonly bus: PartnerEventBus;
+  public readonly handlers: PlatformHandlers;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -31,6 +35,11 @@ export class PlatformStack extends Stack {
     this.bus = new PartnerEventBus(this, 'PartnerEvents', {
       eventBusName: props.platformBusName,
       archiveRetention: props.archiveRetention,
+    });
+    this.handlers = new PlatformHandlers(this, 'Handlers', {
+      environmentName: props.environmentName,
+      tables: this.tables,
+      allowHttpWebhooks: props.allowHttpWebhooks,
     });
   }
 }

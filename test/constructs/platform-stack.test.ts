@@ -4,9 +4,10 @@ import { ApiKeysTable, TenantsTable, WebhooksTable } from '../../lambda/core/dat
 import { PlatformStack } from '../../lib/platform-stack';
 
 function platformTemplate(removalPolicy?: RemovalPolicy): Template {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'dev',
+    allowHttpWebhooks: false,
     platformBusName: 'partner-platform-dev',
     archiveRetention: Duration.days(14),
     removalPolicy,

@@ -1,0 +1,142 @@
+import * as path from 'node:path';
+import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+export interface PlatformFunctionProps {
+  /** The handler folder under `lambda/`, e.g. `onboarding` for lambda/onboarding/index.ts. */
+  readonly handler: string;
+  /** What the function does, for the console and the audit report. */
+  readonly description: string;
+  /** Powertools service name and metrics namespace dimension. */
+  readonly serviceName: string;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** Extra environment variables (the bind* helpers add their own). */
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * The house Lambda function: Node 22 on arm64, bundled by the local esbuild
+ * (never Docker), minified with source maps, its own log group with a
+ * retention, and Powertools configured by environment. `bind*` helpers set
+ * an environment variable and the matching least-privilege grant together.
+ */
+export class PlatformFunction extends nodejs.NodejsFunction {
+  constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    super(scope, id, {
+      entry: path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySize ?? 256,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: 'PartnerPlatform',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        // Sources stay out of the map so the bundle (and its asset hash)
+        // does not depend on where the repository is checked out.
+        sourcesContent: false,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        forceDockerBundling: false,
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    this.acknowledgeHouseFindings();
+  }
+
+  /**
+   * Sets `variable` to the table's name and grants the given access, and
+   * acknowledges the wildcards that grant brings (the table's indexes, and
+   * the KMS data-key actions on the table's own key).
+   */
+  public bindTable(variable: string, table: dynamodb.Table, access: 'read' | 'readWrite'): this {
+    this.addEnvironment(variable, table.tableName);
+    if (access === 'read') table.grantReadData(this);
+    else table.grantReadWriteData(this);
+    const tableArn = `<${Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`;
+    this.acknowledgeOnRole(
+      `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
+      `Queries the indexes of ${table.node.id} (declared in lambda/core/data-model.ts); the grant covers that table's indexes only.`,
+    );
+    if (access === 'readWrite') {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        this.acknowledgeOnRole(
+          `AwsSolutions-IAM5[Action::${action}]`,
+          'DynamoDB writes through the platform key; these KMS actions are scoped to that one key by the table grant.',
+        );
+      }
+    }
+    return this;
+  }
+
+  /**
+   * Allows `actions` on every resource whose name starts with `namePrefix`,
+   * and acknowledges that one wildcard with `reason`.
+   */
+  public allowOnNamePrefix(props: {
+    readonly service: string;
+    readonly resource: string;
+    readonly namePrefix: string;
+    readonly actions: string[];
+    readonly reason: string;
+  }): this {
+    const colon = props.service === 'secretsmanager';
+    const arn = Stack.of(this).formatArn({
+      service: props.service,
+      resource: props.resource,
+      resourceName: `${props.namePrefix}*`,
+      arnFormat: colon ? ArnFormat.COLON_RESOURCE_NAME : ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    this.addToRolePolicy(new iam.PolicyStatement({ actions: props.actions, resources: [arn] }));
+    const rendered = `arn:<AWS::Partition>:${props.service}:<AWS::Region>:<AWS::AccountId>:${props.resource}${colon ? ':' : '/'}${props.namePrefix}*`;
+    this.acknowledgeOnRole(`AwsSolutions-IAM5[Resource::${rendered}]`, props.reason);
+    return this;
+  }
+
+  private readonly acknowledged = new Set<string>();
+
+  private acknowledgeOnRole(id: string, reason: string): void {
+    if (this.acknowledged.has(id) || !this.role) return;
+    this.acknowledged.add(id);
+    Validations.of(this.role).acknowledge({ id, reason });
+  }
+
+  /** Findings every house function raises, acknowledged once with their reasons. */
+  private acknowledgeHouseFindings(): void {
+    Validations.of(this.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the platform runtime (LTS, supported by Powertools); moving to a newer runtime is a deliberate, tested change.',
+    });
+    this.acknowledgeOnRole(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'The basic execution policy only lets the function write its own logs.',
+    );
+  }
+}
