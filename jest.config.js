@@ -10,11 +10,12 @@ const transform = { '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }] };
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A global option: jest ignores it inside `projects`.
+  testTimeout: 60_000,
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'node',
-      testTimeout: 60_000,
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['\\.integ\\.test\\.ts$'],
@@ -23,7 +24,6 @@ module.exports = {
     {
       displayName: 'integ',
       testEnvironment: 'node',
-      testTimeout: 60_000,
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.integ.test.ts'],
       transform,
