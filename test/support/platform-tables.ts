@@ -34,7 +34,7 @@ export function platformTemplate(): object {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new PlatformStack(app, 'P', {
       environmentName: 'dev',
-    allowHttpWebhooks: false,
+      allowHttpWebhooks: false,
       platformBusName: 'b',
       archiveRetention: Duration.days(1),
     });
