@@ -1,4 +1,5 @@
-import { ArnFormat, Stack, StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { ShardPlan } from './config/delivery-plan';
 import { DeliveryRetryPolicy, PartnerShard } from './partner-shard';
@@ -24,6 +25,13 @@ export class PartnerShardStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PartnerShardStackProps) {
     super(scope, id, props);
+    // A shard holds hundreds of resources that all come from the same few
+    // lines; recording where each was created costs about 1 s of synth per
+    // 3,000 partners and writes machine-specific paths into cdk.out.
+    // `cdk synth --debug` records them again.
+    if (this.node.tryGetContext(DISABLE_CREATION_STACK_TRACES) === undefined) {
+      this.node.setContext(DISABLE_CREATION_STACK_TRACES, true);
+    }
     this.shard = new PartnerShard(this, 'Shard', {
       platformBusName: props.platformBusName,
       shardBusName: props.plan.busName,
@@ -31,12 +39,18 @@ export class PartnerShardStack extends Stack {
       routes: props.plan.routes,
       retryPolicy: props.retryPolicy,
     });
-    const onboardingServiceToken = this.formatArn({
-      service: 'lambda',
-      resource: 'function',
-      resourceName: props.onboardingProviderFunctionName,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    // Resolved once: the ARN holds only pseudo parameters, and every partner's
+    // custom resource would otherwise re-resolve the same three tokens.
+    const onboardingServiceToken = Token.asString(
+      this.resolve(
+        this.formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: props.onboardingProviderFunctionName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
+    );
     this.partners = props.plan.partners.map(
       (partner) =>
         new Partner(this, `Partner-${partner.config.orgId}`, {
