@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PartnerEventBus } from './partner-event-bus';
+import { type AdminApiSettings, PlatformApi } from './platform-api';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
 import { PlatformTables } from './platform-tables';
@@ -11,6 +12,11 @@ export interface PlatformStackProps extends StackProps {
   readonly archiveRetention: Duration;
   /** Plain http:// webhook URLs are verified in dev only. */
   readonly allowHttpWebhooks: boolean;
+  /**
+   * Admin API identity settings.
+   * @default the `adminApi` context value, else settings that accept no token (fail closed)
+   */
+  readonly adminApi?: AdminApiSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -21,6 +27,7 @@ export class PlatformStack extends Stack {
   public readonly tables: PlatformTables;
   public readonly bus: PartnerEventBus;
   public readonly handlers: PlatformHandlers;
+  public readonly api: PlatformApi;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -41,5 +48,19 @@ export class PlatformStack extends Stack {
       tables: this.tables,
       allowHttpWebhooks: props.allowHttpWebhooks,
     });
+    this.api = new PlatformApi(this, 'Api', {
+      environmentName: props.environmentName,
+      tables: this.tables,
+      allowHttpWebhooks: props.allowHttpWebhooks,
+      admin: props.adminApi ?? this.node.tryGetContext('adminApi') ?? UNCONFIGURED_ADMIN_API,
+    });
   }
 }
+
+/** Until the identity provider is configured, no admin token can verify (`.invalid` never resolves). */
+const UNCONFIGURED_ADMIN_API: AdminApiSettings = {
+  issuer: 'https://admin-idp.invalid/',
+  audience: 'partner-platform-admin',
+  jwksUri: 'https://admin-idp.invalid/.well-known/jwks.json',
+  adminEmailDomain: 'admin-domain.invalid',
+};

@@ -1,0 +1,160 @@
+/**
+ * The admin API's route handlers: thin adapters from validated input to the
+ * repositories and the core. Authentication has already happened (the
+ * router runs the admin authenticator first); the admin's email is the
+ * `createdBy` of what they create.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Clock } from '../core/clock';
+import { NotFoundError } from '../core/errors';
+import { randomAlphanumeric } from '../core/random';
+import type { UrlPolicyOptions } from '../core/url-policy';
+import { createWebhook, onEventsChanged, onUrlChanged } from '../core/webhooks';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { type AdminAuthOptions, type AdminCaller, createAdminAuthenticator } from '../api/admin-auth';
+import type { RouteHandlers } from '../api/route-table';
+import { type ApiEvent, createRouter } from '../api/router';
+import { type AdminRoutes, adminRoutes } from '../api/routes';
+import { issuedKeyViewOf, tenantViewOf, webhookViewOf } from '../api/views';
+import type { ApiKeysRepository } from '../repositories/api-keys-repository';
+import type { TenantsRepository } from '../repositories/tenants-repository';
+import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
+import type { SecretStore } from '../shared/secret-store';
+
+export interface AdminApiDependencies {
+  readonly tenants: TenantsRepository;
+  readonly keys: ApiKeysRepository;
+  readonly webhooks: WebhooksRepository;
+  readonly secrets: SecretStore;
+  /** Secrets Manager name prefix of webhook secrets: `<prefix><orgId>/<webhookId>`. */
+  readonly webhookSecretPrefix: string;
+  readonly urlPolicy: UrlPolicyOptions;
+  readonly clock: Clock;
+  readonly logger?: Pick<Logger, 'info' | 'error'>;
+}
+
+/** Webhook secrets generated for the partner: 32 alphanumerics, about 190 bits. */
+const GENERATED_SECRET_LENGTH = 32;
+
+export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRoutes, AdminCaller> {
+  const requireTenant = async (orgId: string) => {
+    const tenant = await deps.tenants.get(orgId);
+    if (tenant === undefined) throw new NotFoundError('Tenant not registered');
+    return tenant;
+  };
+
+  const storeSecret = async (webhook: { orgId: string; webhookId: string; secretArn?: string }, value: string) => {
+    if (webhook.secretArn !== undefined) {
+      await deps.secrets.putSecretValue({ secretId: webhook.secretArn, value });
+      return webhook.secretArn;
+    }
+    const name = `${deps.webhookSecretPrefix}${webhook.orgId}/${webhook.webhookId}`;
+    const created = await deps.secrets.createSecret({
+      name,
+      value,
+      description: `Webhook secret of ${webhook.orgId}/${webhook.webhookId}`,
+      tags: { orgId: webhook.orgId },
+    });
+    if (created.created) return created.arn;
+    await deps.secrets.putSecretValue({ secretId: name, value });
+    return name;
+  };
+
+  return {
+    registerTenant: async ({ params, body, caller }) => {
+      const tenant = await deps.tenants.create({
+        orgId: params.orgId,
+        orgName: body.orgName,
+        ownerEmail: body.ownerEmail,
+        source: 'api',
+      });
+      deps.logger?.info('tenant registered', { orgId: tenant.orgId, by: caller.email, outcome: 'created' });
+      return tenantViewOf(tenant, undefined);
+    },
+
+    listTenants: async ({ query }) => {
+      const page = await deps.tenants.list({ limit: query.limit, cursor: query.cursor });
+      const tenants = await Promise.all(
+        page.items.map(async (tenant) =>
+          tenantViewOf(
+            tenant,
+            tenant.activeKeyHash === undefined ? undefined : await deps.keys.getByHash(tenant.activeKeyHash),
+          ),
+        ),
+      );
+      return { tenants, nextCursor: page.nextCursor ?? null };
+    },
+
+    issueApiKey: async ({ body, caller }) => {
+      const tenant = await requireTenant(body.orgId);
+      const issued = await deps.keys.issue({
+        orgId: tenant.orgId,
+        createdBy: caller.email,
+        ...(body.expiresAt === undefined ? {} : { expiresAt: new Date(body.expiresAt).toISOString() }),
+      });
+      deps.logger?.info('api key issued', { orgId: tenant.orgId, keyId: issued.record.keyId, outcome: 'created' });
+      return issuedKeyViewOf(issued, tenant.orgName, caller.email);
+    },
+
+    createWebhook: async ({ params, body }) => {
+      await requireTenant(params.orgId);
+      const record = createWebhook({
+        orgId: params.orgId,
+        url: body.url,
+        events: body.events,
+        source: 'api',
+        clock: deps.clock,
+        urlPolicy: deps.urlPolicy,
+      });
+      const secretArn = await storeSecret(record, body.secret ?? randomAlphanumeric(GENERATED_SECRET_LENGTH));
+      const stored = await deps.webhooks.create({ ...record, secretArn });
+      return { success: true as const, aggregateId: stored.webhookId, version: stored.version };
+    },
+
+    listWebhooks: async ({ params, query }) => {
+      const listing = await deps.webhooks.list(params.orgId, { limit: query.limit, offset: query.offset });
+      return {
+        webhooks: listing.items.map(webhookViewOf),
+        total: listing.total,
+        limit: listing.limit,
+        offset: listing.offset,
+      };
+    },
+
+    updateWebhook: async ({ params, body }) => {
+      const change = (read: StoredWebhook): StoredWebhook => {
+        let next = read;
+        if (body.events !== undefined) next = { ...next, ...onEventsChanged(next, body.events, deps.clock) };
+        if (body.url !== undefined) next = { ...next, ...onUrlChanged(next, body.url, deps.clock, deps.urlPolicy) };
+        return next;
+      };
+      const current = await deps.webhooks.require(params.orgId, params.id);
+      // The core's URL and event rules run before the secret is written, so a refused change writes nothing.
+      change(current);
+      const secretArn = body.secret === undefined ? undefined : await storeSecret(current, body.secret);
+      const saved = await deps.webhooks.update(params.orgId, params.id, (read) => {
+        const next = change(read);
+        return secretArn === undefined || secretArn === read.secretArn ? next : { ...next, secretArn };
+      });
+      return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
+    },
+
+    deleteWebhook: async ({ params }) => {
+      await deps.webhooks.delete(params.orgId, params.id);
+      return { success: true as const, aggregateId: params.id };
+    },
+  };
+}
+
+export type AdminApi = (event: ApiEvent) => Promise<APIGatewayProxyResult>;
+
+/** The admin API: admin authentication on every route, then the route's handler. */
+export function createAdminApi(deps: AdminApiDependencies, auth: AdminAuthOptions): AdminApi {
+  const authenticate = createAdminAuthenticator(auth);
+  return createRouter({
+    routes: adminRoutes,
+    handlers: adminHandlers(deps),
+    authenticate: (event) => authenticate(event),
+    logger: deps.logger,
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Lambda entry point of the admin API (API Gateway proxy integration).
+ *
+ * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names),
+ * WEBHOOK_SECRET_PREFIX, ADMIN_API_KEY_SECRET_ARN (the secret holding the
+ * admin API key), ADMIN_JWT_ISSUER, ADMIN_JWT_AUDIENCE, ADMIN_JWKS_URI,
+ * ADMIN_EMAIL_DOMAIN, ALLOW_HTTP_WEBHOOKS.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { z } from 'zod';
+import { systemClock } from '../core/clock';
+import { ApiKeysRepository } from '../repositories/api-keys-repository';
+import { TenantsRepository } from '../repositories/tenants-repository';
+import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { awsClients } from '../shared/aws-clients';
+import { booleanFlag, readEnv, requiredString } from '../shared/env';
+import { createObservability, publishMetrics } from '../shared/observability';
+import { SecretsManagerSecretStore } from '../shared/secret-store';
+import { type AdminApi, createAdminApi } from './admin-handlers';
+
+const { logger, metrics } = createObservability('admin-api');
+
+export const adminApiEnvironment = z.object({
+  TENANTS_TABLE: requiredString,
+  API_KEYS_TABLE: requiredString,
+  WEBHOOKS_TABLE: requiredString,
+  WEBHOOK_SECRET_PREFIX: requiredString,
+  ADMIN_API_KEY_SECRET_ARN: requiredString,
+  ADMIN_JWT_ISSUER: requiredString,
+  ADMIN_JWT_AUDIENCE: requiredString,
+  ADMIN_JWKS_URI: z.url(),
+  ADMIN_EMAIL_DOMAIN: requiredString,
+  ALLOW_HTTP_WEBHOOKS: booleanFlag,
+});
+
+let api: AdminApi | undefined;
+
+function resolveApi(): AdminApi {
+  if (api !== undefined) return api;
+  const env = readEnv(adminApiEnvironment);
+  const { doc, secretsManager } = awsClients();
+  const clock = systemClock;
+  const secrets = new SecretsManagerSecretStore(secretsManager);
+  let adminKey: Promise<string> | undefined;
+  const adminApiKey = () => {
+    adminKey ??= secrets.getSecretValue(env.ADMIN_API_KEY_SECRET_ARN).then((version) => {
+      if (version === undefined) throw new Error('the admin API key secret has no value');
+      return version.value;
+    });
+    // A failed read is retried by the next request instead of being cached.
+    adminKey.catch(() => (adminKey = undefined));
+    return adminKey;
+  };
+  api = createAdminApi(
+    {
+      tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
+      keys: new ApiKeysRepository({
+        doc,
+        apiKeysTableName: env.API_KEYS_TABLE,
+        tenantsTableName: env.TENANTS_TABLE,
+        clock,
+      }),
+      webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+      secrets,
+      webhookSecretPrefix: env.WEBHOOK_SECRET_PREFIX,
+      urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
+      clock,
+      logger,
+    },
+    {
+      adminApiKey,
+      keySet: createRemoteJWKSet(new URL(env.ADMIN_JWKS_URI)),
+      verify: jwtVerify,
+      issuer: env.ADMIN_JWT_ISSUER,
+      audience: env.ADMIN_JWT_AUDIENCE,
+      adminEmailDomain: env.ADMIN_EMAIL_DOMAIN,
+    },
+  );
+  return api;
+}
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  try {
+    return await resolveApi()(event);
+  } finally {
+    publishMetrics(metrics);
+  }
+}

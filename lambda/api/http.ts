@@ -1,0 +1,84 @@
+/**
+ * The HTTP edge shared by the admin and partner APIs: JSON responses, and
+ * the one place where errors become status codes. Every 4xx/5xx body is
+ * `{error: {code, message}}`; a 5xx never carries the original message,
+ * because only domain errors are written to be shown to callers.
+ */
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { DomainError, type DomainErrorCode } from '../core/errors';
+
+/** The `error.code` values the APIs document. */
+export type ApiErrorCode =
+  | 'bad_request'
+  | 'validation_error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'internal_error';
+
+export const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
+  bad_request: 400,
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  internal_error: 500,
+};
+
+const CODE_OF_DOMAIN: Readonly<Record<DomainErrorCode, ApiErrorCode>> = {
+  validation: 'validation_error',
+  'not-found': 'not_found',
+  conflict: 'conflict',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+};
+
+/** An HTTP-level refusal (bad JSON, too large, unknown route) raised by the router itself. */
+export class HttpError extends Error {
+  public constructor(
+    public readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export interface ErrorBody {
+  readonly error: { readonly code: ApiErrorCode; readonly message: string };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}
+
+export function errorResponse(code: ApiErrorCode, message: string): APIGatewayProxyResult {
+  const body: ErrorBody = { error: { code, message } };
+  return jsonResponse(STATUS_OF[code], body);
+}
+
+/** Unauthorized answers never say which check failed. */
+export const UNAUTHORIZED_MESSAGE = 'Unauthorized';
+const INTERNAL_MESSAGE = 'Internal server error';
+
+/**
+ * Maps any thrown value to a response. `unexpected` reports whether the
+ * caller should log it as a fault (everything that is not a typed error).
+ */
+export function toErrorResponse(error: unknown): { response: APIGatewayProxyResult; unexpected: boolean } {
+  if (error instanceof HttpError) return { response: errorResponse(error.code, error.message), unexpected: false };
+  if (error instanceof DomainError) {
+    const code = CODE_OF_DOMAIN[error.code];
+    const message = code === 'unauthorized' ? UNAUTHORIZED_MESSAGE : error.message;
+    return { response: errorResponse(code, message), unexpected: false };
+  }
+  return { response: errorResponse('internal_error', INTERNAL_MESSAGE), unexpected: true };
+}

@@ -1,0 +1,103 @@
+/**
+ * The OpenAPI 3.1 document of both APIs, built from the route table and its
+ * zod schemas (z.toJSONSchema), so the document cannot drift from what the
+ * router validates. scripts/openapi.ts writes it to docs/openapi.json.
+ */
+import { z } from 'zod';
+import { PARTNER_AUTHORIZER_CACHE_SECONDS } from './partner-context';
+import type { RouteSpec } from './route-table';
+import { errorBody, routes } from './routes';
+
+type JsonObject = Record<string, unknown>;
+
+const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: 'bad_request (body is not JSON) or validation_error (a field is missing, has the wrong type, or is unknown)',
+  401: 'unauthorized: missing, unknown, expired or revoked credentials (never says which)',
+  403: 'forbidden: the admin token is valid but its email is outside the admin domain',
+  404: 'not_found',
+  409: 'conflict: the current state forbids the change',
+  500: 'internal_error',
+};
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
+  return rest;
+}
+
+function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query'): JsonObject[] {
+  if (schema === undefined) return [];
+  const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonObject>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (json.required ?? []).includes(name),
+    schema: property,
+  }));
+}
+
+function operationOf(id: string, route: RouteSpec): JsonObject {
+  const errorStatuses = [400, 401, ...(route.auth === 'admin' ? [403] : []), ...(route.errors ?? []), 500];
+  const responses: JsonObject = {
+    [String(route.status)]: {
+      description: route.status === 201 ? 'Created' : 'OK',
+      content: { 'application/json': { schema: schemaOf(route.response, 'output') } },
+    },
+  };
+  for (const status of [...new Set(errorStatuses)].sort()) {
+    responses[String(status)] = { $ref: `#/components/responses/Error${status}` };
+  }
+  return {
+    operationId: id,
+    summary: route.summary,
+    tags: [route.auth],
+    security: route.auth === 'admin' ? [{ adminApiKey: [], adminJwt: [] }] : [{ partnerApiKey: [] }],
+    parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
+    ...(route.body === undefined
+      ? {}
+      : {
+          requestBody: {
+            required: !route.body.safeParse(undefined).success,
+            content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+          },
+        }),
+    responses,
+  };
+}
+
+export function buildOpenApiDocument(): JsonObject {
+  const paths: Record<string, JsonObject> = {};
+  for (const [id, route] of Object.entries(routes) as [string, RouteSpec][]) {
+    paths[route.path] ??= {};
+    paths[route.path][route.method.toLowerCase()] = operationOf(id, route);
+  }
+  const errorSchema = schemaOf(errorBody, 'output');
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Partner platform API',
+      version: '1.0.0',
+      description:
+        'Admin routes need both X-Admin-API-Key and an admin JWT (Authorization: Bearer). Partner routes need X-API-Key; ' +
+        `the gateway caches the key check for ${PARTNER_AUTHORIZER_CACHE_SECONDS} s, so a revoked key may keep working for up to that long. ` +
+        'Every error is {"error": {"code", "message"}}.',
+    },
+    tags: [
+      { name: 'admin', description: 'Platform administration' },
+      { name: 'partner', description: 'Called by partners with their API key' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        partnerApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        adminApiKey: { type: 'apiKey', in: 'header', name: 'X-Admin-API-Key' },
+        adminJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      },
+      responses: Object.fromEntries(
+        Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
+          `Error${status}`,
+          { description, content: { 'application/json': { schema: errorSchema } } },
+        ]),
+      ),
+    },
+  };
+}

@@ -1,0 +1,264 @@
+/**
+ * Every route of the admin and partner APIs, declared once. From this table
+ * come the API Gateway resources and methods (lib/platform-api.ts), the
+ * OpenAPI document (scripts/openapi.ts -> docs/openapi.json) and the router
+ * the Lambda handlers (and the local runtime) dispatch with. Handlers are
+ * bound per route id in lambda/admin-api and lambda/partner-api, and the
+ * compiler requires exactly one handler per route.
+ *
+ * Request bodies are strict objects: an unknown field is a 400.
+ */
+import { z } from 'zod';
+import { defineRoute, type RouteSpec } from './route-table';
+
+const orgId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens, not starting with a hyphen');
+const resourceId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1-128 letters, digits, "_" or "-"');
+const timestamp = z.iso.datetime({ offset: true });
+const email = z.email().max(254);
+const webhookUrl = z.url().max(2048);
+const eventTypes = z.array(z.string().min(1).max(256)).min(1).max(100);
+const webhookSecret = z.string().min(24).max(256);
+
+const apiKeyStatus = z.enum(['active', 'expiring', 'grace', 'revoked']);
+const webhookStatus = z.enum(['pending', 'active', 'failed']);
+
+export const maskedKey = z.object({
+  id: z.string(),
+  /** First 8 characters, `…`, last 4. */
+  key: z.string(),
+  status: apiKeyStatus,
+  expiresAt: timestamp.nullable(),
+});
+
+export const tenantView = z.object({
+  orgId,
+  orgName: z.string(),
+  ownerEmail: z.string(),
+  status: z.enum(['active', 'disabled']),
+  createdAt: timestamp,
+  activeKey: maskedKey.nullable(),
+});
+
+export const issuedKeyView = z.object({
+  /** The plaintext key: in this response only, never again. */
+  apiKey: z.string(),
+  id: z.string(),
+  orgId,
+  orgName: z.string(),
+  createdAt: timestamp,
+  createdBy: z.string(),
+  expiresAt: timestamp.nullable(),
+});
+
+export const webhookView = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  status: webhookStatus,
+  createdAt: timestamp,
+  verifiedAt: timestamp.nullable(),
+  updatedAt: timestamp,
+  lastError: z.string().nullable(),
+});
+
+export const webhookMutation = z.object({
+  success: z.literal(true),
+  aggregateId: z.string(),
+  version: z.number().int(),
+});
+
+export const credentialView = maskedKey.extend({
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable(),
+  graceEndsAt: timestamp.nullable(),
+  expiresInDays: z.number().int().nullable(),
+  /** "expires in N days", "expired" or "never expires". */
+  expiresIn: z.string(),
+});
+
+export const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+
+const orgParams = z.strictObject({ orgId });
+const webhookParams = z.strictObject({ orgId, id: resourceId });
+const idParams = z.strictObject({ id: resourceId });
+
+/** Admin routes: the admin API key and an admin JWT, checked in the admin handler. */
+export const adminRoutes = {
+  registerTenant: defineRoute({
+    method: 'POST',
+    path: '/tenants/{orgId}/register',
+    auth: 'admin',
+    summary: 'Register a tenant',
+    status: 201,
+    params: orgParams,
+    body: z.strictObject({ orgName: z.string().trim().min(1).max(200), ownerEmail: email }),
+    response: tenantView,
+    errors: [403, 409],
+  }),
+  listTenants: defineRoute({
+    method: 'GET',
+    path: '/tenants',
+    auth: 'admin',
+    summary: "List tenants with each one's masked active key",
+    status: 200,
+    query: z.strictObject({
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      cursor: z.string().max(2048).optional(),
+    }),
+    response: z.object({ tenants: z.array(tenantView), nextCursor: z.string().nullable() }),
+    errors: [403],
+  }),
+  issueApiKey: defineRoute({
+    method: 'POST',
+    path: '/api-keys',
+    auth: 'admin',
+    summary: "Issue a tenant's API key (shown once)",
+    status: 201,
+    body: z.strictObject({ orgId, orgName: z.string().trim().min(1).max(200), expiresAt: timestamp.optional() }),
+    response: issuedKeyView,
+    errors: [403, 404, 409],
+  }),
+  createWebhook: defineRoute({
+    method: 'POST',
+    path: '/tenants/{orgId}/webhooks',
+    auth: 'admin',
+    summary: 'Create a webhook (pending until its URL verifies)',
+    status: 201,
+    params: orgParams,
+    body: z.strictObject({ url: webhookUrl, events: eventTypes, secret: webhookSecret.optional() }),
+    response: webhookMutation,
+    errors: [403, 404],
+  }),
+  listWebhooks: defineRoute({
+    method: 'GET',
+    path: '/tenants/{orgId}/webhooks',
+    auth: 'admin',
+    summary: "List a tenant's webhooks",
+    status: 200,
+    params: orgParams,
+    query: z.strictObject({
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      offset: z.coerce.number().int().min(0).optional(),
+    }),
+    response: z.object({
+      webhooks: z.array(webhookView),
+      total: z.number().int(),
+      limit: z.number().int(),
+      offset: z.number().int(),
+    }),
+    errors: [403],
+  }),
+  updateWebhook: defineRoute({
+    method: 'PUT',
+    path: '/tenants/{orgId}/webhooks/{id}',
+    auth: 'admin',
+    summary: 'Change a webhook; a new URL is verified again before use',
+    status: 200,
+    params: webhookParams,
+    body: z
+      .strictObject({ url: webhookUrl.optional(), events: eventTypes.optional(), secret: webhookSecret.optional() })
+      .refine((body) => body.url !== undefined || body.events !== undefined || body.secret !== undefined, {
+        message: 'give at least one of url, events, secret',
+      }),
+    response: webhookMutation,
+    errors: [403, 404, 409],
+  }),
+  deleteWebhook: defineRoute({
+    method: 'DELETE',
+    path: '/tenants/{orgId}/webhooks/{id}',
+    auth: 'admin',
+    summary: 'Delete a webhook',
+    status: 200,
+    params: webhookParams,
+    response: z.object({ success: z.literal(true), aggregateId: z.string() }),
+    errors: [403, 404],
+  }),
+} as const satisfies Record<string, RouteSpec>;
+
+/** Partner routes: `X-API-Key`, checked by the REQUEST authorizer before the handler runs. */
+export const partnerRoutes = {
+  authProbe: defineRoute({
+    method: 'GET',
+    path: '/partner-auth-probe',
+    auth: 'partner',
+    summary: 'Check a partner API key',
+    status: 200,
+    response: z.object({ orgId, keyPrefix: z.string(), status: apiKeyStatus, expiresAt: timestamp.nullable() }),
+  }),
+  partnerMe: defineRoute({
+    method: 'GET',
+    path: '/v1/partner/me',
+    auth: 'partner',
+    summary: "The caller's tenant",
+    status: 200,
+    response: z.object({
+      orgId,
+      orgName: z.string(),
+      status: z.enum(['active', 'disabled']),
+      key: z.object({ id: z.string(), keyPrefix: z.string(), status: apiKeyStatus, expiresAt: timestamp.nullable() }),
+    }),
+  }),
+  listCredentials: defineRoute({
+    method: 'GET',
+    path: '/v1/partner/credentials',
+    auth: 'partner',
+    summary: "The caller's API keys, masked",
+    status: 200,
+    response: z.object({ credentials: z.array(credentialView) }),
+  }),
+  createCredential: defineRoute({
+    method: 'POST',
+    path: '/v1/partner/credentials',
+    auth: 'partner',
+    summary: 'Issue a key when the org has no active one (shown once)',
+    status: 201,
+    body: z.strictObject({}).optional(),
+    response: issuedKeyView,
+    errors: [409],
+  }),
+  rotateCredential: defineRoute({
+    method: 'POST',
+    path: '/v1/partner/credentials/{id}/rotate',
+    auth: 'partner',
+    summary: 'Rotate the active key; the old one keeps working for the grace window',
+    status: 201,
+    params: idParams,
+    body: z.strictObject({ graceHours: z.union([z.literal(0), z.literal(24), z.literal(48), z.literal(72)]) }),
+    response: z.object({ newKey: issuedKeyView, oldKey: credentialView }),
+    errors: [404, 409],
+  }),
+  revokeCredential: defineRoute({
+    method: 'POST',
+    path: '/v1/partner/credentials/{id}/revoke',
+    auth: 'partner',
+    summary: 'Revoke a key at once',
+    status: 200,
+    params: idParams,
+    body: z.strictObject({}).optional(),
+    response: credentialView,
+    errors: [404, 409],
+  }),
+  updateOwnWebhookUrl: defineRoute({
+    method: 'PATCH',
+    path: '/webhooks/{id}',
+    auth: 'partner',
+    summary: "Change one of the caller's webhook URLs (verified before use)",
+    status: 200,
+    params: idParams,
+    body: z.strictObject({ url: webhookUrl }),
+    response: webhookMutation,
+    errors: [404, 409],
+  }),
+} as const satisfies Record<string, RouteSpec>;
+
+/** Every route; ids are unique across both APIs. */
+export const routes = { ...adminRoutes, ...partnerRoutes } as const satisfies Record<string, RouteSpec>;
+
+export type AdminRoutes = typeof adminRoutes;
+export type PartnerRoutes = typeof partnerRoutes;
+export type Routes = typeof routes;
+export type RouteId = keyof Routes;

@@ -1,0 +1,50 @@
+/**
+ * Lambda entry point of the partner API's REQUEST authorizer.
+ *
+ * Environment: API_KEYS_TABLE, TENANTS_TABLE (table names).
+ */
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { systemClock } from '../core/clock';
+import { ApiKeysRepository } from '../repositories/api-keys-repository';
+import { awsClients } from '../shared/aws-clients';
+import { readEnv, requiredString } from '../shared/env';
+import { createObservability, loggableError } from '../shared/observability';
+import { AuthorizerUnauthorized, authorizePartner, type PartnerAuthorizerDependencies } from './partner-authorizer';
+
+const { logger } = createObservability('partner-authorizer');
+
+export const authorizerEnvironment = z.object({ API_KEYS_TABLE: requiredString, TENANTS_TABLE: requiredString });
+
+let dependencies: PartnerAuthorizerDependencies | undefined;
+
+function resolveDependencies(): PartnerAuthorizerDependencies {
+  if (dependencies !== undefined) return dependencies;
+  const env = readEnv(authorizerEnvironment);
+  const { doc } = awsClients();
+  dependencies = {
+    keys: new ApiKeysRepository({
+      doc,
+      apiKeysTableName: env.API_KEYS_TABLE,
+      tenantsTableName: env.TENANTS_TABLE,
+      clock: systemClock,
+    }),
+    clock: systemClock,
+  };
+  return dependencies;
+}
+
+export async function handler(event: APIGatewayRequestAuthorizerEvent) {
+  try {
+    const result = await authorizePartner(event, resolveDependencies());
+    logger.info('partner key accepted', { orgId: result.context.orgId, keyPrefix: result.context.keyPrefix });
+    return result;
+  } catch (error) {
+    if (error instanceof AuthorizerUnauthorized) {
+      logger.info('partner key refused', { outcome: 'unauthorized' });
+    } else {
+      logger.error('authorizer failed', { error: loggableError(error) });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The partner API's REQUEST authorizer: `X-API-Key` -> SHA-256 -> one
+ * GetItem on the key's hash (never a scan). Unknown, malformed, expired,
+ * revoked and past-grace keys all get the same 401 ("Unauthorized" is the
+ * error API Gateway turns into a 401), so a caller cannot tell them apart.
+ *
+ * The policy allows every partner route of this stage, because API Gateway
+ * caches it per key (identity source: the header) for at most 30 s and
+ * reuses it across routes. A revoked key therefore works for at most that
+ * long after revocation; the docs say so.
+ *
+ * Usage (lastUsedAt, daily count) is recorded by the partner API after the
+ * request, not here: the cache means the authorizer sees only some calls,
+ * and it keeps this answer to a single read.
+ */
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { hashApiKey, isKeyUsable, isWellFormedApiKey } from '../core/api-keys';
+import type { Clock } from '../core/clock';
+import type { StoredApiKey } from '../repositories/api-keys-repository';
+import type { PartnerCaller } from '../api/partner-context';
+
+export const API_KEY_HEADER = 'x-api-key';
+
+export interface PartnerAuthorizerDependencies {
+  readonly keys: { getByHash(keyHash: string): Promise<StoredApiKey | undefined> };
+  readonly clock: Clock;
+}
+
+/** What API Gateway needs to answer 401. */
+export class AuthorizerUnauthorized extends Error {
+  public constructor() {
+    super('Unauthorized');
+    this.name = 'AuthorizerUnauthorized';
+  }
+}
+
+export type AuthorizerOutcome =
+  { readonly allowed: true; readonly caller: PartnerCaller } | { readonly allowed: false };
+
+/** The decision alone, for the handler and for tests. */
+export async function decide(
+  event: Pick<APIGatewayRequestAuthorizerEvent, 'headers'>,
+  deps: PartnerAuthorizerDependencies,
+): Promise<AuthorizerOutcome> {
+  const presented = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === API_KEY_HEADER)?.[1];
+  if (presented === undefined || !isWellFormedApiKey(presented)) return { allowed: false };
+  const record = await deps.keys.getByHash(hashApiKey(presented));
+  if (record === undefined || !isKeyUsable(record, deps.clock.now())) return { allowed: false };
+  return {
+    allowed: true,
+    caller: {
+      orgId: record.orgId,
+      keyId: record.keyId,
+      keyPrefix: record.prefix,
+      keyHash: record.keyHash,
+      status: record.status,
+      expiresAt: record.expiresAt ?? '',
+    },
+  };
+}
+
+/** Every method of every resource in the stage the request came to. */
+export function stageWildcard(methodArn: string): string {
+  const [apiPart, stage] = methodArn.split('/');
+  return `${apiPart}/${stage}/*/*`;
+}
+
+/** @throws AuthorizerUnauthorized (message "Unauthorized") when the key is not usable. */
+export async function authorizePartner(
+  event: APIGatewayRequestAuthorizerEvent,
+  deps: PartnerAuthorizerDependencies,
+): Promise<APIGatewayAuthorizerResult & { context: PartnerCaller }> {
+  const outcome = await decide(event, deps);
+  if (!outcome.allowed) throw new AuthorizerUnauthorized();
+  return {
+    principalId: outcome.caller.orgId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stageWildcard(event.methodArn) }],
+    },
+    context: outcome.caller,
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Lambda entry point of the partner API (API Gateway proxy integration,
+ * behind the partner REQUEST authorizer).
+ *
+ * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names),
+ * ALLOW_HTTP_WEBHOOKS.
+ */
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import { systemClock } from '../core/clock';
+import { ApiKeysRepository } from '../repositories/api-keys-repository';
+import { TenantsRepository } from '../repositories/tenants-repository';
+import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { awsClients } from '../shared/aws-clients';
+import { booleanFlag, readEnv, requiredString } from '../shared/env';
+import { createObservability, publishMetrics } from '../shared/observability';
+import { type PartnerApi, createPartnerApi } from './partner-handlers';
+
+const { logger, metrics } = createObservability('partner-api');
+
+export const partnerApiEnvironment = z.object({
+  TENANTS_TABLE: requiredString,
+  API_KEYS_TABLE: requiredString,
+  WEBHOOKS_TABLE: requiredString,
+  ALLOW_HTTP_WEBHOOKS: booleanFlag,
+});
+
+let api: PartnerApi | undefined;
+
+function resolveApi(): PartnerApi {
+  if (api !== undefined) return api;
+  const env = readEnv(partnerApiEnvironment);
+  const { doc } = awsClients();
+  const clock = systemClock;
+  api = createPartnerApi({
+    tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
+    keys: new ApiKeysRepository({
+      doc,
+      apiKeysTableName: env.API_KEYS_TABLE,
+      tenantsTableName: env.TENANTS_TABLE,
+      clock,
+    }),
+    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+    urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
+    clock,
+    logger,
+  });
+  return api;
+}
+
+export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+  try {
+    return await resolveApi()(event);
+  } finally {
+    publishMetrics(metrics);
+  }
+}

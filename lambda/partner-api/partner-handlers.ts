@@ -1,0 +1,181 @@
+/**
+ * The partner API: route handlers for a caller the REQUEST authorizer has
+ * already identified (its context arrives in the event), and the request
+ * wrapper that records the key's usage.
+ *
+ * Usage (lastUsedAt and the per-key daily count, atomic counters in
+ * `recordUsage`) is recorded here rather than in the authorizer: API Gateway
+ * caches the authorizer's answer for up to 30 s, so only this handler sees
+ * every call, and the authorizer's answer stays one read. The write runs
+ * alongside the route's own work and is awaited for at most
+ * `usageTimeoutMs`, so it cannot hold a response up for long; a failure is
+ * logged and never fails the request.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { Clock } from '../core/clock';
+import { NotFoundError } from '../core/errors';
+import type { UrlPolicyOptions } from '../core/url-policy';
+import { onUrlChanged } from '../core/webhooks';
+import { type PartnerCaller, partnerCallerOf } from '../api/partner-context';
+import type { RouteHandlers } from '../api/route-table';
+import { type ApiEvent, createRouter } from '../api/router';
+import { type PartnerRoutes, partnerRoutes } from '../api/routes';
+import { credentialViewOf, issuedKeyViewOf } from '../api/views';
+import type { ApiKeysRepository } from '../repositories/api-keys-repository';
+import type { TenantsRepository } from '../repositories/tenants-repository';
+import type { WebhooksRepository } from '../repositories/webhooks-repository';
+
+export interface PartnerApiDependencies {
+  readonly tenants: TenantsRepository;
+  readonly keys: ApiKeysRepository;
+  readonly webhooks: WebhooksRepository;
+  readonly urlPolicy: UrlPolicyOptions;
+  readonly clock: Clock;
+  readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** How long a response may wait for the usage write. @default 300 */
+  readonly usageTimeoutMs?: number;
+}
+
+export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<PartnerRoutes, PartnerCaller> {
+  const requireTenant = async (orgId: string) => {
+    const tenant = await deps.tenants.get(orgId);
+    if (tenant === undefined) throw new NotFoundError('Tenant not registered');
+    return tenant;
+  };
+  const createdBy = (caller: PartnerCaller) => `partner:${caller.keyId}`;
+
+  return {
+    authProbe: async ({ caller }) => ({
+      orgId: caller.orgId,
+      keyPrefix: caller.keyPrefix,
+      status: caller.status,
+      expiresAt: caller.expiresAt === '' ? null : caller.expiresAt,
+    }),
+
+    partnerMe: async ({ caller }) => {
+      const tenant = await requireTenant(caller.orgId);
+      return {
+        orgId: tenant.orgId,
+        orgName: tenant.orgName,
+        status: tenant.status,
+        key: {
+          id: caller.keyId,
+          keyPrefix: caller.keyPrefix,
+          status: caller.status,
+          expiresAt: caller.expiresAt === '' ? null : caller.expiresAt,
+        },
+      };
+    },
+
+    listCredentials: async ({ caller }) => {
+      const credentials = [];
+      let cursor: string | undefined;
+      do {
+        const page = await deps.keys.listByOrg(caller.orgId, { limit: 100, cursor });
+        credentials.push(...page.items);
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      const now = deps.clock.now();
+      return {
+        credentials: credentials
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+          .map((record) => credentialViewOf(record, now)),
+      };
+    },
+
+    createCredential: async ({ caller }) => {
+      const tenant = await requireTenant(caller.orgId);
+      const issued = await deps.keys.issue({ orgId: caller.orgId, createdBy: createdBy(caller) });
+      deps.logger?.info('api key issued', { orgId: caller.orgId, keyId: issued.record.keyId, outcome: 'created' });
+      return issuedKeyViewOf(issued, tenant.orgName, createdBy(caller));
+    },
+
+    rotateCredential: async ({ caller, params, body }) => {
+      const tenant = await requireTenant(caller.orgId);
+      const { newKey, oldKey } = await deps.keys.rotate({
+        orgId: caller.orgId,
+        keyId: params.id,
+        graceHours: body.graceHours,
+        createdBy: createdBy(caller),
+      });
+      deps.logger?.info('api key rotated', {
+        orgId: caller.orgId,
+        keyId: oldKey.keyId,
+        newKeyId: newKey.record.keyId,
+        graceHours: body.graceHours,
+        outcome: 'rotated',
+      });
+      return {
+        newKey: issuedKeyViewOf(newKey, tenant.orgName, createdBy(caller)),
+        oldKey: credentialViewOf(oldKey, deps.clock.now()),
+      };
+    },
+
+    revokeCredential: async ({ caller, params }) => {
+      const revoked = await deps.keys.revoke({ orgId: caller.orgId, keyId: params.id });
+      deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
+      return credentialViewOf(revoked, deps.clock.now());
+    },
+
+    updateOwnWebhookUrl: async ({ caller, params, body }) => {
+      // Read within the caller's org only: another org's webhook is simply not found.
+      const saved = await deps.webhooks.update(caller.orgId, params.id, (current) => ({
+        ...current,
+        ...onUrlChanged(current, body.url, deps.clock, deps.urlPolicy),
+      }));
+      return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
+    },
+  };
+}
+
+export type PartnerApi = (event: ApiEvent) => Promise<APIGatewayProxyResult>;
+
+export function createPartnerApi(deps: PartnerApiDependencies): PartnerApi {
+  const route = createRouter({
+    routes: partnerRoutes,
+    handlers: partnerHandlers(deps),
+    authenticate: async (event) => partnerCallerOf(event),
+    logger: deps.logger,
+  });
+  const timeoutMs = deps.usageTimeoutMs ?? 300;
+
+  return async (event) => {
+    const caller = safeCaller(event);
+    const usage = caller === undefined ? Promise.resolve() : recordUsage(deps, caller);
+    const [response] = await Promise.all([route(event), withTimeout(usage, timeoutMs)]);
+    return response;
+  };
+}
+
+function safeCaller(event: ApiEvent): PartnerCaller | undefined {
+  try {
+    return partnerCallerOf(event);
+  } catch {
+    return undefined;
+  }
+}
+
+async function recordUsage(deps: PartnerApiDependencies, caller: PartnerCaller): Promise<void> {
+  try {
+    await deps.keys.recordUsage(caller.keyHash);
+  } catch (error) {
+    deps.logger?.warn('key usage not recorded', {
+      orgId: caller.orgId,
+      keyId: caller.keyId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
+}
+
+async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

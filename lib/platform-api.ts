@@ -1,0 +1,259 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../lambda/api/partner-context';
+import { routes } from '../lambda/api/routes';
+import type { RouteSpec } from '../lambda/api/route-table';
+import { webhookSecretPrefix } from './config/naming';
+import { PlatformFunction } from './platform-function';
+import type { PlatformTables } from './platform-tables';
+
+/** Who may call the admin API: the identity provider's tokens and the admin email domain. */
+export interface AdminApiSettings {
+  /** The `iss` every admin JWT must carry. */
+  readonly issuer: string;
+  /** The `aud` every admin JWT must carry. */
+  readonly audience: string;
+  /** Where the issuer publishes its signing keys (JWKS). */
+  readonly jwksUri: string;
+  /** Admin tokens must carry an `email` in this domain, e.g. `example.com`. */
+  readonly adminEmailDomain: string;
+}
+
+export interface ApiThrottleSettings {
+  /** Steady requests per second, per stage method. */
+  readonly rateLimit: number;
+  /** Requests allowed in a burst. */
+  readonly burstLimit: number;
+}
+
+export interface PlatformApiProps {
+  /** Names the stage and the secret prefixes. */
+  readonly environmentName: string;
+  readonly tables: PlatformTables;
+  /** Plain http:// webhook URLs are accepted in dev only. */
+  readonly allowHttpWebhooks: boolean;
+  readonly admin: AdminApiSettings;
+  /** @default 50 requests per second, bursts of 100 */
+  readonly throttle?: ApiThrottleSettings;
+  /**
+   * How long API Gateway caches the authorizer's answer per API key; a
+   * revoked key keeps working for at most this long. At most 30 seconds.
+   * @default Duration.seconds(30)
+   */
+  readonly authorizerCacheTtl?: Duration;
+}
+
+/** Longest authorizer cache the platform accepts: revocation must bite within it. */
+export const MAX_AUTHORIZER_CACHE_TTL = Duration.seconds(PARTNER_AUTHORIZER_CACHE_SECONDS);
+export const PARTNER_KEY_HEADER = 'X-API-Key';
+export const ADMIN_KEY_HEADER = 'X-Admin-API-Key';
+
+/**
+ * The admin and partner APIs: one REST API whose resources and methods come
+ * from the route table in lambda/api/routes.ts, a stage named after the
+ * environment with access logs and throttling, the partner REQUEST
+ * authorizer, JSON gateway errors in the APIs' `{error: {code, message}}`
+ * shape, and the admin API key secret.
+ */
+export class PlatformApi extends Construct {
+  public readonly api: apigateway.RestApi;
+  public readonly adminFunction: PlatformFunction;
+  public readonly partnerFunction: PlatformFunction;
+  public readonly authorizerFunction: PlatformFunction;
+  public readonly authorizer: apigateway.RequestAuthorizer;
+  /** The shared admin API key; admins read it from here. */
+  public readonly adminApiKeySecret: secretsmanager.Secret;
+  public readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PlatformApiProps) {
+    super(scope, id);
+    const cacheTtl = props.authorizerCacheTtl ?? MAX_AUTHORIZER_CACHE_TTL;
+    if (cacheTtl.toSeconds() > MAX_AUTHORIZER_CACHE_TTL.toSeconds()) {
+      throw new Error(
+        `${this.node.path}: authorizerCacheTtl is ${cacheTtl.toSeconds()} s; at most ${MAX_AUTHORIZER_CACHE_TTL.toSeconds()} s, so a revoked key stops working within that time`,
+      );
+    }
+    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    const env = props.environmentName;
+    const { tables } = props;
+    const common = { ALLOW_HTTP_WEBHOOKS: String(props.allowHttpWebhooks) };
+
+    this.adminApiKeySecret = new secretsmanager.Secret(this, 'AdminApiKey', {
+      description: `Admin API key of the ${env} partner platform (sent as ${ADMIN_KEY_HEADER})`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.adminApiKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The admin API key is rotated by the platform team together with the admins who hold it; an automatic rotation would lock them out.',
+    });
+
+    this.authorizerFunction = new PlatformFunction(this, 'Authorizer', {
+      handler: 'authorizer',
+      serviceName: 'partner-authorizer',
+      description: 'Checks partner X-API-Key headers by hash for the partner API',
+      timeout: Duration.seconds(10),
+    })
+      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'read')
+      .bindTable('TENANTS_TABLE', tables.tenants, 'read');
+
+    this.adminFunction = new PlatformFunction(this, 'AdminApi', {
+      handler: 'admin-api',
+      serviceName: 'admin-api',
+      description: 'Admin API: tenants, API keys and webhooks',
+      environment: {
+        ...common,
+        WEBHOOK_SECRET_PREFIX: webhookSecretPrefix(env),
+        ADMIN_API_KEY_SECRET_ARN: this.adminApiKeySecret.secretArn,
+        ADMIN_JWT_ISSUER: props.admin.issuer,
+        ADMIN_JWT_AUDIENCE: props.admin.audience,
+        ADMIN_JWKS_URI: props.admin.jwksUri,
+        ADMIN_EMAIL_DOMAIN: props.admin.adminEmailDomain,
+      },
+    })
+      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
+      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite')
+      .allowOnNamePrefix({
+        service: 'secretsmanager',
+        resource: 'secret',
+        namePrefix: webhookSecretPrefix(env),
+        actions: ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:TagResource'],
+        reason: 'Stores the secrets of webhooks admins create or change, all under one name prefix.',
+      });
+    this.adminApiKeySecret.grantRead(this.adminFunction);
+
+    this.partnerFunction = new PlatformFunction(this, 'PartnerApi', {
+      handler: 'partner-api',
+      serviceName: 'partner-api',
+      description: 'Partner API: own tenant, credentials and webhook URLs',
+      environment: common,
+    })
+      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
+      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite');
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.api = new apigateway.RestApi(this, 'Api', {
+      restApiName: `partner-platform-${env}`,
+      description: `Admin and partner APIs of the ${env} partner platform`,
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Execution logs (ERROR level) need the account's API Gateway CloudWatch role.
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: env,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        metricsEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+      },
+    });
+
+    // The URL is exposed as `api.url`; no stack output, so shard stacks never depend on an export.
+    this.api.node.tryRemoveChild('Endpoint');
+
+    this.authorizer = new apigateway.RequestAuthorizer(this, 'PartnerKeyAuthorizer', {
+      authorizerName: 'partner-api-key',
+      handler: this.authorizerFunction,
+      identitySources: [apigateway.IdentitySource.header(PARTNER_KEY_HEADER)],
+      resultsCacheTtl: cacheTtl,
+    });
+
+    const validator = this.api.addRequestValidator('RequiredHeaders', {
+      requestValidatorName: 'required-headers',
+      validateRequestParameters: true,
+      // Bodies are validated by the handlers' strict zod schemas (unknown fields -> 400).
+      validateRequestBody: true,
+    });
+    this.addGatewayResponses();
+
+    const integrations = {
+      admin: new apigateway.LambdaIntegration(this.adminFunction, { allowTestInvoke: false }),
+      partner: new apigateway.LambdaIntegration(this.partnerFunction, { allowTestInvoke: false }),
+    };
+    for (const [routeId, route] of Object.entries(routes) as [string, RouteSpec][]) {
+      const resource = this.api.root.resourceForPath(route.path);
+      const method = resource.addMethod(route.method, integrations[route.auth], {
+        operationName: routeId,
+        requestValidator: validator,
+        ...(route.auth === 'partner'
+          ? {
+              authorizer: this.authorizer,
+              authorizationType: apigateway.AuthorizationType.CUSTOM,
+              requestParameters: { [`method.request.header.${PARTNER_KEY_HEADER}`]: true },
+            }
+          : {
+              requestParameters: {
+                [`method.request.header.${ADMIN_KEY_HEADER}`]: true,
+                'method.request.header.Authorization': true,
+              },
+            }),
+      });
+      this.acknowledgeMethodFindings(method, route);
+    }
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole !== undefined) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's own managed policy for the account's execution-log role; it only writes logs.",
+      });
+    }
+    Validations.of(this.api.deploymentStage).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'No WAF yet: partner calls need a valid API key (authorizer) and admin calls a key and a JWT; stage throttling caps the rate. A WAF web ACL is planned with the production rollout.',
+    });
+  }
+
+  /** API Gateway's own refusals in the APIs' JSON error shape. */
+  private addGatewayResponses(): void {
+    const body = (code: string, message: string) => ({
+      'application/json': JSON.stringify({ error: { code, message } }),
+    });
+    const responses: [string, apigateway.ResponseType, string, string, string][] = [
+      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, '401', 'unauthorized', 'Unauthorized'],
+      ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, '403', 'forbidden', 'Forbidden'],
+      ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, '401', 'unauthorized', 'Unauthorized'],
+      ['Throttled', apigateway.ResponseType.THROTTLED, '429', 'throttled', 'Too many requests'],
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '', 'bad_request', 'Bad request'],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '', 'internal_error', 'Internal server error'],
+    ];
+    for (const [id, type, statusCode, code, message] of responses) {
+      this.api.addGatewayResponse(id, {
+        type,
+        ...(statusCode === '' ? {} : { statusCode }),
+        templates: body(code, message),
+      });
+    }
+  }
+
+  private acknowledgeMethodFindings(method: apigateway.Method, route: RouteSpec): void {
+    const validations = Validations.of(method);
+    validations.acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        route.auth === 'partner'
+          ? 'Partners authenticate with API keys checked by the Lambda REQUEST authorizer, not Cognito.'
+          : "Admins authenticate in the handler with the admin API key and a JWT verified against the identity provider's JWKS.",
+    });
+    if (route.auth === 'admin') {
+      validations.acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          "Admin routes are authorized in the admin handler (admin API key compared in constant time and a JWT verified against the issuer's JWKS, email in the admin domain); both headers are required by the request validator.",
+      });
+    }
+  }
+}

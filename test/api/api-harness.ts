@@ -1,0 +1,218 @@
+/**
+ * Drives the admin and partner APIs as API Gateway would: proxy events built
+ * from the route table, the partner REQUEST authorizer run first and its
+ * context passed on (a refusal becomes the gateway's JSON 401), against
+ * DynamoDB Local, an in-memory Secrets Manager, a FakeClock and a local JWKS.
+ */
+import * as NodeModule from 'node:module';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type * as Jose from 'jose';
+import { FakeClock, HOUR_MS } from '../../lambda/core/clock';
+import { createAdminApi, type AdminApi } from '../../lambda/admin-api/admin-handlers';
+import { compilePath } from '../../lambda/api/router';
+import { routes } from '../../lambda/api/routes';
+import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
+import { createPartnerApi, type PartnerApi } from '../../lambda/partner-api/partner-handlers';
+import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository';
+import { TenantsRepository } from '../../lambda/repositories/tenants-repository';
+import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
+import { InMemorySecretStore } from '../../lambda/shared/secret-store';
+import type { IntegDynamoDb } from '../support/integ-dynamodb';
+import type { PlatformTableNames } from '../support/platform-tables';
+
+/**
+ * jose is ESM-only and jest's module loader cannot require ES modules on
+ * Node 20; Node's own require can (Node >= 20.19), so it is loaded through
+ * a real CommonJS module rather than jest's registry.
+ */
+export const jose = nodeRequire('jose') as typeof Jose;
+
+function nodeRequire(id: string): unknown {
+  const { Module } = NodeModule as unknown as {
+    Module: (new (id: string) => NodeJS.Module) & { _nodeModulePaths(dir: string): string[] };
+  };
+  const real = new Module(__filename);
+  real.filename = __filename;
+  real.paths = Module._nodeModulePaths(__dirname);
+  return real.require(id);
+}
+
+export const ISSUER = 'https://idp.example.com/';
+export const AUDIENCE = 'partner-platform-admin';
+export const ADMIN_DOMAIN = 'example.com';
+export const ADMIN_API_KEY = 'admin-key-for-tests-0123456789abcdef';
+const KID = 'test-key-1';
+const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/partner-auth-probe';
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: any;
+}
+
+export interface ApiWorld {
+  readonly clock: FakeClock;
+  readonly secrets: InMemorySecretStore;
+  readonly keys: ApiKeysRepository;
+  readonly webhooks: WebhooksRepository;
+  readonly tenants: TenantsRepository;
+  readonly admin: AdminApi;
+  readonly partner: PartnerApi;
+  /** An admin JWT signed by the test issuer; override claims or lifetime to break it. */
+  token(options?: { email?: string; expiresInSeconds?: number; issuer?: string; audience?: string }): Promise<string>;
+  /** Headers of a valid admin call. */
+  adminHeaders(): Promise<Record<string, string>>;
+  callAdmin(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
+  callPartner(method: string, path: string, apiKey: string | undefined, options?: CallOptions): Promise<ApiResponse>;
+  /** Every item of the three tables (a test-only scan), for before/after comparisons. */
+  snapshot(): Promise<unknown>;
+}
+
+export interface CallOptions {
+  readonly headers?: Record<string, string>;
+  /** An object is sent as JSON; a string as is (for bad JSON). */
+  readonly body?: unknown;
+}
+
+export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNames): Promise<ApiWorld> {
+  const clock = new FakeClock('2026-01-01T00:00:00.000Z');
+  const secrets = new InMemorySecretStore();
+  await secrets.createSecret({ name: 'admin-api-key', value: ADMIN_API_KEY });
+  const { publicKey, privateKey } = await jose.generateKeyPair('ES256');
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: KID, alg: 'ES256' };
+  const keySet = jose.createLocalJWKSet({ keys: [jwk] });
+
+  const doc = ddb.doc;
+  const tenants = new TenantsRepository({ doc, tableName: tables.tenants, clock });
+  const keys = new ApiKeysRepository({
+    doc,
+    apiKeysTableName: tables.apiKeys,
+    tenantsTableName: tables.tenants,
+    clock,
+  });
+  const webhooks = new WebhooksRepository({ doc, tableName: tables.webhooks, clock });
+  const urlPolicy = { allowHttp: false };
+
+  const admin = createAdminApi(
+    { tenants, keys, webhooks, secrets, webhookSecretPrefix: 'pp/test/webhooks/', urlPolicy, clock },
+    {
+      adminApiKey: async () => (await secrets.getSecretValue('admin-api-key'))!.value,
+      keySet,
+      verify: jose.jwtVerify,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      adminEmailDomain: ADMIN_DOMAIN,
+      now: () => clock.now(),
+    },
+  );
+  const partner = createPartnerApi({ tenants, keys, webhooks, urlPolicy, clock });
+
+  const token: ApiWorld['token'] = async (options = {}) => {
+    const nowSeconds = Math.floor(clock.now().getTime() / 1000);
+    return new jose.SignJWT({ email: options.email ?? `ops@${ADMIN_DOMAIN}` })
+      .setProtectedHeader({ alg: 'ES256', kid: KID })
+      .setIssuer(options.issuer ?? ISSUER)
+      .setAudience(options.audience ?? AUDIENCE)
+      .setSubject('admin-1')
+      .setIssuedAt(nowSeconds)
+      .setExpirationTime(nowSeconds + (options.expiresInSeconds ?? HOUR_MS / 1000))
+      .sign(privateKey);
+  };
+  const adminHeaders = async () => ({
+    'X-Admin-API-Key': ADMIN_API_KEY,
+    Authorization: `Bearer ${await token()}`,
+  });
+
+  const callAdmin: ApiWorld['callAdmin'] = async (method, path, options = {}) => {
+    const headers = options.headers ?? (await adminHeaders());
+    return parse(await admin(proxyEvent(method, path, headers, options.body)));
+  };
+
+  const callPartner: ApiWorld['callPartner'] = async (method, path, apiKey, options = {}) => {
+    const headers = { ...(apiKey === undefined ? {} : { 'X-API-Key': apiKey }), ...options.headers };
+    const authorizerEvent = {
+      type: 'REQUEST',
+      methodArn: METHOD_ARN,
+      headers,
+    } as unknown as APIGatewayRequestAuthorizerEvent;
+    let context: Record<string, unknown>;
+    try {
+      context = (await authorizePartner(authorizerEvent, { keys, clock })).context;
+    } catch (error) {
+      if ((error as Error).message !== 'Unauthorized') throw error;
+      // The gateway response for UNAUTHORIZED (lib/platform-api.ts).
+      return { status: 401, body: { error: { code: 'unauthorized', message: 'Unauthorized' } } };
+    }
+    const event = proxyEvent(method, path, headers, options.body);
+    return parse(await partner({ ...event, requestContext: { ...event.requestContext, authorizer: context } }));
+  };
+
+  const snapshot = async () => {
+    const result: Record<string, unknown[]> = {};
+    for (const [name, table] of Object.entries(tables)) {
+      const { Items } = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+      // Usage counters record every authorized call by design; they are not "data" a refusal may not change.
+      result[name] = (Items ?? [])
+        .map(({ lastUsedAt: _l, usageDay: _d, usageCount: _c, ...item }) => item)
+        .sort((a, b) => canonical(a).localeCompare(canonical(b)));
+    }
+    return { tables: result, secrets: secrets.names().sort(), secretValues: secrets.allValues().sort() };
+  };
+
+  return {
+    clock,
+    secrets,
+    keys,
+    webhooks,
+    tenants,
+    admin,
+    partner,
+    token,
+    adminHeaders,
+    callAdmin,
+    callPartner,
+    snapshot,
+  };
+}
+
+const compiled = Object.values(routes).map((route) => ({ route, ...compilePath(route.path) }));
+
+/** An API Gateway proxy event as the REST API sends it, with resource and path parameters filled in. */
+export function proxyEvent(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): APIGatewayProxyEvent {
+  const [pathOnly, queryString] = path.split('?');
+  const hit = compiled.find((entry) => entry.route.method === method && entry.pattern.test(pathOnly));
+  const values = hit?.pattern.exec(pathOnly);
+  const pathParameters =
+    hit === undefined || values == null
+      ? null
+      : Object.fromEntries(hit.names.map((name, index) => [name, values[index + 1]]));
+  const query = queryString === undefined ? null : Object.fromEntries(new URLSearchParams(queryString));
+  return {
+    httpMethod: method,
+    path: pathOnly,
+    resource: hit?.route.path ?? pathOnly,
+    pathParameters: pathParameters && Object.keys(pathParameters).length > 0 ? pathParameters : null,
+    queryStringParameters: query,
+    multiValueQueryStringParameters: null,
+    headers,
+    multiValueHeaders: {},
+    body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+    isBase64Encoded: false,
+    stageVariables: null,
+    requestContext: { requestId: 'test', stage: 'dev' } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+/** Attribute order from DynamoDB is arbitrary; sort by content with keys in a fixed order. */
+function canonical(item: Record<string, unknown>): string {
+  return JSON.stringify(item, Object.keys(item).sort());
+}
+
+function parse(result: { statusCode: number; body: string }): ApiResponse {
+  return { status: result.statusCode, body: JSON.parse(result.body) };
+}

@@ -1,0 +1,49 @@
+/**
+ * docs/openapi.json is generated from the route table; these tests fail
+ * when it is stale or when it and the table disagree.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildOpenApiDocument } from '../../lambda/api/openapi';
+import { routes } from '../../lambda/api/routes';
+
+const OPENAPI_PATH = path.resolve(__dirname, '..', '..', 'docs', 'openapi.json');
+const committed = JSON.parse(fs.readFileSync(OPENAPI_PATH, 'utf8'));
+
+describe('docs/openapi.json', () => {
+  it('is up to date with the route table (run `npm run openapi`)', () => {
+    expect(committed).toEqual(buildOpenApiDocument());
+  });
+
+  it('documents every route, and only those, with its operation id, status and security', () => {
+    const operations = Object.entries(committed.paths as Record<string, Record<string, any>>).flatMap(
+      ([routePath, methods]) =>
+        Object.entries(methods).map(([method, operation]) => ({
+          id: operation.operationId,
+          method: method.toUpperCase(),
+          path: routePath,
+          success: Object.keys(operation.responses).filter((status) => status.startsWith('2')),
+          security: Object.keys(operation.security[0]).sort(),
+        })),
+    );
+    const expected = Object.entries(routes).map(([id, route]) => ({
+      id,
+      method: route.method,
+      path: route.path,
+      success: [String(route.status)],
+      security: route.auth === 'admin' ? ['adminApiKey', 'adminJwt'] : ['partnerApiKey'],
+    }));
+    expect(operations).toHaveLength(expected.length);
+    expect(operations).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('marks request bodies as closed objects, so unknown fields are documented as refused', () => {
+    const register = buildOpenApiDocument() as any;
+    const schema = register.paths['/tenants/{orgId}/register'].post.requestBody.content['application/json'].schema;
+    expect(schema).toMatchObject({ type: 'object', additionalProperties: false, required: ['orgName', 'ownerEmail'] });
+  });
+
+  it('states the authorizer cache TTL', () => {
+    expect(committed.info.description).toContain('caches the key check for 30 s');
+  });
+});

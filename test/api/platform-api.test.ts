@@ -1,0 +1,167 @@
+/**
+ * The PlatformApi construct in the platform stack: resources and methods
+ * generated from the route table, the partner REQUEST authorizer, the stage
+ * (access logs, throttling), JSON gateway errors and a clean cdk-nag run.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { routes } from '../../lambda/api/routes';
+import { PlatformApi } from '../../lib/platform-api';
+import { PlatformKey } from '../../lib/platform-key';
+import { PlatformStack } from '../../lib/platform-stack';
+import { PlatformTables } from '../../lib/platform-tables';
+
+const ADMIN = {
+  issuer: 'https://idp.example.com/',
+  audience: 'partner-platform-admin',
+  jwksUri: 'https://idp.example.com/.well-known/jwks.json',
+  adminEmailDomain: 'example.com',
+};
+
+function platform(): { app: App; stack: PlatformStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new PlatformStack(app, 'Platform', {
+    environmentName: 'stage',
+    allowHttpWebhooks: false,
+    platformBusName: 'partner-platform-stage',
+    archiveRetention: Duration.days(14),
+    adminApi: ADMIN,
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { app, stack, template } = platform();
+
+/** The full path of every API Gateway resource, rebuilt from the template's parent links. */
+function resourcePaths(): Map<string, string> {
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const paths = new Map<string, string>();
+  const pathOf = (logicalId: string): string => {
+    const known = paths.get(logicalId);
+    if (known !== undefined) return known;
+    const { ParentId, PathPart } = resources[logicalId].Properties;
+    const parent = ParentId['Fn::GetAtt'] ? '' : pathOf(ParentId.Ref);
+    const full = `${parent}/${PathPart}`;
+    paths.set(logicalId, full);
+    return full;
+  };
+  for (const logicalId of Object.keys(resources)) pathOf(logicalId);
+  return paths;
+}
+
+describe('PlatformApi', () => {
+  it('has exactly one method per route of the route table, with the right integration and auth', () => {
+    const paths = resourcePaths();
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((method: any) => ({
+      method: method.Properties.HttpMethod,
+      path: paths.get(method.Properties.ResourceId.Ref),
+      auth: method.Properties.AuthorizationType,
+      operation: method.Properties.OperationName,
+    }));
+    const expected = Object.entries(routes).map(([id, route]) => ({
+      method: route.method,
+      path: route.path,
+      auth: route.auth === 'partner' ? 'CUSTOM' : 'NONE',
+      operation: id,
+    }));
+    expect(methods).toHaveLength(expected.length);
+    expect(methods).toEqual(expect.arrayContaining(expected));
+  });
+
+  it('sends partner routes through the REQUEST authorizer on X-API-Key with a cache of at most 30 s', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.X-API-Key',
+      AuthorizerResultTtlInSeconds: 30,
+    });
+    const authorizerId = new Capture();
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      OperationName: 'authProbe',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: authorizerId },
+    });
+    expect(Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))).toEqual([authorizerId.asString()]);
+  });
+
+  it('requires both admin headers on admin routes', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      OperationName: 'registerTenant',
+      AuthorizationType: 'NONE',
+      RequestParameters: {
+        'method.request.header.X-Admin-API-Key': true,
+        'method.request.header.Authorization': true,
+      },
+      RequestValidatorId: Match.anyValue(),
+    });
+  });
+
+  it('names the stage after the environment, with access logs and throttling', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'stage',
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      ]),
+    });
+  });
+
+  it('answers gateway refusals in the APIs JSON error shape', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseTemplates: {
+        'application/json': JSON.stringify({ error: { code: 'unauthorized', message: 'Unauthorized' } }),
+      },
+    });
+  });
+
+  it('gives the admin function the admin settings and the admin key secret', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Admin API: tenants, API keys and webhooks',
+      Environment: {
+        Variables: Match.objectLike({
+          ADMIN_JWT_ISSUER: ADMIN.issuer,
+          ADMIN_JWT_AUDIENCE: ADMIN.audience,
+          ADMIN_JWKS_URI: ADMIN.jwksUri,
+          ADMIN_EMAIL_DOMAIN: ADMIN.adminEmailDomain,
+          ADMIN_API_KEY_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('fails closed when no admin settings are given', () => {
+    const bare = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const defaulted = new PlatformStack(bare, 'Platform', {
+      environmentName: 'dev',
+      allowHttpWebhooks: false,
+      platformBusName: 'b',
+      archiveRetention: Duration.days(1),
+    });
+    Template.fromStack(defaulted).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ADMIN_JWT_ISSUER: Match.stringLikeRegexp('\\.invalid/$') }) },
+    });
+  });
+
+  it('refuses an authorizer cache longer than 30 s, naming the construct', () => {
+    const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
+    const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
+    expect(
+      () =>
+        new PlatformApi(scope, 'Api', {
+          environmentName: 'dev',
+          tables,
+          allowHttpWebhooks: false,
+          admin: ADMIN,
+          authorizerCacheTtl: Duration.seconds(31),
+        }),
+    ).toThrow('S/Api: authorizerCacheTtl is 31 s; at most 30 s');
+  });
+
+  it('has no cdk-nag AwsSolutions findings', () => {
+    expect(stack.node.path).toBe('Platform');
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+});
