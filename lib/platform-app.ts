@@ -44,6 +44,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     platformBusName: plan.platformBusName,
     archiveRetention: Duration.days(environment.archiveRetentionDays),
     allowHttpWebhooks: environment.allowHttpWebhooks,
+    adminApi: environment.adminApi,
     removalPolicy: options.removalPolicy,
   });
   Tags.of(platform).add(`${TAG_PREFIX}:component`, 'platform');

@@ -52,6 +52,16 @@ export const environmentSchema = z
         routesPerShard: positiveInt('routing rules per shard on the platform bus', 50).default(4),
       })
       .default({ shardCount: 4, maxResourcesPerStack: 450, maxTemplateBytes: 800_000, routesPerShard: 4 }),
+    adminApi: z
+      .strictObject({
+        issuer: z.url({ error: "must be the https:// issuer URL of the admins' identity provider" }),
+        audience: z.string().min(1, 'must be the audience admin tokens are issued for'),
+        jwksUri: z.url({ protocol: /^https$/, error: "must be the https:// URL of the issuer's JWKS" }),
+        adminEmailDomain: z
+          .string()
+          .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain such as example.com; admin tokens need an email there'),
+      })
+      .optional(),
     quotas: z
       .strictObject({
         rulesPerEventBus: positiveInt('EventBridge rules per event bus', 100_000).default(300),

@@ -280,3 +280,24 @@ describe('environment config validation', () => {
     );
   });
 });
+
+describe('admin API settings', () => {
+  it('reads the admin sign-in settings of each environment', () => {
+    const config = loadConfig({ rootDir: makeWorkspace(), environment: 'prod' });
+    expect(config.environment.adminApi).toEqual({
+      issuer: 'https://login.partner-platform.example/',
+      audience: 'partner-platform-admin-prod',
+      jwksUri: 'https://login.partner-platform.example/.well-known/jwks.json',
+      adminEmailDomain: 'partner-platform.example',
+    });
+  });
+
+  it('refuses a JWKS that is not served over https', () => {
+    const root = makeWorkspace({
+      environmentOverrides: { adminApi: { jwksUri: 'http://login.partner-platform.example/jwks.json' } },
+    });
+    expect(() => loadConfig({ rootDir: root })).toThrow(
+      /config\/dev\.yaml: adminApi\.jwksUri: must be the https:\/\/ URL/,
+    );
+  });
+});
