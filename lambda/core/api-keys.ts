@@ -195,8 +195,7 @@ export function issueKey(input: IssueKeyInput): IssuedKey {
   const random = input.random ?? cryptoRandom;
   const plaintext = generateApiKey(random);
   // A key issued close to its expiry starts out `expiring`, as the sweep would make it.
-  const status: ApiKeyStatus =
-    expiresMs !== undefined && now >= expiresMs - EXPIRING_WINDOW_MS ? 'expiring' : 'active';
+  const status: ApiKeyStatus = expiresMs !== undefined && now >= expiresMs - EXPIRING_WINDOW_MS ? 'expiring' : 'active';
   const record = withDueIndex({
     keyHash: hashApiKey(plaintext),
     keyId: generateKeyId(random),

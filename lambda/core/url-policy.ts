@@ -19,13 +19,7 @@ export interface UrlPolicyOptions {
 /** Why a URL is refused; `message` says how to fix it. */
 export interface UrlViolation {
   readonly code:
-    | 'invalid-url'
-    | 'scheme'
-    | 'http-not-allowed'
-    | 'credentials'
-    | 'localhost'
-    | 'internal-address'
-    | 'fragment';
+    'invalid-url' | 'scheme' | 'http-not-allowed' | 'credentials' | 'localhost' | 'internal-address' | 'fragment';
   readonly message: string;
 }
 

@@ -5,7 +5,13 @@
  * live key conditions on it, which is how "at most one active key per org"
  * holds in DynamoDB itself, however many requests race.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { GraceHours } from '../core/api-keys';
 import type { Clock } from '../core/clock';
 import { TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';

@@ -218,7 +218,7 @@ describe('planRotation', () => {
     expect(isKeyUsable(oldKeyAfter, at(START))).toBe(false);
   });
 
-  it("grace never keeps a key alive past its own expiry", () => {
+  it('grace never keeps a key alive past its own expiry', () => {
     const current = issueAt(START, { validityDays: 1 });
     const clock = new FakeClock(at(START, 14 * HOUR_MS));
     const { oldKeyAfter } = planRotation({ current, graceHours: 72, clock });

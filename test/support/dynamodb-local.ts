@@ -227,10 +227,9 @@ async function launch(port: number, dataDir: string | undefined, timeoutMs: numb
     await stop();
     if (error instanceof TimeoutError) {
       const what = output.listening ? 'did not answer ListTables on' : 'did not start listening at';
-      throw new DynamoDbLocalError(
-        `DynamoDB Local ${what} ${endpoint} within ${timeoutMs} ms.\n${output.describe()}`,
-        { cause: error.cause },
-      );
+      throw new DynamoDbLocalError(`DynamoDB Local ${what} ${endpoint} within ${timeoutMs} ms.\n${output.describe()}`, {
+        cause: error.cause,
+      });
     }
     throw error;
   }

@@ -104,8 +104,7 @@ beforeEach(() => {
 });
 
 function createTableInput(tableName: string): unknown {
-  return ddb.commandCalls(CreateTableCommand).find((call) => call.args[0].input.TableName === tableName)?.args[0]
-    .input;
+  return ddb.commandCalls(CreateTableCommand).find((call) => call.args[0].input.TableName === tableName)?.args[0].input;
 }
 
 describe('createTablesFromTemplate', () => {
