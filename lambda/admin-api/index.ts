@@ -10,9 +10,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
-import { ApiKeysRepository } from '../repositories/api-keys-repository';
-import { TenantsRepository } from '../repositories/tenants-repository';
-import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
 import { booleanFlag, readEnv, requiredString } from '../shared/env';
 import { createObservability, publishMetrics } from '../shared/observability';
@@ -22,9 +20,7 @@ import { type AdminApi, createAdminApi } from './admin-handlers';
 const { logger, metrics } = createObservability('admin-api');
 
 export const adminApiEnvironment = z.object({
-  TENANTS_TABLE: requiredString,
-  API_KEYS_TABLE: requiredString,
-  WEBHOOKS_TABLE: requiredString,
+  ...platformTablesEnvironment,
   WEBHOOK_SECRET_PREFIX: requiredString,
   ADMIN_API_KEY_SECRET_ARN: requiredString,
   ADMIN_JWT_ISSUER: requiredString,
@@ -54,14 +50,7 @@ function resolveApi(): AdminApi {
   };
   api = createAdminApi(
     {
-      tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
-      keys: new ApiKeysRepository({
-        doc,
-        apiKeysTableName: env.API_KEYS_TABLE,
-        tenantsTableName: env.TENANTS_TABLE,
-        clock,
-      }),
-      webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+      ...platformRepositories(doc, env, clock),
       secrets,
       webhookSecretPrefix: env.WEBHOOK_SECRET_PREFIX,
       urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },

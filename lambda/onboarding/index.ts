@@ -15,9 +15,7 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
-import { ApiKeysRepository } from '../repositories/api-keys-repository';
-import { TenantsRepository } from '../repositories/tenants-repository';
-import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
 import { booleanFlag, optionalString, readEnv, requiredString } from '../shared/env';
 import { createObservability, loggableError, publishMetrics } from '../shared/observability';
@@ -27,9 +25,7 @@ import { handleOnboardingEvent, type OnboardingDependencies, type OnboardingResp
 const { logger, metrics } = createObservability('onboarding');
 
 export const onboardingEnvironment = z.object({
-  TENANTS_TABLE: requiredString,
-  API_KEYS_TABLE: requiredString,
-  WEBHOOKS_TABLE: requiredString,
+  ...platformTablesEnvironment,
   PICKUP_SECRET_PREFIX: requiredString,
   PICKUP_SECRET_KMS_KEY_ID: optionalString,
   ALLOW_HTTP_WEBHOOKS: booleanFlag,
@@ -44,14 +40,7 @@ function resolveDependencies(): OnboardingDependencies {
   const { doc, secretsManager } = awsClients();
   const clock = systemClock;
   dependencies = {
-    tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
-    keys: new ApiKeysRepository({
-      doc,
-      apiKeysTableName: env.API_KEYS_TABLE,
-      tenantsTableName: env.TENANTS_TABLE,
-      clock,
-    }),
-    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+    ...platformRepositories(doc, env, clock),
     secrets: new SecretsManagerSecretStore(secretsManager),
     clock,
     logger,

@@ -8,20 +8,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
-import { ApiKeysRepository } from '../repositories/api-keys-repository';
-import { TenantsRepository } from '../repositories/tenants-repository';
-import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
-import { booleanFlag, readEnv, requiredString } from '../shared/env';
+import { booleanFlag, readEnv } from '../shared/env';
 import { createObservability, publishMetrics } from '../shared/observability';
 import { type PartnerApi, createPartnerApi } from './partner-handlers';
 
 const { logger, metrics } = createObservability('partner-api');
 
 export const partnerApiEnvironment = z.object({
-  TENANTS_TABLE: requiredString,
-  API_KEYS_TABLE: requiredString,
-  WEBHOOKS_TABLE: requiredString,
+  ...platformTablesEnvironment,
   ALLOW_HTTP_WEBHOOKS: booleanFlag,
 });
 
@@ -33,14 +29,7 @@ function resolveApi(): PartnerApi {
   const { doc } = awsClients();
   const clock = systemClock;
   api = createPartnerApi({
-    tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
-    keys: new ApiKeysRepository({
-      doc,
-      apiKeysTableName: env.API_KEYS_TABLE,
-      tenantsTableName: env.TENANTS_TABLE,
-      clock,
-    }),
-    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+    ...platformRepositories(doc, env, clock),
     urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
     clock,
     logger,

@@ -9,12 +9,10 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
-import { ApiKeysRepository } from '../repositories/api-keys-repository';
-import { TenantsRepository } from '../repositories/tenants-repository';
-import { WebhooksRepository } from '../repositories/webhooks-repository';
+import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
 import { EventBridgeConnectionUpdater } from '../shared/connection-updater';
-import { readEnv, requiredString } from '../shared/env';
+import { readEnv } from '../shared/env';
 import { createObservability, loggableError, publishMetrics } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { handleRotationEvent, type RotationDependencies, type RotationResult } from './rotation-handler';
@@ -22,9 +20,7 @@ import { handleRotationEvent, type RotationDependencies, type RotationResult } f
 const { logger, metrics } = createObservability('key-rotation');
 
 export const rotationEnvironment = z.object({
-  TENANTS_TABLE: requiredString,
-  API_KEYS_TABLE: requiredString,
-  WEBHOOKS_TABLE: requiredString,
+  ...platformTablesEnvironment,
 });
 
 /** Stop sweeping with this much time left, so the invocation ends cleanly and the next run continues. */
@@ -38,14 +34,7 @@ function resolveDependencies(): RotationDependencies {
   const { doc, secretsManager, eventBridge } = awsClients();
   const clock = systemClock;
   dependencies = {
-    tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
-    keys: new ApiKeysRepository({
-      doc,
-      apiKeysTableName: env.API_KEYS_TABLE,
-      tenantsTableName: env.TENANTS_TABLE,
-      clock,
-    }),
-    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
+    ...platformRepositories(doc, env, clock),
     secrets: new SecretsManagerSecretStore(secretsManager),
     connections: new EventBridgeConnectionUpdater(eventBridge),
     clock,
