@@ -115,9 +115,7 @@ export class PlatformApi extends Construct {
         ADMIN_EMAIL_DOMAIN: props.admin.adminEmailDomain,
       },
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
-      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
-      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite')
+      .bindPlatformTables(tables)
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',
@@ -132,10 +130,7 @@ export class PlatformApi extends Construct {
       serviceName: 'partner-api',
       description: 'Partner API: own tenant, credentials and webhook URLs',
       environment: common,
-    })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
-      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
-      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite');
+    }).bindPlatformTables(tables);
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,

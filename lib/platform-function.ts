@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { PlatformTables } from './platform-tables';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -93,6 +94,16 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       }
     }
     return this;
+  }
+
+  /**
+   * Binds all three platform tables read-write under the variables
+   * lambda/repositories/platform-repositories.ts reads.
+   */
+  public bindPlatformTables(tables: PlatformTables): this {
+    return this.bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
+      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
+      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite');
   }
 
   /**

@@ -64,9 +64,7 @@ export class PlatformHandlers extends Construct {
       timeout: Duration.minutes(2),
       environment: { ...common, PICKUP_SECRET_PREFIX: pickupSecretPrefix(env) },
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
-      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
-      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite')
+      .bindPlatformTables(tables)
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',
@@ -88,9 +86,7 @@ export class PlatformHandlers extends Construct {
       timeout: Duration.minutes(5),
       environment: common,
     })
-      .bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
-      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
-      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite')
+      .bindPlatformTables(tables)
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',
