@@ -1,0 +1,118 @@
+/**
+ * An HTTP endpoint on 127.0.0.1 that speaks the EventBridge JSON 1.1
+ * protocol for `AWSEvents.PutEvents`, so the real `@aws-sdk/client-eventbridge`
+ * client (with `endpoint` set to {@link EventBridgeServer.url}) publishes to
+ * the {@link LocalEventBus}. The response is sent once the entries are
+ * accepted; delivery continues in the background ({@link EventBridgeServer.whenIdle}).
+ * Request signatures are not checked: the server only listens on loopback.
+ */
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { LocalEventBus, PutEventsEntry } from './event-bus';
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const MAX_BODY_BYTES = 1024 * 1024;
+/** EventBridge accepts at most 10 entries per PutEvents call. */
+const MAX_ENTRIES = 10;
+
+export interface EventBridgeServerOptions {
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+}
+
+export class EventBridgeServer {
+  private server?: Server;
+  private address?: AddressInfo;
+
+  constructor(readonly bus: LocalEventBus) {}
+
+  /** Starts listening on 127.0.0.1; rejects (e.g. EADDRINUSE) when the port is taken. */
+  async start(options: EventBridgeServerOptions = {}): Promise<string> {
+    const server = createServer((request, response) => {
+      this.handle(request, response).catch((error) =>
+        reply(response, 500, { __type: 'InternalException', message: String(error) }),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.address = server.address() as AddressInfo;
+    return this.url;
+  }
+
+  get url(): string {
+    if (!this.address) throw new Error('EventBridge server not started');
+    return `http://127.0.0.1:${this.address.port}`;
+  }
+
+  /** Resolves when every accepted event has been delivered or dead-lettered. */
+  whenIdle(): Promise<void> {
+    return this.bus.whenIdle();
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    if (request.method !== 'POST') {
+      return reply(response, 405, { __type: 'UnknownOperationException', message: 'Use POST' });
+    }
+    const body = await readBody(request);
+    if (body === undefined) {
+      return reply(response, 413, { __type: 'ValidationException', message: 'Request body too large' });
+    }
+    if (target !== 'AWSEvents.PutEvents') {
+      return reply(response, 400, {
+        __type: 'UnknownOperationException',
+        message: `Operation ${target || '(none)'} is not supported locally; only AWSEvents.PutEvents is`,
+      });
+    }
+    let input: { Entries?: PutEventsEntry[] };
+    try {
+      input = JSON.parse(body || '{}');
+    } catch {
+      return reply(response, 400, { __type: 'SerializationException', message: 'Body is not valid JSON' });
+    }
+    const entries = input.Entries;
+    if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_ENTRIES) {
+      return reply(response, 400, {
+        __type: 'ValidationException',
+        message: `Entries must hold 1 to ${MAX_ENTRIES} entries`,
+      });
+    }
+    return reply(response, 200, this.bus.putEvents(entries));
+  }
+}
+
+function reply(response: ServerResponse, status: number, body: unknown): void {
+  if (response.headersSent) return;
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,257 @@
+/**
+ * End-to-end delivery through the local EventBridge endpoint: partners are
+ * synthesized in-process, the engine is built from the written cloud
+ * assembly, events are published with the real EventBridge client, and real
+ * HTTP receivers on 127.0.0.1 record what arrives.
+ */
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { LocalEventBus } from '../../local/event-bus';
+import { EventBridgeServer } from '../../local/eventbridge-server';
+import { readCloudAssembly, resourcesOfType } from '../../scripts/lib/cloud-assembly';
+import { loadWorkspace, PartnerFileInput, synthesize, workspaceWithPartners } from '../support/workspace';
+
+const EVENT_TYPES = [
+  'LockCreated',
+  'LockDeleted',
+  'LockStateChanged',
+  'KeyAdded',
+  'KeyRemoved',
+  'KeyUsed',
+  'AccessDenied',
+  'BatteryLow',
+  'DeviceOnline',
+  'DeviceOffline',
+];
+const RETRY_ATTEMPTS = 2;
+
+interface Hook {
+  readonly orgId: string;
+  readonly id: string;
+  readonly events: readonly string[];
+}
+
+const HOOKS: readonly Hook[] = [
+  { orgId: 'alpha', id: 'all', events: ['*'] },
+  { orgId: 'beta', id: 'primary', events: ['LockCreated', 'KeyAdded'] },
+  { orgId: 'gamma', id: 'security', events: ['AccessDenied', 'KeyUsed'] },
+  { orgId: 'gamma', id: 'devices', events: ['BatteryLow', 'DeviceOnline'] },
+  // Failing receivers: 500 until healed, 400 until healed.
+  { orgId: 'delta', id: 'flaky', events: ['*'] },
+  { orgId: 'epsilon', id: 'strict', events: ['KeyAdded', 'KeyRemoved', 'KeyUsed'] },
+];
+const PARTNER_IDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'unknown-org'];
+
+const hookUrl = (hook: Hook) => `https://${hook.orgId}.example/hooks/${hook.id}`;
+const hookKey = (hook: Hook) => `${hook.orgId}/${hook.id}`;
+
+interface Received {
+  readonly headers: IncomingHttpHeaders;
+  readonly body: any;
+}
+
+class Receiver {
+  status = 200;
+  readonly received: Received[] = [];
+  /** Attempts per event id, including failed ones. */
+  readonly attempts = new Map<string, number>();
+  private server?: Server;
+
+  async start(): Promise<string> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        this.attempts.set(body.id, (this.attempts.get(body.id) ?? 0) + 1);
+        if (this.status === 200) this.received.push({ headers: request.headers, body });
+        response.writeHead(this.status).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/receive`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+interface Published {
+  readonly seq: number;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: Record<string, unknown>;
+}
+
+function subscribed(hook: Hook, event: Published): boolean {
+  return (
+    event.source.startsWith('spk.') &&
+    event.source !== 'spk.other' &&
+    event.detail.partnerId === hook.orgId &&
+    (hook.events.includes('*') || hook.events.includes(event.detailType))
+  );
+}
+
+describe('local EventBridge delivery from the synthesized templates', () => {
+  const receivers = new Map<string, Receiver>();
+  const secrets: Record<string, string> = {};
+  let bus: LocalEventBus;
+  let server: EventBridgeServer;
+  let client: EventBridgeClient;
+  const published: Published[] = [];
+
+  beforeAll(async () => {
+    const partners: PartnerFileInput[] = [...new Set(HOOKS.map((hook) => hook.orgId))].map((orgId) => ({
+      orgId,
+      webhooks: HOOKS.filter((hook) => hook.orgId === orgId).map((hook) => ({
+        id: hook.id,
+        url: hookUrl(hook),
+        events: [...hook.events],
+        rateLimitPerSecond: 300,
+      })),
+    }));
+    const root = workspaceWithPartners(partners, {
+      environmentOverrides: { delivery: { retryAttempts: RETRY_ATTEMPTS } },
+    });
+    const { outdir } = synthesize(loadWorkspace(root));
+    const assembly = readCloudAssembly(outdir);
+    for (const stack of assembly.stacks) {
+      for (const [, secret] of resourcesOfType(stack.template, 'AWS::SecretsManager::Secret')) {
+        const name = secret.Properties?.Name;
+        if (typeof name === 'string') secrets[name] = `secret-${name.split('/').slice(-2).join('-')}`;
+      }
+    }
+    const urlOverrides: Record<string, string> = {};
+    for (const hook of HOOKS) {
+      const receiver = new Receiver();
+      receivers.set(hookKey(hook), receiver);
+      urlOverrides[hookUrl(hook)] = await receiver.start();
+    }
+    receivers.get('delta/flaky')!.status = 500;
+    receivers.get('epsilon/strict')!.status = 400;
+    bus = new LocalEventBus({ assembly, secrets, urlOverrides, retryBaseDelayMs: 5, retryMaxDelayMs: 50 });
+    server = new EventBridgeServer(bus);
+    await server.start();
+    client = new EventBridgeClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.destroy();
+    await server?.stop();
+    await Promise.all([...receivers.values()].map((receiver) => receiver.stop()));
+  });
+
+  it('reads the buses, rules and destinations from the templates', () => {
+    expect(bus.model.platformBus).toBe('partner-platform-dev');
+    const destinations = bus.model.rules.flatMap((rule) =>
+      rule.targets.flatMap((target) => (target.kind === 'api-destination' ? [target.destination] : [])),
+    );
+    expect(destinations.map((d) => d.endpoint).sort()).toEqual(HOOKS.map(hookUrl).sort());
+    for (const destination of destinations) {
+      expect(destination.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/receive$/);
+      expect(destination.rateLimitPerSecond).toBe(300);
+    }
+    expect(bus.model.deadLetterQueues.length).toBeGreaterThan(0);
+  });
+
+  it('delivers 300 events to exactly the subscribed receivers, retries 5xx, not 4xx, and replays the DLQ', async () => {
+    const started = Date.now();
+    for (let seq = 0; seq < 300; seq += 1) {
+      const source = seq % 25 === 0 ? 'spk.other' : seq % 3 === 0 ? 'spk.iot.shadow' : 'spk.api';
+      published.push({
+        seq,
+        source,
+        detailType: EVENT_TYPES[Math.floor(seq / PARTNER_IDS.length) % EVENT_TYPES.length],
+        detail: {
+          partnerId: PARTNER_IDS[seq % PARTNER_IDS.length],
+          seq,
+          lock: { id: `lock-${seq}`, battery: seq % 100 },
+        },
+      });
+    }
+    for (let offset = 0; offset < published.length; offset += 10) {
+      const entries: PutEventsRequestEntry[] = published.slice(offset, offset + 10).map((event) => ({
+        Source: event.source,
+        DetailType: event.detailType,
+        Detail: JSON.stringify(event.detail),
+        EventBusName: 'partner-platform-dev',
+      }));
+      const result = await client.send(new PutEventsCommand({ Entries: entries }));
+      expect(result.FailedEntryCount).toBe(0);
+      expect(result.Entries?.every((entry) => typeof entry.EventId === 'string')).toBe(true);
+    }
+    await server.whenIdle();
+
+    const expectedFor = (hook: Hook) => published.filter((event) => subscribed(hook, event));
+    const assertExactDelivery = (hook: Hook) => {
+      const receiver = receivers.get(hookKey(hook))!;
+      const expected = expectedFor(hook);
+      expect(expected.length).toBeGreaterThan(0);
+      const bySeq = [...receiver.received].sort((a, b) => a.body.detail.seq - b.body.detail.seq);
+      expect(bySeq.map((r) => r.body.detail)).toEqual(expected.map((event) => event.detail));
+      bySeq.forEach((r, index) => {
+        expect(r.body).toMatchObject({
+          version: '0',
+          source: expected[index].source,
+          'detail-type': expected[index].detailType,
+          region: 'us-east-1',
+          resources: [],
+        });
+        expect(r.headers['x-partner-platform-secret']).toBe(secrets[`partner-platform/dev/webhooks/${hookKey(hook)}`]);
+        expect(r.headers['content-type']).toMatch(/^application\/json/);
+      });
+    };
+
+    for (const hook of HOOKS.slice(0, 4)) assertExactDelivery(hook);
+
+    // 500: every event attempted 1 + RETRY_ATTEMPTS times, then dead-lettered.
+    const flakyHook = HOOKS[4];
+    const flaky = receivers.get(hookKey(flakyHook))!;
+    expect(flaky.received).toHaveLength(0);
+    expect(flaky.attempts.size).toBe(expectedFor(flakyHook).length);
+    expect([...flaky.attempts.values()].every((n) => n === 1 + RETRY_ATTEMPTS)).toBe(true);
+
+    // 400: exactly one attempt each, then dead-lettered.
+    const strictHook = HOOKS[5];
+    const strict = receivers.get(hookKey(strictHook))!;
+    expect(strict.attempts.size).toBe(expectedFor(strictHook).length);
+    expect([...strict.attempts.values()].every((n) => n === 1)).toBe(true);
+
+    const letters = bus.deadLetters();
+    expect(letters).toHaveLength(expectedFor(flakyHook).length + expectedFor(strictHook).length);
+    expect(letters.filter((l) => l.status === 500).every((l) => l.attempts === 1 + RETRY_ATTEMPTS)).toBe(true);
+    expect(letters.filter((l) => l.status === 400).every((l) => l.attempts === 1)).toBe(true);
+
+    // Heal both receivers and replay: nothing is lost, nothing duplicated.
+    flaky.status = 200;
+    strict.status = 200;
+    expect(bus.replayDeadLetters()).toBe(letters.length);
+    await server.whenIdle();
+    expect(bus.deadLetters()).toHaveLength(0);
+    assertExactDelivery(flakyHook);
+    assertExactDelivery(strictHook);
+    for (const hook of HOOKS.slice(0, 4)) assertExactDelivery(hook);
+
+    // Nothing for the unknown partner or the undelivered source reached anyone.
+    const all = [...receivers.values()].flatMap((receiver) => receiver.received.map((r) => r.body));
+    expect(all.some((body) => body.detail.partnerId === 'unknown-org' || body.source === 'spk.other')).toBe(false);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('rejects operations other than PutEvents', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'AWSEvents.ListRules', 'content-type': 'application/x-amz-json-1.1' },
+      body: '{}',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { __type: string }).__type).toBe('UnknownOperationException');
+  });
+});
