@@ -29,19 +29,35 @@ export interface PlatformRepositories {
   readonly webhooks: WebhooksRepository;
 }
 
+/** The physical names of the three tables. */
+export interface PlatformTableNames {
+  readonly tenants: string;
+  readonly apiKeys: string;
+  readonly webhooks: string;
+}
+
+/** The three repositories over the named tables. */
+export function repositoriesFor(
+  doc: DynamoDBDocumentClient,
+  tables: PlatformTableNames,
+  clock: Clock,
+): PlatformRepositories {
+  return {
+    tenants: new TenantsRepository({ doc, tableName: tables.tenants, clock }),
+    keys: new ApiKeysRepository({ doc, apiKeysTableName: tables.apiKeys, tenantsTableName: tables.tenants, clock }),
+    webhooks: new WebhooksRepository({ doc, tableName: tables.webhooks, clock }),
+  };
+}
+
+/** The three repositories over the tables a handler's environment names. */
 export function platformRepositories(
   doc: DynamoDBDocumentClient,
   env: PlatformTablesEnvironment,
   clock: Clock,
 ): PlatformRepositories {
-  return {
-    tenants: new TenantsRepository({ doc, tableName: env.TENANTS_TABLE, clock }),
-    keys: new ApiKeysRepository({
-      doc,
-      apiKeysTableName: env.API_KEYS_TABLE,
-      tenantsTableName: env.TENANTS_TABLE,
-      clock,
-    }),
-    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock }),
-  };
+  return repositoriesFor(
+    doc,
+    { tenants: env.TENANTS_TABLE, apiKeys: env.API_KEYS_TABLE, webhooks: env.WEBHOOKS_TABLE },
+    clock,
+  );
 }

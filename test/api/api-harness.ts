@@ -4,6 +4,7 @@
  * context passed on (a refusal becomes the gateway's JSON 401), against
  * DynamoDB Local, an in-memory Secrets Manager, a FakeClock and a local JWKS.
  */
+import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import * as NodeModule from 'node:module';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
@@ -82,15 +83,7 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
   const jwk = { ...(await jose.exportJWK(publicKey)), kid: KID, alg: 'ES256' };
   const keySet = jose.createLocalJWKSet({ keys: [jwk] });
 
-  const doc = ddb.doc;
-  const tenants = new TenantsRepository({ doc, tableName: tables.tenants, clock });
-  const keys = new ApiKeysRepository({
-    doc,
-    apiKeysTableName: tables.apiKeys,
-    tenantsTableName: tables.tenants,
-    clock,
-  });
-  const webhooks = new WebhooksRepository({ doc, tableName: tables.webhooks, clock });
+  const { tenants, keys, webhooks } = repositoriesFor(ddb.doc, tables, clock);
   const urlPolicy = { allowHttp: false };
 
   const admin = createAdminApi(
@@ -150,7 +143,7 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
   const snapshot = async () => {
     const result: Record<string, unknown[]> = {};
     for (const [name, table] of Object.entries(tables)) {
-      const { Items } = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+      const { Items } = await ddb.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
       // Usage counters record every authorized call by design; they are not "data" a refusal may not change.
       result[name] = (Items ?? [])
         .map(({ lastUsedAt: _l, usageDay: _d, usageCount: _c, ...item }) => item)

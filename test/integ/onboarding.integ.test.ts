@@ -4,6 +4,7 @@
  * and concurrent deliveries, a crash at every step, Update, Delete, and no
  * key material in items, logs or errors.
  */
+import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { hashApiKey, isKeyUsable } from '../../lambda/core/api-keys';
 import { FakeClock } from '../../lambda/core/clock';
@@ -65,30 +66,13 @@ function world(secrets = new InMemorySecretStore()): World {
   const doc = faultyDocClient(ddb.doc, faults);
   const store: SecretStore = new FaultySecretStore(secrets, faults);
   const { logger, metrics } = createObservability('onboarding-test');
-  const tenants = new TenantsRepository({ doc, tableName: tables.tenants, clock });
-  const keys = new ApiKeysRepository({
-    doc,
-    apiKeysTableName: tables.apiKeys,
-    tenantsTableName: tables.tenants,
-    clock,
-  });
-  const webhooks = new WebhooksRepository({ doc, tableName: tables.webhooks, clock });
   return {
     clock,
     secrets,
     faults,
-    tenants: new TenantsRepository({ doc: ddb.doc, tableName: tables.tenants, clock }),
-    keys: new ApiKeysRepository({
-      doc: ddb.doc,
-      apiKeysTableName: tables.apiKeys,
-      tenantsTableName: tables.tenants,
-      clock,
-    }),
-    webhooks: new WebhooksRepository({ doc: ddb.doc, tableName: tables.webhooks, clock }),
+    ...repositoriesFor(ddb.doc, tables, clock),
     deps: {
-      tenants,
-      keys,
-      webhooks,
+      ...repositoriesFor(doc, tables, clock),
       secrets: store,
       clock,
       logger,

@@ -3,6 +3,7 @@
  * synthesized platform template: conditional writes, transactions and the
  * one-active-key invariant hold in DynamoDB itself.
  */
+import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, FakeClock, HOUR_MS } from '../../lambda/core/clock';
 import { ConflictError, NotFoundError } from '../../lambda/core/errors';
@@ -33,14 +34,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   clock = new FakeClock('2025-03-01T00:00:00.000Z');
-  tenants = new TenantsRepository({ doc: ddb.doc, tableName: tables.tenants, clock });
-  keys = new ApiKeysRepository({
-    doc: ddb.doc,
-    apiKeysTableName: tables.apiKeys,
-    tenantsTableName: tables.tenants,
-    clock,
-  });
-  webhooks = new WebhooksRepository({ doc: ddb.doc, tableName: tables.webhooks, clock });
+  ({ tenants, keys, webhooks } = repositoriesFor(ddb.doc, tables, clock));
 });
 
 let orgSequence = 0;

@@ -5,6 +5,7 @@
  * step, the sweep on a fake clock, webhook secret rotation with its overlap,
  * and no key material in items, logs or errors.
  */
+import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { hashApiKey, isKeyUsable } from '../../lambda/core/api-keys';
 import { DAY_MS, FakeClock, HOUR_MS } from '../../lambda/core/clock';
@@ -75,16 +76,7 @@ function world(tableNames: PlatformTableNames = tables): World {
   const connections = new InMemoryConnectionUpdater();
   const doc = faultyDocClient(ddb.doc, faults);
   const { logger, metrics } = createObservability('rotation-test');
-  const repos = (client: typeof ddb.doc) => ({
-    tenants: new TenantsRepository({ doc: client, tableName: tableNames.tenants, clock }),
-    keys: new ApiKeysRepository({
-      doc: client,
-      apiKeysTableName: tableNames.apiKeys,
-      tenantsTableName: tableNames.tenants,
-      clock,
-    }),
-    webhooks: new WebhooksRepository({ doc: client, tableName: tableNames.webhooks, clock }),
-  });
+  const repos = (client: typeof ddb.doc) => repositoriesFor(client, tableNames, clock);
   return {
     clock,
     faults,

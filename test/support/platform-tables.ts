@@ -8,15 +8,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
 import { PlatformStack } from '../../lib/platform-stack';
 import { createTablesFromTemplate, deleteTables } from './tables-from-template';
 import { uniqueTablePrefix } from './unique-table-prefix';
 
-export interface PlatformTableNames {
-  readonly tenants: string;
-  readonly apiKeys: string;
-  readonly webhooks: string;
-}
+export type { PlatformTableNames };
 
 /** The logical-id prefixes PlatformTables gives its tables (the suffix is a hash). */
 const LOGICAL_ID_PREFIXES: Readonly<Record<keyof PlatformTableNames, string>> = {
