@@ -14,7 +14,7 @@ import { hashApiKey, isKeyUsable } from '../lambda/core/api-keys';
 import { systemClock } from '../lambda/core/clock';
 import { ApiKeysRepository } from '../lambda/repositories/api-keys-repository';
 import { TenantsRepository } from '../lambda/repositories/tenants-repository';
-import { localDynamoClients, startDynamoDbLocal } from '../test/support/dynamodb-local';
+import { localDynamoClients, startDynamoDbLocal } from '../local/dynamodb-local';
 import { createPlatformTables } from '../test/support/platform-tables';
 
 const ORGS = Number(process.env.BENCH_ORGS ?? 500);

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createTablesFromTemplate, deleteTables } from '../support/tables-from-template';
+import { createTablesFromTemplate, deleteTables } from '../../local/tables-from-template';
 import { uniqueTablePrefix } from '../support/unique-table-prefix';
 
 const template = {

@@ -6,7 +6,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type DynamoDbLocal, localDynamoClients, startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbLocal, localDynamoClients, startDynamoDbLocal } from '../../local/dynamodb-local';
 
 /** The variable the global setup sets; an already set value is used as is. */
 export const DYNAMODB_ENDPOINT_ENV = 'DYNAMODB_ENDPOINT';

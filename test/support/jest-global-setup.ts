@@ -4,7 +4,7 @@
  * When DYNAMODB_ENDPOINT is already set (an instance you run yourself), that
  * one is used and nothing is started.
  */
-import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
 import { DYNAMODB_ENDPOINT_ENV } from './integ-dynamodb';
 
 /** Jest hands globals set here to the global teardown, in the same process. */

@@ -10,7 +10,7 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
 import { PlatformStack } from '../../lib/platform-stack';
-import { createTablesFromTemplate, deleteTables } from './tables-from-template';
+import { createTablesFromTemplate, deleteTables } from '../../local/tables-from-template';
 import { uniqueTablePrefix } from './unique-table-prefix';
 
 export type { PlatformTableNames };

@@ -7,7 +7,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createTablesFromTemplate, TemplateTableError } from './tables-from-template';
+import { createTablesFromTemplate, TemplateTableError } from '../../local/tables-from-template';
 
 /** A small hand-written template in the shape `cdk synth` emits. */
 function template(): { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } {
