@@ -5,7 +5,6 @@
  * DynamoDB Local, an in-memory Secrets Manager, a FakeClock and a local JWKS.
  */
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
-import * as NodeModule from 'node:module';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type * as Jose from 'jose';
@@ -19,25 +18,12 @@ import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository
 import { TenantsRepository } from '../../lambda/repositories/tenants-repository';
 import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
 import { InMemorySecretStore } from '../../lambda/shared/secret-store';
+import { loadEsm } from '../../local/esm';
 import type { IntegDynamoDb } from '../support/integ-dynamodb';
 import type { PlatformTableNames } from '../support/platform-tables';
 
-/**
- * jose is ESM-only and jest's module loader cannot require ES modules on
- * Node 20; Node's own require can (Node >= 20.19), so it is loaded through
- * a real CommonJS module rather than jest's registry.
- */
-export const jose = nodeRequire('jose') as typeof Jose;
-
-function nodeRequire(id: string): unknown {
-  const { Module } = NodeModule as unknown as {
-    Module: (new (id: string) => NodeJS.Module) & { _nodeModulePaths(dir: string): string[] };
-  };
-  const real = new Module(__filename);
-  real.filename = __filename;
-  real.paths = Module._nodeModulePaths(__dirname);
-  return real.require(id);
-}
+/** jose is ESM-only; see loadEsm for why it is not a plain import. */
+export const jose = loadEsm<typeof Jose>('jose');
 
 export const ISSUER = 'https://idp.example.com/';
 export const AUDIENCE = 'partner-platform-admin';
