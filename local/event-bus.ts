@@ -327,6 +327,8 @@ export class LocalEventBus {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly dlq = new Map<string, DeadLetter[]>();
+  /** API destination name -> URL, set at run time (a verified URL change). */
+  private readonly endpoints = new Map<string, string>();
   private readonly account: string;
   private readonly region: string;
   private readonly baseDelayMs: number;
@@ -379,6 +381,26 @@ export class LocalEventBus {
       return { EventId: event.id };
     });
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  }
+
+  /**
+   * Points an API destination at a new URL, as the verification handler's
+   * UpdateApiDestination does once a changed URL has verified; the URL
+   * overrides apply to it as to the templates' endpoints.
+   * @returns false when no destination has that name
+   */
+  setDestinationEndpoint(name: string, url: string): boolean {
+    const known = this.model.rules.some((rule) =>
+      rule.targets.some((target) => target.kind === 'api-destination' && target.destination.name === name),
+    );
+    if (!known) return false;
+    this.endpoints.set(name, this.options.urlOverrides?.[url] ?? url);
+    return true;
+  }
+
+  /** The URL requests to a destination go to now. */
+  destinationUrl(destination: ApiDestinationModel): string {
+    return this.endpoints.get(destination.name) ?? destination.url;
   }
 
   /** Resolves when no delivery (including retries) is in progress. */
@@ -497,7 +519,7 @@ export class LocalEventBus {
       headers[destination.apiKeyName] = destination.apiKeyValue;
     }
     try {
-      const response = await fetch(destination.url, {
+      const response = await fetch(this.destinationUrl(destination), {
         method: destination.httpMethod,
         headers,
         body: JSON.stringify(event),

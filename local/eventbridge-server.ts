@@ -5,6 +5,11 @@
  * the {@link LocalEventBus}. The response is sent once the entries are
  * accepted; delivery continues in the background ({@link EventBridgeServer.whenIdle}).
  * Request signatures are not checked: the server only listens on loopback.
+ *
+ * Local-only control routes (not part of EventBridge) let `npm run local --
+ * dlq` reach the running engine: `GET /_local/dlq` lists the dead-letter
+ * queues and their messages, `POST /_local/dlq/replay?queue=ID` replays one
+ * queue (or all without `queue`).
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -14,6 +19,8 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_BODY_BYTES = 1024 * 1024;
 /** EventBridge accepts at most 10 entries per PutEvents call. */
 const MAX_ENTRIES = 10;
+/** Paths under this prefix are the local runtime's own, never EventBridge operations. */
+export const CONTROL_PREFIX = '/_local';
 
 export interface EventBridgeServerOptions {
   /** 0 (default) picks a free port. */
@@ -64,6 +71,8 @@ export class EventBridgeServer {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith(CONTROL_PREFIX)) return this.control(request.method ?? 'GET', url, response);
     const target = String(request.headers['x-amz-target'] ?? '');
     if (request.method !== 'POST') {
       return reply(response, 405, { __type: 'UnknownOperationException', message: 'Use POST' });
@@ -92,6 +101,17 @@ export class EventBridgeServer {
       });
     }
     return reply(response, 200, this.bus.putEvents(entries));
+  }
+
+  private control(method: string, url: URL, response: ServerResponse): void {
+    const queue = url.searchParams.get('queue') ?? undefined;
+    if (method === 'GET' && url.pathname === `${CONTROL_PREFIX}/dlq`) {
+      return reply(response, 200, { queues: this.bus.deadLetterQueues(), deadLetters: this.bus.deadLetters(queue) });
+    }
+    if (method === 'POST' && url.pathname === `${CONTROL_PREFIX}/dlq/replay`) {
+      return reply(response, 200, { replayed: this.bus.replayDeadLetters(queue) });
+    }
+    return reply(response, 404, { __type: 'NotFound', message: `No local control route ${method} ${url.pathname}` });
   }
 }
 
