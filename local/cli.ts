@@ -199,7 +199,7 @@ async function dlq(args: string[], controlUrl: string): Promise<void> {
     for (const { queue: name, messages } of body.queues) console.log(`${name}  ${messages} message(s)`);
     for (const letter of body.deadLetters) {
       console.log(
-        `  ${letter.event.id}  ${letter.event['detail-type']}  -> ${letter.destination}  ${letter.attempts} attempts, ${letter.error}`,
+        `  ${letter.event.id}  ${letter.event['detail-type']}  -> ${letter.destination}  ${letter.attempts} attempt${letter.attempts === 1 ? '' : 's'}, ${letter.error}`,
       );
     }
     return;

@@ -177,14 +177,17 @@ describe('npm run local: onboarding from the synthesized custom resources', () =
 });
 
 describe('npm run local: events through the EventBridge endpoint', () => {
-  it('delivers each published event to exactly its subscribers, dead-letters after retries, and replays from the CLI', async () => {
+  it('delivers 300 events to exactly their subscribers; 500 is retried, 400 is not; the CLI replays the DLQ', async () => {
+    // beta answers 400 from now on (its webhook verified earlier), gamma/devices 500 all along.
+    const strict = receivers.get('beta/primary')!;
+    strict.status = 400;
     const client = new EventBridgeClient({
       endpoint: runtime.eventBridgeUrl,
       region: 'us-east-1',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const published: Array<{ type: string; detail: { partnerId: string; seq: number } }> = [];
-    for (let seq = 0; seq < 120; seq += 1) {
+    for (let seq = 0; seq < 300; seq += 1) {
       published.push({
         type: TYPES[Math.floor(seq / PARTNER_IDS.length) % TYPES.length],
         detail: { partnerId: PARTNER_IDS[seq % PARTNER_IDS.length], seq },
@@ -210,7 +213,7 @@ describe('npm run local: events through the EventBridge endpoint', () => {
         .filter((event) => event.detail.partnerId === hook.orgId)
         .filter((event) => hook.events.includes('*') || hook.events.includes(event.type))
         .map((event) => event.detail);
-    for (const hook of HOOKS.filter((candidate) => candidate.id !== 'devices')) {
+    for (const hook of HOOKS.filter((candidate) => candidate.orgId !== 'beta' && candidate.id !== 'devices')) {
       const receiver = receivers.get(`${hook.orgId}/${hook.id}`)!;
       const got = receiver.events.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq);
       expect(got).toEqual(expected(hook));
@@ -220,23 +223,33 @@ describe('npm run local: events through the EventBridge endpoint', () => {
     const flakyExpected = expected(HOOKS[3]);
     expect(flakyExpected.length).toBeGreaterThan(0);
     expect(flaky.attempts).toBe(flakyExpected.length * (1 + RETRY_ATTEMPTS));
+    const strictExpected = expected(HOOKS[1]);
+    expect(strictExpected.length).toBeGreaterThan(0);
+    expect(strict.attempts).toBe(strictExpected.length);
+    expect(strict.events).toEqual([]);
 
     // The CLI lists the dead letters of the running runtime, then replays them to the healed receiver.
     const port = String(Number(new URL(runtime.eventBridgeUrl).port) - 1);
     const listed = await run('npx', ['ts-node', '--transpile-only', 'local/cli.ts', 'dlq', 'list', '--port', port], {
       cwd: REPO_ROOT,
     });
-    expect(listed.stdout).toContain(`${flakyExpected.length} message(s)`);
-    expect(listed.stdout).toContain('3 attempts, HTTP 500');
+    const lines = listed.stdout.split('\n');
+    const queued = lines.filter((line) => / message\(s\)$/.test(line));
+    const total = queued.reduce((sum, line) => sum + Number(/(\d+) message\(s\)$/.exec(line)![1]), 0);
+    expect(total).toBe(flakyExpected.length + strictExpected.length);
+    expect(lines.filter((line) => line.endsWith('3 attempts, HTTP 500'))).toHaveLength(flakyExpected.length);
+    expect(lines.filter((line) => line.endsWith('1 attempt, HTTP 400'))).toHaveLength(strictExpected.length);
     flaky.status = 200;
+    strict.status = 200;
     const replayed = await run(
       'npx',
       ['ts-node', '--transpile-only', 'local/cli.ts', 'dlq', 'replay', '--port', port],
       { cwd: REPO_ROOT },
     );
-    expect(replayed.stdout).toContain(`replayed ${flakyExpected.length} event(s)`);
+    expect(replayed.stdout).toContain(`replayed ${flakyExpected.length + strictExpected.length} event(s)`);
     await runtime.bus.whenIdle();
     expect(flaky.events.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(flakyExpected);
+    expect(strict.events.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(strictExpected);
     expect(runtime.bus.deadLetters()).toEqual([]);
   }, 60_000);
 });
