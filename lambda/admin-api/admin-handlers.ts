@@ -7,7 +7,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
-import { randomAlphanumeric } from '../core/random';
 import type { UrlPolicyOptions } from '../core/url-policy';
 import { createWebhook, onEventsChanged, onUrlChanged } from '../core/webhooks';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -20,6 +19,7 @@ import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
 import type { SecretStore } from '../shared/secret-store';
+import { generateWebhookSecret, storeWebhookSecret } from '../shared/webhook-secrets';
 
 export interface AdminApiDependencies {
   readonly tenants: TenantsRepository;
@@ -33,9 +33,6 @@ export interface AdminApiDependencies {
   readonly logger?: Pick<Logger, 'info' | 'error'>;
 }
 
-/** Webhook secrets generated for the partner: 32 alphanumerics, about 190 bits. */
-const GENERATED_SECRET_LENGTH = 32;
-
 export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRoutes, AdminCaller> {
   const requireTenant = async (orgId: string) => {
     const tenant = await deps.tenants.get(orgId);
@@ -43,22 +40,8 @@ export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRo
     return tenant;
   };
 
-  const storeSecret = async (webhook: { orgId: string; webhookId: string; secretArn?: string }, value: string) => {
-    if (webhook.secretArn !== undefined) {
-      await deps.secrets.putSecretValue({ secretId: webhook.secretArn, value });
-      return webhook.secretArn;
-    }
-    const name = `${deps.webhookSecretPrefix}${webhook.orgId}/${webhook.webhookId}`;
-    const created = await deps.secrets.createSecret({
-      name,
-      value,
-      description: `Webhook secret of ${webhook.orgId}/${webhook.webhookId}`,
-      tags: { orgId: webhook.orgId },
-    });
-    if (created.created) return created.arn;
-    await deps.secrets.putSecretValue({ secretId: name, value });
-    return name;
-  };
+  const storeSecret = (webhook: { orgId: string; webhookId: string; secretArn?: string }, value: string) =>
+    storeWebhookSecret(deps.secrets, deps.webhookSecretPrefix, webhook, value);
 
   return {
     registerTenant: async ({ params, body, caller }) => {
@@ -106,7 +89,7 @@ export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRo
         clock: deps.clock,
         urlPolicy: deps.urlPolicy,
       });
-      const secretArn = await storeSecret(record, body.secret ?? randomAlphanumeric(GENERATED_SECRET_LENGTH));
+      const secretArn = await storeSecret(record, body.secret ?? generateWebhookSecret());
       const stored = await deps.webhooks.create({ ...record, secretArn });
       return { success: true as const, aggregateId: stored.webhookId, version: stored.version };
     },
