@@ -10,6 +10,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { GraceHours } from '../core/api-keys';
@@ -17,6 +18,7 @@ import type { Clock } from '../core/clock';
 import { TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import {
+  cancellationReasons,
   decodeCursor,
   encodeCursor,
   isConditionalCheckFailed,
@@ -51,6 +53,18 @@ export interface TenantRecord extends TenantProfile {
   readonly activeKeyId?: string;
 }
 
+/**
+ * Another item of the tenants table written in the same transaction as a new
+ * tenant, on condition that it does not exist either (e.g. the portal's
+ * user -> org membership). Its key must never be a valid orgId, and it must
+ * not carry the list index attribute, so `list` never returns it.
+ */
+export interface TenantCompanionItem {
+  readonly item: Readonly<Record<string, unknown>>;
+  /** The error to throw when the companion already exists. */
+  readonly onExists: () => Error;
+}
+
 export interface TenantsRepositoryProps {
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -79,26 +93,44 @@ export class TenantsRepository {
   }
 
   /**
-   * Registers a new, active tenant.
+   * Registers a new, active tenant; with a companion, both items are written
+   * in one transaction or neither is.
    * @throws ConflictError when the org is already registered.
+   * @throws the companion's `onExists()` error when the companion item exists.
    */
-  public async create(profile: TenantProfile): Promise<TenantRecord> {
+  public async create(profile: TenantProfile, companion?: TenantCompanionItem): Promise<TenantRecord> {
     assertProfile(profile);
     const now = this.clock.now().toISOString();
     const record: TenantRecord = { ...definedProfile(profile), status: 'active', createdAt: now, updatedAt: now };
+    const put = {
+      TableName: this.tableName,
+      Item: { ...record, [LIST.partitionKey]: TENANT_LIST_BUCKET },
+      ConditionExpression: 'attribute_not_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': PK },
+    };
+    const taken = (error: unknown) => new ConflictError(`org ${profile.orgId} is already registered`, { cause: error });
+    if (companion === undefined) {
+      try {
+        await this.doc.send(new PutCommand(put));
+      } catch (error) {
+        if (isConditionalCheckFailed(error)) throw taken(error);
+        throw error;
+      }
+      return record;
+    }
+    if (LIST.partitionKey in companion.item) {
+      throw new ValidationError(`a companion item must not carry ${LIST.partitionKey}`, { field: LIST.partitionKey });
+    }
     try {
       await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...record, [LIST.partitionKey]: TENANT_LIST_BUCKET },
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
+        new TransactWriteCommand({
+          TransactItems: [{ Put: put }, { Put: { ...put, Item: { ...companion.item } } }],
         }),
       );
     } catch (error) {
-      if (isConditionalCheckFailed(error)) {
-        throw new ConflictError(`org ${profile.orgId} is already registered`, { cause: error });
-      }
+      const reasons = cancellationReasons(error);
+      if (reasons?.[0] === 'ConditionalCheckFailed') throw taken(error);
+      if (reasons?.[1] === 'ConditionalCheckFailed') throw companion.onExists();
       throw error;
     }
     return record;

@@ -1,0 +1,42 @@
+/**
+ * Lambda entry point of the partner portal (behind a Function URL or API
+ * Gateway; hono's adapter reads both event shapes).
+ *
+ * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names);
+ * PORTAL_ISSUER_URL, PORTAL_CLIENT_ID; PORTAL_CLIENT_SECRET_ID and
+ * PORTAL_SESSION_SECRET_ID (Secrets Manager secret ids whose SecretString is
+ * the OIDC client secret, and a random string of at least 32 characters);
+ * PORTAL_BASE_URL (optional: the public origin; without it the request's own
+ * host over https); ALLOW_HTTP_WEBHOOKS (optional "true"); and
+ * WEBHOOK_SECRET_PREFIX (optional: where a partner's first webhook gets its
+ * signing secret; without it the portal only changes existing webhooks).
+ *
+ * Settings are validated on every request (see config.ts). jose and
+ * openid-client are ESM-only; esbuild inlines them into the bundle.
+ */
+import { handle } from 'hono/aws-lambda';
+import * as jose from 'jose';
+import * as openid from 'openid-client';
+import { systemClock } from '../core/clock';
+import { awsClients } from '../shared/aws-clients';
+import { createObservability } from '../shared/observability';
+import { SecretsManagerSecretStore } from '../shared/secret-store';
+import { createPortalApp } from './app';
+import { openIdClientFactory } from './oidc';
+import { environmentSettingsSource } from './settings-source';
+
+const { logger } = createObservability('portal');
+const { doc, secretsManager } = awsClients();
+const secrets = new SecretsManagerSecretStore(secretsManager);
+
+export const app = createPortalApp({
+  settings: environmentSettingsSource(secrets, systemClock),
+  doc,
+  oidc: openIdClientFactory(openid),
+  jose,
+  secrets,
+  clock: systemClock,
+  logger,
+});
+
+export const handler = handle(app);

@@ -1,0 +1,301 @@
+/**
+ * The portal's pages: plain server-rendered HTML, no scripts. Every form
+ * field has a label, every form carries the session's CSRF token, and the
+ * only interactive widgets are native (`<details>`, radio buttons), so the
+ * whole portal works with the keyboard alone.
+ */
+import { type ApiKeyRecord, GRACE_HOURS, maskRecord } from '../core/api-keys';
+import type { TenantRecord } from '../repositories/tenants-repository';
+import type { StoredWebhook } from '../repositories/webhooks-repository';
+import type { SettingProblem } from './config';
+import { html, type SafeHtml } from './html';
+import type { FlashKey } from './session';
+
+export const STYLESHEET_PATH = '/static/portal.css';
+
+/** Who is signed in, as the header shows them, and the token their forms carry. */
+export interface Viewer {
+  readonly email: string;
+  readonly name?: string;
+  readonly csrf: string;
+}
+
+function csrfField(viewer: Viewer): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${viewer.csrf}" />`;
+}
+
+export function layout(title: string, body: SafeHtml, viewer?: Viewer): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="color-scheme" content="light dark" />
+        <title>${title} · Partner portal</title>
+        <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="top">
+          <span class="brand">Partner portal</span>
+          ${
+            viewer === undefined
+              ? ''
+              : html`<form method="post" action="/logout">
+                  <span class="muted">${viewer.name ?? viewer.email}</span>
+                  ${csrfField(viewer)}
+                  <button type="submit" class="secondary">Sign out</button>
+                </form>`
+          }
+        </header>
+        <main id="main">${body}</main>
+      </body>
+    </html> `.value;
+}
+
+export interface OnboardingForm {
+  readonly orgId?: string;
+  readonly orgName?: string;
+  readonly errors?: Readonly<Partial<Record<'orgId' | 'orgName' | 'form', string>>>;
+}
+
+export function onboardingPage(viewer: Viewer, form: OnboardingForm = {}): string {
+  const errors = form.errors ?? {};
+  const field = (name: 'orgId' | 'orgName', label: string, hint: string, value: string | undefined, extra: SafeHtml) =>
+    html`<label for="${name}">${label}</label>
+      <input
+        type="text"
+        id="${name}"
+        name="${name}"
+        value="${value ?? ''}"
+        required
+        aria-describedby="${name}-hint${errors[name] === undefined ? '' : ` ${name}-error`}"
+        ${errors[name] === undefined ? '' : html` aria-invalid="true"`}
+        ${extra}
+      />
+      <p class="hint" id="${name}-hint">${hint}</p>
+      ${errors[name] === undefined ? '' : html`<p class="error" id="${name}-error">${errors[name]}</p>`}`;
+  return layout(
+    'Set up your organization',
+    html`<h1>Set up your organization</h1>
+      <p>
+        Welcome, ${viewer.name ?? viewer.email}. Choose the id your events will carry and your organization's name.
+        We'll register it and issue your first API key.
+      </p>
+      ${errors.form === undefined ? '' : html`<div class="alert" role="alert">${errors.form}</div>`}
+      <form method="post" action="/onboarding" class="card" novalidate>
+        ${csrfField(viewer)}
+        ${field(
+          'orgId',
+          'Organization id',
+          '2-63 lower-case letters, digits and dashes, starting with a letter or digit (e.g. acme-corp). It cannot be changed later.',
+          form.orgId,
+          html`pattern="[a-z0-9][a-z0-9\\-]{1,62}" maxlength="63" autocomplete="off" spellcheck="false"`,
+        )}
+        ${field('orgName', 'Organization name', 'As your partners know you, e.g. ACME Corporation.', form.orgName, html`maxlength="128" autocomplete="organization"`)}
+        <button type="submit">Create organization</button>
+      </form>`,
+    viewer,
+  );
+}
+
+export interface DashboardModel {
+  readonly viewer: Viewer;
+  readonly tenant: TenantRecord;
+  /** The org's live key (active or expiring). */
+  readonly activeKey?: ApiKeyRecord;
+  /** A key issued a moment ago, shown this once. */
+  readonly revealed?: FlashKey;
+  readonly webhook?: StoredWebhook;
+  /** Whether a first webhook can be created here (the deployment names a secret prefix). */
+  readonly canCreateWebhook: boolean;
+  readonly notice?: string;
+  readonly errors?: Readonly<Partial<Record<'key' | 'webhook', string>>>;
+  /** The URL the partner just typed, kept when it was refused. */
+  readonly webhookUrlInput?: string;
+}
+
+export function dashboardPage(model: DashboardModel): string {
+  return layout(
+    'Dashboard',
+    html`<h1>${model.tenant.orgName}</h1>
+      ${model.notice === undefined ? '' : html`<div class="notice" role="status">${model.notice}</div>`}
+      <div class="cards">${organizationCard(model.tenant)} ${apiKeyCard(model)} ${webhookCard(model)}</div>`,
+    model.viewer,
+  );
+}
+
+function organizationCard(tenant: TenantRecord): SafeHtml {
+  return html`<section class="card" aria-labelledby="org-title">
+    <h2 id="org-title">Organization</h2>
+    <dl>
+      <dt>Organization id</dt>
+      <dd><code id="org-id">${tenant.orgId}</code></dd>
+      <dt>Name</dt>
+      <dd>${tenant.orgName}</dd>
+      <dt>Status</dt>
+      <dd>${tenant.status}</dd>
+    </dl>
+    <p class="hint">
+      This is the partnerId your events carry: every event delivered to you has <code>detail.partnerId</code> =
+      <code>${tenant.orgId}</code>.
+    </p>
+  </section>`;
+}
+
+function apiKeyCard(model: DashboardModel): SafeHtml {
+  const { viewer, activeKey, revealed } = model;
+  const error = model.errors?.key;
+  const errorBlock = error === undefined ? '' : html`<p class="error" role="alert" id="key-error">${error}</p>`;
+  const reveal =
+    revealed === undefined
+      ? ''
+      : html`<div class="warning" id="reveal">
+          <p>
+            <strong>Save it now, you can't see it again.</strong> Store this key in your secret manager; after you leave
+            or reload this page only its masked form is shown.
+          </p>
+          <details>
+            <summary>Reveal API key</summary>
+            <code class="secret" id="revealed-key">${revealed.plaintext}</code>
+          </details>
+        </div>`;
+  if (activeKey === undefined) {
+    return html`<section class="card" aria-labelledby="key-title">
+      <h2 id="key-title">API key</h2>
+      ${errorBlock}
+      <p id="no-key"><strong>No active key.</strong> Your calls to the partner API are refused until you issue one.</p>
+      <form method="post" action="/keys/issue">
+        ${csrfField(viewer)}
+        <button type="submit">Issue a new API key</button>
+      </form>
+    </section>`;
+  }
+  return html`<section class="card" aria-labelledby="key-title">
+    <h2 id="key-title">API key</h2>
+    ${errorBlock} ${reveal}
+    <dl>
+      <dt>Key</dt>
+      <dd><code id="masked-key">${maskRecord(activeKey)}</code></dd>
+      <dt>Status</dt>
+      <dd>${activeKey.status}</dd>
+      <dt>Created</dt>
+      <dd>${activeKey.createdAt.slice(0, 10)}</dd>
+      <dt>Expires</dt>
+      <dd>${activeKey.expiresAt === undefined ? 'never' : activeKey.expiresAt.slice(0, 10)}</dd>
+    </dl>
+    <p class="hint">Send it as the <code>X-API-Key</code> header.</p>
+    <details id="rotate">
+      <summary>Rotate API key</summary>
+      <form method="post" action="/keys/rotate">
+        ${csrfField(viewer)}
+        <fieldset>
+          <legend>Keep the current key working for</legend>
+          ${GRACE_HOURS.map(
+            (hours) =>
+              html`<label
+                ><input type="radio" name="graceHours" value="${hours}" ${hours === 24 ? html` checked` : ''} /> ${
+                  hours === 0 ? 'Revoke it now' : `${hours} hours`
+                }</label
+              >`,
+          )}
+        </fieldset>
+        <label class="check" for="confirm-rotate"
+          ><input type="checkbox" id="confirm-rotate" name="confirm" value="yes" required /> I understand that a new key
+          replaces the current one, which stops working when the grace period ends.</label
+        >
+        <button type="submit">Rotate API key</button>
+      </form>
+    </details>
+  </section>`;
+}
+
+const STATUS_TEXT: Readonly<Record<StoredWebhook['status'], string>> = {
+  pending: 'Pending verification',
+  active: 'Active',
+  failed: 'Verification failed',
+};
+
+function webhookCard(model: DashboardModel): SafeHtml {
+  const { viewer, webhook } = model;
+  const error = model.errors?.webhook;
+  const canSet = webhook !== undefined || model.canCreateWebhook;
+  const current =
+    webhook === undefined
+      ? html`<p id="no-webhook">No webhook URL configured.</p>`
+      : html`<dl>
+          <dt>URL</dt>
+          <dd><code id="webhook-url">${webhook.url}</code></dd>
+          <dt>Status</dt>
+          <dd><span class="badge badge-${webhook.status}" id="webhook-status">${STATUS_TEXT[webhook.status]}</span></dd>
+          ${
+            webhook.verifiedUrl !== undefined && webhook.verifiedUrl !== webhook.url
+              ? html`<dt>Delivering to</dt>
+                  <dd><code>${webhook.verifiedUrl}</code> until the new URL verifies</dd>`
+              : ''
+          }
+          ${
+            webhook.lastError === undefined
+              ? ''
+              : html`<dt>Last error</dt>
+                  <dd id="webhook-error">${webhook.lastError}</dd>`
+          }
+          ${
+            webhook.status === 'active' && webhook.verifiedAt !== undefined
+              ? html`<dt>Verified</dt>
+                  <dd>${webhook.verifiedAt.slice(0, 16).replace('T', ' ')} UTC</dd>`
+              : ''
+          }
+        </dl>`;
+  const form = canSet
+    ? html`<form method="post" action="/webhook">
+        ${csrfField(viewer)}
+        <label for="webhook-url-input">${webhook === undefined ? 'Webhook URL' : 'New webhook URL'}</label>
+        <input
+          type="url"
+          id="webhook-url-input"
+          name="url"
+          required
+          value="${model.webhookUrlInput ?? ''}"
+          placeholder="https://example.com/webhooks"
+          aria-describedby="webhook-hint${error === undefined ? '' : ' webhook-form-error'}"
+          ${error === undefined ? '' : html` aria-invalid="true"`}
+        />
+        <p class="hint" id="webhook-hint">
+          We send a signed challenge to the URL; it is used once your endpoint answers with a 2xx status.
+        </p>
+        ${error === undefined ? '' : html`<p class="error" role="alert" id="webhook-form-error">${error}</p>`}
+        <button type="submit">Save webhook URL</button>
+      </form>`
+    : html`<p class="hint">Ask your platform contact to set up your first webhook.</p>`;
+  return html`<section class="card" aria-labelledby="webhook-title">
+    <h2 id="webhook-title">Webhook URL</h2>
+    ${current} ${form}
+  </section>`;
+}
+
+export function messagePage(
+  title: string,
+  message: string,
+  options: { viewer?: Viewer; link?: { href: string; text: string } } = {},
+): string {
+  return layout(
+    title,
+    html`<h1>${title}</h1>
+      <p>${message}</p>
+      ${options.link === undefined ? '' : html`<p><a href="${options.link.href}">${options.link.text}</a></p>`}`,
+    options.viewer,
+  );
+}
+
+export function configErrorPage(problems: readonly SettingProblem[]): string {
+  return layout(
+    'Portal misconfigured',
+    html`<h1>The portal is misconfigured</h1>
+      <p>The portal cannot serve requests until an operator fixes these settings:</p>
+      <ul id="config-problems">
+        ${problems.map((problem) => html`<li><code>${problem.setting}</code> ${problem.message}</li>`)}
+      </ul>
+      <p class="muted">No value is shown here; check the function's environment and the secrets it names.</p>`,
+  );
+}

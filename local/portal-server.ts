@@ -1,0 +1,99 @@
+/**
+ * The partner portal on 127.0.0.1 for the local runtime and tests: the same
+ * `createPortalApp` the Lambda serves, over @hono/node-server, against
+ * DynamoDB Local and a local OIDC issuer. Webhook URLs follow the explicit
+ * local-only rules (http and loopback allowed) unless told otherwise; no
+ * deployable environment ever gets them.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createAdaptorServer } from '@hono/node-server';
+import type * as Jose from 'jose';
+import type * as OpenIdClient from 'openid-client';
+import type { Clock } from '../lambda/core/clock';
+import type { UrlPolicyOptions } from '../lambda/core/url-policy';
+import { type PortalLogger, createPortalApp } from '../lambda/portal/app';
+import { openIdClientFactory } from '../lambda/portal/oidc';
+import type { PlatformTableNames } from '../lambda/repositories/platform-repositories';
+import { InMemorySecretStore, type SecretStore } from '../lambda/shared/secret-store';
+import { loadEsm } from './esm';
+
+/** Webhook URLs on this laptop: plain http and 127.0.0.1 receivers. Local only. */
+export const LOCAL_WEBHOOK_URL_POLICY: UrlPolicyOptions = { allowHttp: true, allowLoopback: true };
+
+export interface LocalPortalOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tables: PlatformTableNames;
+  readonly issuerUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** At least 32 characters. */
+  readonly sessionSecret: string;
+  /** @default a free port */
+  readonly port?: number;
+  /** @default {@link LOCAL_WEBHOOK_URL_POLICY} */
+  readonly urlPolicy?: UrlPolicyOptions;
+  readonly clock?: Clock;
+  /**
+   * Where webhook secrets are created; share it with the local verifier so
+   * it can sign challenges. @default a new InMemorySecretStore
+   */
+  readonly secrets?: SecretStore;
+  /** @default "local/webhooks/" */
+  readonly webhookSecretPrefix?: string;
+  readonly logger?: PortalLogger;
+}
+
+export interface LocalPortal {
+  /** `http://127.0.0.1:<port>`: the portal's base URL, and its redirect URI plus `/callback`. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalPortal(options: LocalPortalOptions): Promise<LocalPortal> {
+  const jose = loadEsm<typeof Jose>('jose');
+  const openid = loadEsm<typeof OpenIdClient>('openid-client');
+  let baseUrl = '';
+  const app = createPortalApp({
+    settings: () => ({
+      values: {
+        PORTAL_ISSUER_URL: options.issuerUrl,
+        PORTAL_CLIENT_ID: options.clientId,
+        PORTAL_CLIENT_SECRET: options.clientSecret,
+        PORTAL_SESSION_SECRET: options.sessionSecret,
+        PORTAL_BASE_URL: baseUrl,
+        TENANTS_TABLE: options.tables.tenants,
+        API_KEYS_TABLE: options.tables.apiKeys,
+        WEBHOOKS_TABLE: options.tables.webhooks,
+        WEBHOOK_SECRET_PREFIX: options.webhookSecretPrefix ?? 'local/webhooks/',
+      },
+    }),
+    doc: options.doc,
+    oidc: openIdClientFactory(openid),
+    jose,
+    secrets: options.secrets ?? new InMemorySecretStore(),
+    urlPolicy: options.urlPolicy ?? LOCAL_WEBHOOK_URL_POLICY,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(options.port ?? 0, '127.0.0.1');
+  await once(server, 'listening');
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: baseUrl,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The portal app in process (`app.request()`, a fake OIDC issuer) against
+ * DynamoDB Local: onboarding, the reveal-once key, rotation, the "No active
+ * key" fix, webhook URLs, and what a refused request leaves behind.
+ */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { FakeClock } from '../../lambda/core/clock';
+import { MEMBERSHIP_KEY_PREFIX } from '../../lambda/portal/memberships';
+import { type PlatformRepositories, repositoriesFor } from '../../lambda/repositories/platform-repositories';
+import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
+import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
+import { type Harness, type Jar, createHarness, validSettings } from './portal-app-harness';
+
+let ddb: IntegDynamoDb;
+let tables: PlatformTableNames;
+let harness: Harness;
+let repositories: PlatformRepositories;
+const clock = new FakeClock('2026-03-01T09:00:00.000Z');
+
+const USERS = {
+  dana: { email: 'dana@partner.example', emailVerified: true, name: 'Dana' },
+  eve: { email: 'eve@other.example', emailVerified: true },
+};
+
+beforeAll(async () => {
+  ddb = await connectToDynamoDbLocal();
+}, 60_000);
+
+afterAll(async () => {
+  await ddb?.close();
+});
+
+beforeEach(async () => {
+  tables = await createPlatformTables(ddb.client, 'portal-app');
+  harness = createHarness({ doc: ddb.doc, settings: validSettings(tables), users: USERS, clock });
+  repositories = repositoriesFor(ddb.doc, tables, clock);
+}, 60_000);
+
+afterEach(async () => {
+  await deletePlatformTables(ddb.client, tables);
+});
+
+async function snapshot(): Promise<unknown> {
+  const result: Record<string, string[]> = {};
+  for (const [name, table] of Object.entries(tables)) {
+    const { Items } = await ddb.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    result[name] = (Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
+  }
+  return { tables: result, secrets: harness.secrets.names() };
+}
+
+async function onboard(jar: Jar, orgId: string, orgName = 'ACME Corporation'): Promise<Response> {
+  const token = await harness.csrf(jar, '/onboarding');
+  return harness.request('POST', '/onboarding', { jar, form: { _csrf: token, orgId, orgName } });
+}
+
+async function dashboard(jar: Jar): Promise<string> {
+  const response = await harness.request('GET', '/dashboard', { jar });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+const revealedKey = (page: string) => /id="revealed-key">([^<]+)</.exec(page)?.[1];
+const maskedKey = (page: string) => /id="masked-key">([^<]+)</.exec(page)?.[1];
+
+describe('onboarding', () => {
+  it('registers the tenant with the user as member, issues the first key and shows it once', async () => {
+    const jar = await harness.signIn('dana');
+    expect((await harness.request('GET', '/', { jar })).headers.get('location')).toBe('/onboarding');
+    const response = await onboard(jar, 'acme-corp');
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('/dashboard?notice=onboarded');
+    const flash = response.headers.getSetCookie().find((cookie) => cookie.startsWith('__Host-portal_flash='))!;
+    expect(flash).toContain('HttpOnly');
+    expect(flash).toMatch(/Max-Age=120/);
+
+    const tenant = await repositories.tenants.require('acme-corp');
+    expect(tenant).toMatchObject({ orgName: 'ACME Corporation', ownerEmail: 'dana@partner.example', status: 'active' });
+    const active = await repositories.keys.getActive('acme-corp');
+    expect(active?.createdBy).toBe('portal:dana@partner.example');
+
+    const first = await dashboard(jar);
+    const plaintext = revealedKey(first)!;
+    expect(plaintext).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(first).toContain("Save it now, you can't see it again");
+    expect(first).toContain('<summary>Reveal API key</summary>');
+    expect(maskedKey(first)).toBe(`${plaintext.slice(0, 8)}…${plaintext.slice(-4)}`);
+    // The plaintext is nowhere in the flash cookie's readable form, nor in the logs.
+    expect(flash).not.toContain(plaintext);
+    expect(harness.logs.join('\n')).not.toContain(plaintext);
+
+    const reload = await dashboard(jar);
+    expect(revealedKey(reload)).toBeUndefined();
+    expect(reload).not.toContain(plaintext);
+    expect(maskedKey(reload)).toBe(maskedKey(first));
+    expect((await harness.request('GET', '/', { jar })).headers.get('location')).toBe('/dashboard');
+  });
+
+  it('a taken orgId is a clear error on the form and changes nothing', async () => {
+    await onboard(await harness.signIn('dana'), 'acme-corp');
+    const eve = await harness.signIn('eve');
+    const before = await snapshot();
+    const response = await onboard(eve, 'acme-corp', 'Imposter Inc');
+    expect(response.status).toBe(409);
+    const page = await response.text();
+    expect(page).toContain('&quot;acme-corp&quot; is already taken');
+    expect(page).toContain('value="Imposter Inc"');
+    expect(await snapshot()).toEqual(before);
+    expect((await harness.request('GET', '/dashboard', { jar: eve })).headers.get('location')).toBe('/onboarding');
+  });
+
+  it('a user who already has an org cannot register a second one', async () => {
+    const jar = await harness.signIn('dana');
+    const token = await harness.csrf(jar, '/onboarding');
+    await harness.request('POST', '/onboarding', { jar, form: { _csrf: token, orgId: 'acme-corp', orgName: 'A' } });
+    const again = await harness.request('POST', '/onboarding', {
+      jar,
+      form: { _csrf: token, orgId: 'second-org', orgName: 'B' },
+    });
+    expect(again.headers.get('location')).toBe('/dashboard');
+    expect(await repositories.tenants.get('second-org')).toBeUndefined();
+  });
+
+  it('membership items never appear in the tenants listing', async () => {
+    await onboard(await harness.signIn('dana'), 'acme-corp');
+    await onboard(await harness.signIn('eve'), 'globex');
+    const { Items } = await ddb.doc.send(new ScanCommand({ TableName: tables.tenants }));
+    expect(Items?.filter((item) => String(item.orgId).startsWith(MEMBERSHIP_KEY_PREFIX))).toHaveLength(2);
+    const listed = await repositories.tenants.list();
+    expect(listed.items.map((tenant) => tenant.orgId)).toEqual(['acme-corp', 'globex']);
+  });
+});
+
+describe('API key card', () => {
+  it('rotation needs the confirmation and a listed grace; then reveals the new key once and keeps the old one in grace', async () => {
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    const firstKey = revealedKey(await dashboard(jar))!;
+    const token = await harness.csrf(jar);
+
+    const unconfirmed = await harness.request('POST', '/keys/rotate', {
+      jar,
+      form: { _csrf: token, graceHours: '24' },
+    });
+    expect(unconfirmed.status).toBe(400);
+    expect(await unconfirmed.text()).toContain('Tick the confirmation');
+    const badGrace = await harness.request('POST', '/keys/rotate', {
+      jar,
+      form: { _csrf: token, graceHours: '12', confirm: 'yes' },
+    });
+    expect(badGrace.status).toBe(400);
+    expect((await repositories.keys.getActive('acme-corp'))?.prefix).toBe(firstKey.slice(0, 8));
+
+    const rotated = await harness.request('POST', '/keys/rotate', {
+      jar,
+      form: { _csrf: token, graceHours: '24', confirm: 'yes' },
+    });
+    expect(rotated.headers.get('location')).toBe('/dashboard?notice=rotated');
+    const page = await (await harness.request('GET', '/dashboard?notice=rotated', { jar })).text();
+    const secondKey = revealedKey(page)!;
+    expect(secondKey).not.toBe(firstKey);
+    expect(page).toContain('Your API key was rotated.');
+    const keys = (await repositories.keys.listByOrg('acme-corp')).items;
+    expect(keys.map((key) => key.status).sort()).toEqual(['active', 'grace']);
+    expect(keys.find((key) => key.status === 'grace')?.graceEndsAt).toBe('2026-03-02T09:00:00.000Z');
+    expect(revealedKey(await dashboard(jar))).toBeUndefined();
+  });
+
+  it('a flash cookie is shown only to the user it was made for', async () => {
+    const dana = await harness.signIn('dana');
+    const response = await onboard(dana, 'acme-corp');
+    const flash = /__Host-portal_flash=([^;]+)/.exec(response.headers.getSetCookie().join('\n'))![1];
+    const eve = await harness.signIn('eve');
+    await onboard(eve, 'globex');
+    await dashboard(eve); // consumes eve's own flash
+    const page = await (
+      await harness.request('GET', '/dashboard', {
+        headers: { cookie: `${eve.header()}; __Host-portal_flash=${flash}` },
+      })
+    ).text();
+    expect(revealedKey(page)).toBeUndefined();
+  });
+
+  it('"No active key" offers the fix: issuing a new key reveals it once', async () => {
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    await dashboard(jar);
+    const active = await repositories.keys.getActive('acme-corp');
+    await repositories.keys.revoke({ orgId: 'acme-corp', keyId: active!.keyId });
+
+    const page = await dashboard(jar);
+    expect(page).toContain('No active key.');
+    expect(maskedKey(page)).toBeUndefined();
+    const token = await harness.csrf(jar);
+    const issued = await harness.request('POST', '/keys/issue', { jar, form: { _csrf: token } });
+    expect(issued.headers.get('location')).toBe('/dashboard?notice=issued');
+    const after = await dashboard(jar);
+    expect(revealedKey(after)).toMatch(/^[A-Za-z0-9]{40}$/);
+
+    const twice = await harness.request('POST', '/keys/issue', { jar, form: { _csrf: token } });
+    expect(twice.status).toBe(409);
+  });
+});
+
+describe('webhook card', () => {
+  it('setting a URL creates a pending webhook with its own secret; a change restarts verification', async () => {
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    expect(await dashboard(jar)).toContain('No webhook URL configured.');
+    const token = await harness.csrf(jar);
+    const saved = await harness.request('POST', '/webhook', {
+      jar,
+      form: { _csrf: token, url: 'https://hooks.acme.example/platform' },
+    });
+    expect(saved.headers.get('location')).toBe('/dashboard?notice=webhook-saved');
+    const [webhook] = await repositories.webhooks.listAll('acme-corp');
+    expect(webhook).toMatchObject({ url: 'https://hooks.acme.example/platform', status: 'pending', events: ['*'] });
+    expect(harness.secrets.names()).toEqual([`test/webhooks/acme-corp/${webhook.webhookId}`]);
+    const page = await dashboard(jar);
+    expect(page).toContain('Pending verification');
+
+    await repositories.webhooks.update('acme-corp', webhook.webhookId, (current) => ({
+      ...current,
+      status: 'active',
+      verifiedUrl: current.url,
+      lastError: undefined,
+    }));
+    await harness.request('POST', '/webhook', { jar, form: { _csrf: token, url: 'https://new.acme.example/hooks' } });
+    const changed = await repositories.webhooks.require('acme-corp', webhook.webhookId);
+    expect(changed).toMatchObject({ url: 'https://new.acme.example/hooks', status: 'pending' });
+    const after = await dashboard(jar);
+    expect(after).toContain('until the new URL verifies');
+    expect(harness.secrets.names()).toHaveLength(1);
+  });
+
+  const refused: Array<[string, string]> = [
+    ['plain http', 'http://hooks.acme.example/x'],
+    ['a loopback host', 'https://127.0.0.1/x'],
+    ['the metadata address', 'https://169.254.169.254/latest'],
+    ['not a URL', 'hooks dot example'],
+  ];
+
+  it.each(refused)('%s is refused on the form and nothing is stored', async (_name, url) => {
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    const token = await harness.csrf(jar);
+    const before = await snapshot();
+    const response = await harness.request('POST', '/webhook', { jar, form: { _csrf: token, url } });
+    expect(response.status).toBe(400);
+    const page = await response.text();
+    expect(page).toContain('The URL was not accepted');
+    expect(page).toContain('id="webhook-form-error"');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('without a webhook secret prefix the portal cannot create a first webhook and says who can', async () => {
+    harness.settings = { ...validSettings(tables), WEBHOOK_SECRET_PREFIX: undefined };
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    const page = await dashboard(jar);
+    expect(page).toContain('Ask your platform contact');
+    expect(page).not.toContain('action="/webhook"');
+  });
+});
+
+describe('CSRF against real data', () => {
+  it('a forged rotation, issue, webhook change or onboarding changes nothing', async () => {
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    await dashboard(jar);
+    const before = await snapshot();
+    const forms: Array<[string, Record<string, string>]> = [
+      ['/keys/rotate', { graceHours: '0', confirm: 'yes' }],
+      ['/keys/issue', {}],
+      ['/webhook', { url: 'https://evil.example/hook' }],
+      ['/onboarding', { orgId: 'evil-org', orgName: 'Evil' }],
+    ];
+    for (const [path, form] of forms) {
+      const response = await harness.request('POST', path, { jar, form: { ...form, _csrf: 'forged' } });
+      expect(response.status).toBe(403);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});

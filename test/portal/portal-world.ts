@@ -1,0 +1,139 @@
+/**
+ * The portal's whole local composition for integration tests: DynamoDB
+ * Local tables, the local OIDC issuer with a test user, the portal over real
+ * HTTP, a webhook receiver on 127.0.0.1, the real verification handler (run
+ * on demand) and the partner probe behind the real authorizer.
+ */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { systemClock } from '../../lambda/core/clock';
+import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
+import { createPartnerApi } from '../../lambda/partner-api/partner-handlers';
+import { type PlatformRepositories, repositoriesFor } from '../../lambda/repositories/platform-repositories';
+import { InMemorySecretStore } from '../../lambda/shared/secret-store';
+import { RepositoryWebhookStore, SecretStoreReader } from '../../lambda/verification/adapters';
+import { ChallengeSender } from '../../lambda/verification/send-challenge';
+import { type SweepResult, createVerificationHandler } from '../../lambda/verification/verification-handler';
+import { startLocalIssuer } from '../../local/oidc-issuer';
+import { LOCAL_WEBHOOK_URL_POLICY, startLocalPortal } from '../../local/portal-server';
+import { proxyEvent } from '../api/api-harness';
+import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
+import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
+import { type Receiver, startReceiver } from '../verification/receiver';
+
+export const TEST_USER = { sub: 'dana', email: 'dana@partner.example', name: 'Dana Partner' };
+export const CLIENT_ID = 'partner-portal-local';
+const CLIENT_SECRET = 'local-client-secret-0123456789abcdef';
+const SESSION_SECRET = 'local-session-secret-0123456789abcdef-xyz';
+const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/local/GET/partner-auth-probe';
+
+export interface PortalWorld {
+  readonly portalUrl: string;
+  readonly issuerUrl: string;
+  readonly receiver: Receiver;
+  readonly repositories: PlatformRepositories;
+  readonly secrets: InMemorySecretStore;
+  /** One verification sweep over the due webhooks, as the schedule runs it. */
+  verifyWebhooks(): Promise<SweepResult>;
+  /** GET /partner-auth-probe with the key, through the REQUEST authorizer: the status and body. */
+  callProbe(apiKey: string): Promise<{ status: number; body: unknown }>;
+  /** Every item of the three tables, for before/after comparisons. */
+  snapshot(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** A port free right now, so the issuer can know the portal's redirect URI before the portal starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startPortalWorld(label: string): Promise<PortalWorld> {
+  const ddb: IntegDynamoDb = await connectToDynamoDbLocal();
+  const tables: PlatformTableNames = await createPlatformTables(ddb.client, label);
+  const clock = systemClock;
+  const secrets = new InMemorySecretStore();
+  const repositories = repositoriesFor(ddb.doc, tables, clock);
+  const portalPort = await freePort();
+  const issuer = await startLocalIssuer({
+    clients: [
+      {
+        clientId: CLIENT_ID,
+        clientSecret: CLIENT_SECRET,
+        redirectUris: [`http://127.0.0.1:${portalPort}/callback`],
+      },
+    ],
+    users: [TEST_USER],
+  });
+  const portal = await startLocalPortal({
+    doc: ddb.doc,
+    tables,
+    issuerUrl: issuer.url,
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    sessionSecret: SESSION_SECRET,
+    port: portalPort,
+    secrets,
+    clock,
+  });
+  const receiver = await startReceiver();
+  const sender = new ChallengeSender({ ...LOCAL_WEBHOOK_URL_POLICY, timeoutMs: 2_000 });
+  const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  const verify = createVerificationHandler({
+    store: new RepositoryWebhookStore(repositories.webhooks),
+    secrets: new SecretStoreReader(secrets),
+    // Portal webhooks have no API destination; nothing to repoint.
+    apiDestinations: { setEndpoint: async () => 'unchanged' },
+    transport: sender,
+    clock,
+    logger: quiet,
+  });
+  const partner = createPartnerApi({ ...repositories, urlPolicy: LOCAL_WEBHOOK_URL_POLICY, clock });
+
+  return {
+    portalUrl: portal.url,
+    issuerUrl: issuer.url,
+    receiver,
+    repositories,
+    secrets,
+    verifyWebhooks: async () => (await verify({ action: 'sweep' })) as SweepResult,
+    callProbe: async (apiKey) => {
+      const headers = { 'X-API-Key': apiKey };
+      let context: Record<string, unknown>;
+      try {
+        const authorizerEvent = { type: 'REQUEST', methodArn: METHOD_ARN, headers };
+        context = (
+          await authorizePartner(authorizerEvent as unknown as APIGatewayRequestAuthorizerEvent, {
+            keys: repositories.keys,
+            clock,
+          })
+        ).context;
+      } catch (error) {
+        if ((error as Error).message !== 'Unauthorized') throw error;
+        return { status: 401, body: { message: 'Unauthorized' } };
+      }
+      const event = proxyEvent('GET', '/partner-auth-probe', headers);
+      const result = await partner({ ...event, requestContext: { ...event.requestContext, authorizer: context } });
+      return { status: result.statusCode, body: JSON.parse(result.body) as unknown };
+    },
+    snapshot: async () => {
+      const result: Record<string, unknown[]> = {};
+      for (const [name, table] of Object.entries(tables)) {
+        const { Items } = await ddb.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+        result[name] = (Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
+      }
+      return { tables: result, secrets: secrets.names().sort() };
+    },
+    close: async () => {
+      await sender.close();
+      await Promise.allSettled([receiver.close(), portal.stop(), issuer.stop()]);
+      await deletePlatformTables(ddb.client, tables);
+      await ddb.close();
+    },
+  };
+}
