@@ -45,6 +45,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     archiveRetention: Duration.days(environment.archiveRetentionDays),
     allowHttpWebhooks: environment.allowHttpWebhooks,
     adminApi: environment.adminApi,
+    portal: environment.portal,
     removalPolicy: options.removalPolicy,
   });
   Tags.of(platform).add(`${TAG_PREFIX}:component`, 'platform');

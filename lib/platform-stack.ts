@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PartnerEventBus } from './partner-event-bus';
+import { PartnerPortal, type PartnerPortalSettings } from './partner-portal';
 import { type AdminApiSettings, PlatformApi } from './platform-api';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
@@ -17,17 +18,21 @@ export interface PlatformStackProps extends StackProps {
    * @default the `adminApi` context value, else settings that accept no token (fail closed)
    */
   readonly adminApi?: AdminApiSettings;
+  /** The partner portal's sign-in settings. @default no portal */
+  readonly portal?: PartnerPortalSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** The shared platform: encryption key, tables and the partner event bus. */
+/** The shared platform: key, tables, event bus, handlers, APIs and, when configured, the partner portal. */
 export class PlatformStack extends Stack {
   public readonly key: PlatformKey;
   public readonly tables: PlatformTables;
   public readonly bus: PartnerEventBus;
   public readonly handlers: PlatformHandlers;
   public readonly api: PlatformApi;
+  /** Present when the environment configures `portal`. */
+  public readonly portal?: PartnerPortal;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -54,6 +59,15 @@ export class PlatformStack extends Stack {
       allowHttpWebhooks: props.allowHttpWebhooks,
       admin: props.adminApi ?? this.node.tryGetContext('adminApi') ?? UNCONFIGURED_ADMIN_API,
     });
+    if (props.portal) {
+      this.portal = new PartnerPortal(this, 'Portal', {
+        ...props.portal,
+        environmentName: props.environmentName,
+        tables: this.tables,
+        encryptionKey: this.key.key,
+        allowHttpWebhooks: props.allowHttpWebhooks,
+      });
+    }
   }
 }
 

@@ -62,6 +62,29 @@ export const environmentSchema = z
           .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain such as example.com; admin tokens need an email there'),
       })
       .optional(),
+    /** The partner portal; omitted means no portal is deployed in this environment. */
+    portal: z
+      .strictObject({
+        issuer: z.url({
+          protocol: /^https$/,
+          error: "must be the https:// issuer URL of the partners' identity provider (OIDC discovery is read from it)",
+        }),
+        clientId: z
+          .string({ error: 'must be the client id the identity provider registered for the portal' })
+          .regex(/^[\x21-\x7e]+$/, 'must be the client id the identity provider registered for the portal'),
+        baseUrl: z
+          .url({
+            protocol: /^https$/,
+            error:
+              'must be the https:// URL partners open when a custom domain serves the portal; omit it to use the Function URL',
+          })
+          .refine((url) => {
+            const parsed = new URL(url);
+            return parsed.pathname === '/' && !/[?#]/.test(url) && parsed.username === '' && parsed.password === '';
+          }, 'must be an origin without a path, user, query or fragment, e.g. https://portal.example.com')
+          .optional(),
+      })
+      .optional(),
     quotas: z
       .strictObject({
         rulesPerEventBus: positiveInt('EventBridge rules per event bus', 100_000).default(300),

@@ -66,3 +66,8 @@ export function pickupSecretPrefix(env: string): string {
 export function onboardingProviderFunctionName(env: string): string {
   return `${PROJECT}-${env}-onboarding-provider`;
 }
+
+/** Prefix of the partner portal's secrets (OIDC client secret, session signing secret). */
+export function portalSecretPrefix(env: string): string {
+  return `${PROJECT}/${env}/portal/`;
+}

@@ -268,6 +268,30 @@ describe('environment config validation', () => {
       'dev',
       /sharding\.maxResourcesPerStack: must be at most 500/,
     ],
+    [
+      'a portal issuer that is not https',
+      { portal: { issuer: 'http://login.partner-platform.example/' } },
+      'dev',
+      /^config\/dev\.yaml: portal\.issuer: must be the https:\/\/ issuer URL of the partners' identity provider \(OIDC discovery is read from it\)$/,
+    ],
+    [
+      'an empty portal client id',
+      { portal: { clientId: '' } },
+      'stage',
+      /^config\/stage\.yaml: portal\.clientId: must be the client id the identity provider registered for the portal$/,
+    ],
+    [
+      'a portal base URL with a path',
+      { portal: { baseUrl: 'https://partner-platform.example/portal' } },
+      'prod',
+      /^config\/prod\.yaml: portal\.baseUrl: must be an origin without a path, user, query or fragment, e.g\. https:\/\/portal\.example\.com$/,
+    ],
+    [
+      'a client secret written into the config',
+      { portal: { clientSecret: 'do-not-commit-me' } },
+      'dev',
+      /^config\/dev\.yaml: portal\.clientSecret: unknown field; remove it or fix its spelling \(allowed here: issuer, clientId, baseUrl\)$/,
+    ],
   ])('rejects %s', (_what, overrides, environment, expected) => {
     expect(problemsFor({ environment, environmentOverrides: overrides })).toEqual(
       expect.arrayContaining([expect.stringMatching(expected)]),
@@ -290,6 +314,15 @@ describe('admin API settings', () => {
       jwksUri: 'https://login.partner-platform.example/.well-known/jwks.json',
       adminEmailDomain: 'partner-platform.example',
     });
+  });
+
+  it('reads the portal sign-in settings of each environment, with no base URL unless a custom domain is set', () => {
+    for (const environment of ['dev', 'stage', 'nonprod', 'prod']) {
+      expect(loadConfig({ rootDir: makeWorkspace(), environment }).environment.portal).toEqual({
+        issuer: 'https://login.partner-platform.example/',
+        clientId: `partner-portal-${environment}`,
+      });
+    }
   });
 
   it('refuses a JWKS that is not served over https', () => {
