@@ -20,8 +20,15 @@ const DEFAULT_PORT = 4000;
 // The AWS SDK warns on every start that its 2027 releases need Node 22; a local tool need not repeat it.
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const name = typeof warning === 'string' ? String(rest[0] ?? '') : warning.name;
-  if (name === 'NodeVersionSupportWarning') return;
+  const [typeOrOptions] = rest as [string | { type?: string } | undefined];
+  const name =
+    typeof warning !== 'string'
+      ? warning.name
+      : typeof typeOrOptions === 'string'
+        ? typeOrOptions
+        : typeOrOptions?.type;
+  const text = typeof warning === 'string' ? warning : warning.message;
+  if (name === 'NodeVersionSupportWarning' || text.startsWith('NodeVersionSupportWarning')) return;
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 const SAMPLE_TYPES = ['LockCreated', 'KeyAdded'];
@@ -85,6 +92,7 @@ async function start(options: { demo: boolean; data?: string; port: number; asse
       port: options.port,
       ...(options.data === undefined ? {} : { dataDir: options.data }),
       urlOverrides: demo?.urlOverrides ?? {},
+      portal: true,
       logLevel: options.verbose ? 'INFO' : 'WARN',
       onDelivery: (report) => {
         if (report.outcome === 'dead-lettered') {
@@ -125,6 +133,12 @@ function banner(runtime: LocalRuntime, options: { data?: string; demo: boolean }
     `  API             ${runtime.apiUrl}`,
     `  EventBridge     ${runtime.eventBridgeUrl}   bus ${runtime.platformBusName}`,
     `  DynamoDB Local  ${runtime.dynamoDbEndpoint}   ${options.data === undefined ? 'in memory' : `data in ${options.data}`}`,
+    ...(runtime.portal === undefined
+      ? []
+      : [
+          `  Partner portal  ${runtime.portal.url}   sign in as ${runtime.portal.testUserEmail} (any password)`,
+          `  OIDC issuer     ${runtime.portal.issuerUrl}   local stand-in for the identity provider`,
+        ]),
     '',
     'Partners (initial API keys are shown once, on the start that issues them):',
   ];

@@ -50,6 +50,8 @@ import { loadEsm } from './esm';
 import { type DeliveryReport, LocalEventBus } from './event-bus';
 import { EventBridgeServer } from './eventbridge-server';
 import { startHttpServer } from './http-server';
+import { startLocalIssuer } from './oidc-issuer';
+import { startLocalPortal } from './portal-server';
 import { createTablesFromTemplate } from './tables-from-template';
 
 /** A problem the user fixes (missing cdk.out, port in use, no Java): one line, no stack. */
@@ -75,6 +77,11 @@ export interface LocalRuntimeOptions {
   readonly retryBaseDelayMs?: number;
   readonly retryMaxDelayMs?: number;
   readonly onDelivery?: (report: DeliveryReport) => void;
+  /**
+   * Also serve the partner portal (port N+2) with a local OIDC issuer (N+3)
+   * and a test user. @default false
+   */
+  readonly portal?: boolean;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;
@@ -96,8 +103,17 @@ export interface AdminCredentials {
   readonly email: string;
 }
 
+export interface LocalPortalEndpoints {
+  readonly url: string;
+  readonly issuerUrl: string;
+  /** Sign in with this email at the local issuer (any password). */
+  readonly testUserEmail: string;
+}
+
 export interface LocalRuntime {
   readonly apiUrl: string;
+  /** Present when started with `portal: true`. */
+  readonly portal?: LocalPortalEndpoints;
   readonly eventBridgeUrl: string;
   readonly dynamoDbEndpoint: string;
   readonly platformBusName: string;
@@ -124,6 +140,8 @@ const ADMIN_API_KEY_SECRET = 'local/admin-api-key';
 const ADMIN_SIGNING_KEY_SECRET = 'local/admin-signing-key';
 const ADMIN_KID = 'local-admin';
 const ADMIN_TOKEN_HOURS = 12;
+const PORTAL_CLIENT_ID = 'partner-portal-local';
+const PORTAL_TEST_USER = 'partner@example.com';
 const LOCAL_ARN_PREFIX = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:';
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -140,6 +158,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   if (basePort !== 0) {
     await assertPortFree(basePort, 'the API');
     await assertPortFree(basePort + 1, 'the EventBridge endpoint');
+    if (options.portal === true) {
+      await assertPortFree(basePort + 2, 'the partner portal');
+      await assertPortFree(basePort + 3, 'the local OIDC issuer');
+    }
   }
 
   const cleanups: Array<() => Promise<void>> = [];
@@ -339,10 +361,44 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await sweeping;
     });
 
+    let portal: LocalPortalEndpoints | undefined;
+    if (options.portal === true) {
+      const portalPort = basePort === 0 ? await freePort() : basePort + 2;
+      const issuerPort = basePort === 0 ? await freePort() : basePort + 3;
+      const portalUrl = `http://127.0.0.1:${portalPort}`;
+      const clientSecret = randomAlphanumeric(40);
+      const issuer = await listen('the local OIDC issuer', issuerPort, () =>
+        startLocalIssuer({
+          port: issuerPort,
+          clients: [{ clientId: PORTAL_CLIENT_ID, clientSecret, redirectUris: [`${portalUrl}/callback`] }],
+          users: [{ sub: 'local-partner', email: PORTAL_TEST_USER, name: 'Local Partner' }],
+        }),
+      );
+      cleanups.push(() => issuer.stop());
+      const started = await listen('the partner portal', portalPort, () =>
+        startLocalPortal({
+          doc,
+          tables,
+          issuerUrl: issuer.url,
+          clientId: PORTAL_CLIENT_ID,
+          clientSecret,
+          sessionSecret: randomAlphanumeric(48),
+          port: portalPort,
+          urlPolicy,
+          clock,
+          secrets,
+          webhookSecretPrefix,
+        }),
+      );
+      cleanups.push(() => started.stop());
+      portal = { url: started.url, issuerUrl: issuer.url, testUserEmail: PORTAL_TEST_USER };
+    }
+
     partners.sort((a, b) => a.orgId.localeCompare(b.orgId));
     let stopped: Promise<void> | undefined;
     return {
       apiUrl: api.url,
+      ...(portal === undefined ? {} : { portal }),
       eventBridgeUrl: eventBridge.url,
       dynamoDbEndpoint: dynamo.endpoint,
       platformBusName: bus.model.platformBus,
@@ -417,6 +473,14 @@ async function listen<T>(what: string, port: number, start: () => Promise<T>): P
     }
     throw error;
   }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 async function assertPortFree(port: number, what: string): Promise<void> {
