@@ -366,7 +366,7 @@ export function createPortalApp(deps: PortalDependencies): Hono {
         await portal.memberships.registerTenant(
           tenants,
           session,
-          { orgId, orgName, ownerEmail: session.email, source: 'api' },
+          { orgId, orgName, ownerEmail: session.email, source: 'portal' },
           clock.now(),
         );
       } catch (error) {

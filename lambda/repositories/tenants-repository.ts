@@ -38,8 +38,8 @@ export interface TenantProfile {
   readonly apiKeyValidityDays?: number | 'never';
   /** Grace for scheduled and config-driven rotations. @default 24 */
   readonly rotationGraceHours?: GraceHours;
-  /** `config` for partners/<orgId>.yaml, `api` for the admin API. */
-  readonly source?: 'config' | 'api';
+  /** `config` for partners/<orgId>.yaml, `api` for the admin API, `portal` for a partner's own sign-up. */
+  readonly source?: 'config' | 'api' | 'portal';
 }
 
 export interface TenantRecord extends TenantProfile {
@@ -147,7 +147,13 @@ export class TenantsRepository {
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
-    const tenant = await this.update(profile.orgId, profile, { enable: true });
+    // A partner file must never take over an org a partner registered in the portal:
+    // that partner's portal users would keep access to the config partner's org.
+    const refuseSource = profile.source === 'config' ? 'portal' : undefined;
+    const tenant = await this.update(profile.orgId, profile, {
+      enable: true,
+      ...(refuseSource === undefined ? {} : { refuseSource }),
+    });
     return { tenant, created: false };
   }
 
@@ -193,10 +199,20 @@ export class TenantsRepository {
   public async update(
     orgId: string,
     changes: Partial<Omit<TenantProfile, 'orgId'>>,
-    options: { readonly enable?: boolean } = {},
+    options: {
+      readonly enable?: boolean;
+      /** Refuse (ConflictError) when the stored tenant came from this source. */
+      readonly refuseSource?: TenantProfile['source'];
+    } = {},
   ): Promise<TenantRecord> {
     const names: Record<string, string> = { '#pk': PK, '#updatedAt': 'updatedAt' };
     const values: Record<string, unknown> = { ':now': this.clock.now().toISOString() };
+    let condition = 'attribute_exists(#pk)';
+    if (options.refuseSource !== undefined) {
+      names['#source'] = 'source';
+      values[':refused'] = options.refuseSource;
+      condition += ' AND (attribute_not_exists(#source) OR #source <> :refused)';
+    }
     const sets = ['#updatedAt = :now'];
     const removes: string[] = [];
     for (const field of PROFILE_FIELDS) {
@@ -221,7 +237,7 @@ export class TenantsRepository {
           TableName: this.tableName,
           Key: { [PK]: orgId },
           UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: 'attribute_exists(#pk)',
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -229,8 +245,15 @@ export class TenantsRepository {
       );
       return toTenant(Attributes ?? {});
     } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new NotFoundError(`org ${orgId} is not registered`, { cause: error });
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = options.refuseSource === undefined ? undefined : await this.get(orgId);
+      if (existing !== undefined && existing.source === options.refuseSource) {
+        throw new ConflictError(
+          `org ${orgId} was registered through the ${existing.source}; it cannot be taken over here: choose another orgId`,
+          { cause: error },
+        );
+      }
+      throw new NotFoundError(`org ${orgId} is not registered`, { cause: error });
     }
   }
 

@@ -241,6 +241,27 @@ describe('onboarding Create', () => {
     expect((await w.keys.listByOrg(orgId)).items.map((key) => key.status).sort()).toEqual(['active', 'revoked']);
   });
 
+  it('refuses to take over an org a partner registered in the portal, and changes nothing', async () => {
+    const w = world();
+    const orgId = newOrgId();
+    await w.tenants.create({ orgId, orgName: 'Squatted Inc', ownerEmail: 'someone@else.example', source: 'portal' });
+    const before = await w.tenants.require(orgId);
+    await expect(run(w, customResourceEvent('Create', properties(orgId, w.secrets)))).rejects.toThrow(
+      `org ${orgId} was registered through the portal; it cannot be taken over here: choose another orgId`,
+    );
+    expect(await w.tenants.require(orgId)).toEqual(before);
+    expect(await w.keys.getActive(orgId)).toBeUndefined();
+    expect(await w.webhooks.listAll(orgId)).toEqual([]);
+  });
+
+  it('still adopts an org registered through the admin API into config', async () => {
+    const w = world();
+    const orgId = newOrgId();
+    await w.tenants.create({ orgId, orgName: 'Adopted', ownerEmail: 'owner@acme.example', source: 'api' });
+    await run(w, customResourceEvent('Create', properties(orgId, w.secrets)));
+    expect(await w.tenants.require(orgId)).toMatchObject({ source: 'config', orgName: 'Acme Corp' });
+  });
+
   it('fails with a message naming the property when a value is invalid', async () => {
     const w = world();
     const orgId = newOrgId();
