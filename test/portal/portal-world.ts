@@ -22,6 +22,8 @@ import { proxyEvent } from '../api/api-harness';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
 import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
 import { type Receiver, startReceiver } from '../verification/receiver';
+import { startLocalRuntime } from '../../local/runtime';
+import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 export const TEST_USER = { sub: 'dana', email: 'dana@partner.example', name: 'Dana Partner' };
 export const CLIENT_ID = 'partner-portal-local';
@@ -36,7 +38,7 @@ export interface PortalWorld {
   readonly repositories: PlatformRepositories;
   readonly secrets: InMemorySecretStore;
   /** One verification sweep over the due webhooks, as the schedule runs it. */
-  verifyWebhooks(): Promise<SweepResult>;
+  verifyWebhooks(): Promise<unknown>;
   /** GET /partner-auth-probe with the key, through the REQUEST authorizer: the status and body. */
   callProbe(apiKey: string): Promise<{ status: number; body: unknown }>;
   /** Every item of the three tables, for before/after comparisons. */
@@ -134,6 +136,51 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
       await Promise.allSettled([receiver.close(), portal.stop(), issuer.stop()]);
       await deletePlatformTables(ddb.client, tables);
       await ddb.close();
+    },
+  };
+}
+
+/**
+ * The same world served by `npm run local` itself: a synthesized workspace
+ * with one partner, `startLocalRuntime({ portal: true })` (its own DynamoDB
+ * Local, issuer, portal and API), and the partner probe over real HTTP
+ * through the local API Gateway built from the template.
+ */
+export async function startRuntimePortalWorld(): Promise<PortalWorld & { readonly testUser: string }> {
+  const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'config-partner' }])));
+  const runtime = await startLocalRuntime({
+    assemblyDir: outdir,
+    port: 0,
+    portal: true,
+    // The test sweeps when it wants to, as the schedule would.
+    verificationIntervalMs: 3_600_000,
+  });
+  const receiver = await startReceiver();
+  const repositories = repositoriesFor(runtime.doc, runtime.tables, runtime.clock);
+  return {
+    portalUrl: runtime.portal!.url,
+    issuerUrl: runtime.portal!.issuerUrl,
+    testUser: runtime.portal!.testUserEmail,
+    receiver,
+    repositories,
+    secrets: runtime.secrets,
+    verifyWebhooks: () => runtime.verifyPendingWebhooks(),
+    callProbe: async (apiKey) => {
+      // API Gateway caches the authorizer's answer for 30 s; the test checks each key state at once.
+      runtime.gateway.flushAuthorizerCache();
+      const response = await fetch(`${runtime.apiUrl}/partner-auth-probe`, { headers: { 'X-API-Key': apiKey } });
+      return { status: response.status, body: (await response.json()) as unknown };
+    },
+    snapshot: async () => {
+      const result: Record<string, unknown[]> = {};
+      for (const [name, table] of Object.entries(runtime.tables)) {
+        const { Items } = await runtime.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+        result[name] = (Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
+      }
+      return { tables: result, secrets: runtime.secrets.names().sort() };
+    },
+    close: async () => {
+      await Promise.allSettled([receiver.close(), runtime.stop()]);
     },
   };
 }
