@@ -145,14 +145,6 @@ const PORTAL_TEST_USER = 'partner@example.com';
 const LOCAL_ARN_PREFIX = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:';
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
-  const assemblyDir = path.resolve(options.assemblyDir ?? 'cdk.out');
-  const assembly = readAssembly(assemblyDir);
-  const platform = platformStackOf(assembly);
-  const clock = options.clock ?? systemClock;
-  const logLevel = options.logLevel ?? 'WARN';
-  const logger = (serviceName: string) => new Logger({ serviceName, logLevel });
-  const urlPolicy: UrlPolicyOptions = { allowHttp: true, allowLoopback: true };
-
   const basePort = options.port ?? 4000;
   // Before anything slow starts: a taken port is the commonest reason a start fails.
   if (basePort !== 0) {
@@ -163,6 +155,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await assertPortFree(basePort + 3, 'the local OIDC issuer');
     }
   }
+
+  const assemblyDir = path.resolve(options.assemblyDir ?? 'cdk.out');
+  const assembly = readAssembly(assemblyDir);
+  const platform = platformStackOf(assembly);
+
+  const clock = options.clock ?? systemClock;
+  const logLevel = options.logLevel ?? 'WARN';
+  const logger = (serviceName: string) => new Logger({ serviceName, logLevel });
+  const urlPolicy: UrlPolicyOptions = { allowHttp: true, allowLoopback: true };
 
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {

@@ -36,13 +36,14 @@ beforeAll(async () => {
 describe('npm run local', () => {
   it('says to synthesize first when there is no cdk.out', async () => {
     const assembly = path.join(tmpdir(), 'pp-cli-no-assembly');
-    const result = await cli(['--assembly', assembly]);
+    const result = await cli(['--assembly', assembly, '--port', '0']);
     expect(result.code).toBe(1);
     expect(ownLines(result.stderr)).toEqual([
       `npm run local: no synthesized app in ${assembly}: run \`npm run synth\` first (or pass --assembly DIR)`,
     ]);
   });
 
+  // Ports are checked before anything else, so this holds with or without a cdk.out.
   it('says the port is taken, and which flag to use, when something holds it', async () => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));

@@ -292,7 +292,7 @@ apiFlowSuite('npm run local: the admin and partner flow over HTTP', () => world)
 describe('npm run local: errors and persistence', () => {
   it('refuses a missing cdk.out and a taken port with one line that says what to do', async () => {
     const missing = path.join(tmpdir(), 'pp-no-such-assembly');
-    await expect(startLocalRuntime({ assemblyDir: missing })).rejects.toThrow(
+    await expect(startLocalRuntime({ assemblyDir: missing, port: 0 })).rejects.toThrow(
       new LocalRuntimeError(`no synthesized app in ${missing}: run \`npm run synth\` first (or pass --assembly DIR)`),
     );
     const taken = Number(new URL(runtime.apiUrl).port);
