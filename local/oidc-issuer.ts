@@ -92,8 +92,26 @@ const inHostRealm = runInThisContext(`(function copy(value) {
   return value;
 })`) as <T>(value: T) => T;
 
+/**
+ * Runs `make` with oidc-provider's start-up warnings (Node 20 is not an LTS
+ * it supports; in-memory adapter, made-up keys and dev interactions are
+ * development-only) dropped: every one is by design here, as the header says.
+ */
+function withoutProviderWarnings<T>(make: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('oidc-provider WARNING')) return;
+    warn(...args);
+  };
+  try {
+    return make();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 export async function startLocalIssuer(options: LocalIssuerOptions): Promise<LocalIssuer> {
-  const { default: Provider } = loadEsm<OidcProviderModule>('oidc-provider');
+  const { default: Provider } = withoutProviderWarnings(() => loadEsm<OidcProviderModule>('oidc-provider'));
   const server: Server = createServer();
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
@@ -108,52 +126,55 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
   const userFor = (login: string): LocalIssuerUser | undefined =>
     users.find((user) => user.sub === login || user.email.toLowerCase() === login.toLowerCase());
 
-  const provider = new Provider(
-    url,
-    inHostRealm({
-      clients: options.clients.map((client) => ({
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        redirect_uris: client.redirectUris,
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-      })),
-      pkce: { required: () => true },
-      features: { devInteractions: { enabled: true } },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-      // The portal reads the email from the ID token, not from userinfo.
-      conformIdTokenClaims: false,
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
-      async findAccount(_ctx: ProviderContext, accountId: string): Promise<Account> {
-        const user = userFor(accountId);
-        const email = user?.email ?? (accountId.includes('@') ? accountId : undefined);
-        return {
-          accountId,
-          claims: async () => ({
-            sub: accountId,
-            ...(email === undefined ? {} : { email, email_verified: true }),
-            ...(user?.name === undefined ? {} : { name: user.name }),
-          }),
-        };
-      },
-      // First-party clients: grant the portal's scopes without a consent page.
-      async loadExistingGrant(ctx: ProviderContext): Promise<Grant | undefined> {
-        const { client, session, provider: self } = ctx.oidc;
-        if (client === undefined || session?.accountId === undefined) return undefined;
-        const existing = session.grantIdFor(client.clientId);
-        if (existing !== undefined) {
-          const found = await self.Grant.find(existing);
-          if (found !== undefined) return found;
-        }
-        const grant = new self.Grant({ clientId: client.clientId, accountId: session.accountId });
-        grant.addOIDCScope(SCOPES);
-        await grant.save();
-        return grant;
-      },
-      // The local runtime restarts often; short-lived everything.
-      ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
-    }),
+  const provider = withoutProviderWarnings(
+    () =>
+      new Provider(
+        url,
+        inHostRealm({
+          clients: options.clients.map((client) => ({
+            client_id: client.clientId,
+            client_secret: client.clientSecret,
+            redirect_uris: client.redirectUris,
+            grant_types: ['authorization_code'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'client_secret_basic',
+          })),
+          pkce: { required: () => true },
+          features: { devInteractions: { enabled: true } },
+          claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+          // The portal reads the email from the ID token, not from userinfo.
+          conformIdTokenClaims: false,
+          cookies: { keys: [randomBytes(32).toString('base64url')] },
+          async findAccount(_ctx: ProviderContext, accountId: string): Promise<Account> {
+            const user = userFor(accountId);
+            const email = user?.email ?? (accountId.includes('@') ? accountId : undefined);
+            return {
+              accountId,
+              claims: async () => ({
+                sub: accountId,
+                ...(email === undefined ? {} : { email, email_verified: true }),
+                ...(user?.name === undefined ? {} : { name: user.name }),
+              }),
+            };
+          },
+          // First-party clients: grant the portal's scopes without a consent page.
+          async loadExistingGrant(ctx: ProviderContext): Promise<Grant | undefined> {
+            const { client, session, provider: self } = ctx.oidc;
+            if (client === undefined || session?.accountId === undefined) return undefined;
+            const existing = session.grantIdFor(client.clientId);
+            if (existing !== undefined) {
+              const found = await self.Grant.find(existing);
+              if (found !== undefined) return found;
+            }
+            const grant = new self.Grant({ clientId: client.clientId, accountId: session.accountId });
+            grant.addOIDCScope(SCOPES);
+            await grant.save();
+            return grant;
+          },
+          // The local runtime restarts often; short-lived everything.
+          ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
+        }),
+      ),
   );
   // Quiet in tests: the development-only warnings are expected here.
   provider.on('server_error', () => undefined);
