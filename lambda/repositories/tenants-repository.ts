@@ -147,12 +147,11 @@ export class TenantsRepository {
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
     }
-    // A partner file must never take over an org a partner registered in the portal:
-    // that partner's portal users would keep access to the config partner's org.
-    const refuseSource = profile.source === 'config' ? 'portal' : undefined;
+    // A partner file takes over an org registered in the portal only when it names the
+    // same owner: otherwise that org's portal users would get the config partner's org.
     const tenant = await this.update(profile.orgId, profile, {
       enable: true,
-      ...(refuseSource === undefined ? {} : { refuseSource }),
+      ...(profile.source === 'config' ? { guard: { source: 'portal' as const, unlessOwner: profile.ownerEmail } } : {}),
     });
     return { tenant, created: false };
   }
@@ -201,17 +200,20 @@ export class TenantsRepository {
     changes: Partial<Omit<TenantProfile, 'orgId'>>,
     options: {
       readonly enable?: boolean;
-      /** Refuse (ConflictError) when the stored tenant came from this source. */
-      readonly refuseSource?: TenantProfile['source'];
+      /** Refuse (ConflictError) when the stored tenant came from `source`, unless its owner is `unlessOwner`. */
+      readonly guard?: { readonly source: TenantProfile['source']; readonly unlessOwner: string };
     } = {},
   ): Promise<TenantRecord> {
     const names: Record<string, string> = { '#pk': PK, '#updatedAt': 'updatedAt' };
     const values: Record<string, unknown> = { ':now': this.clock.now().toISOString() };
     let condition = 'attribute_exists(#pk)';
-    if (options.refuseSource !== undefined) {
+    const { guard } = options;
+    if (guard !== undefined) {
       names['#source'] = 'source';
-      values[':refused'] = options.refuseSource;
-      condition += ' AND (attribute_not_exists(#source) OR #source <> :refused)';
+      names['#owner'] = 'ownerEmail';
+      values[':guarded'] = guard.source;
+      values[':owner'] = guard.unlessOwner;
+      condition += ' AND (attribute_not_exists(#source) OR #source <> :guarded OR #owner = :owner)';
     }
     const sets = ['#updatedAt = :now'];
     const removes: string[] = [];
@@ -246,10 +248,10 @@ export class TenantsRepository {
       return toTenant(Attributes ?? {});
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const existing = options.refuseSource === undefined ? undefined : await this.get(orgId);
-      if (existing !== undefined && existing.source === options.refuseSource) {
+      const existing = guard === undefined ? undefined : await this.get(orgId);
+      if (existing !== undefined && existing.source === guard?.source) {
         throw new ConflictError(
-          `org ${orgId} was registered through the ${existing.source}; it cannot be taken over here: choose another orgId`,
+          `org ${orgId} was registered through the ${existing.source} by another owner; it can only be taken over with the same ownerEmail: choose another orgId or set that owner`,
           { cause: error },
         );
       }

@@ -241,17 +241,25 @@ describe('onboarding Create', () => {
     expect((await w.keys.listByOrg(orgId)).items.map((key) => key.status).sort()).toEqual(['active', 'revoked']);
   });
 
-  it('refuses to take over an org a partner registered in the portal, and changes nothing', async () => {
+  it('refuses to take over an org another owner registered in the portal, and changes nothing', async () => {
     const w = world();
     const orgId = newOrgId();
     await w.tenants.create({ orgId, orgName: 'Squatted Inc', ownerEmail: 'someone@else.example', source: 'portal' });
     const before = await w.tenants.require(orgId);
     await expect(run(w, customResourceEvent('Create', properties(orgId, w.secrets)))).rejects.toThrow(
-      `org ${orgId} was registered through the portal; it cannot be taken over here: choose another orgId`,
+      `org ${orgId} was registered through the portal by another owner; it can only be taken over with the same ownerEmail: choose another orgId or set that owner`,
     );
     expect(await w.tenants.require(orgId)).toEqual(before);
     expect(await w.keys.getActive(orgId)).toBeUndefined();
     expect(await w.webhooks.listAll(orgId)).toEqual([]);
+  });
+
+  it('adopts an org registered in the portal when the partner file names the same owner', async () => {
+    const w = world();
+    const orgId = newOrgId();
+    await w.tenants.create({ orgId, orgName: 'Self Service', ownerEmail: 'owner@acme.example', source: 'portal' });
+    await run(w, customResourceEvent('Create', properties(orgId, w.secrets)));
+    expect(await w.tenants.require(orgId)).toMatchObject({ source: 'config', orgName: 'Acme Corp' });
   });
 
   it('still adopts an org registered through the admin API into config', async () => {
