@@ -33,6 +33,7 @@ import {
   resourcesOfType,
   type StackArtifact,
 } from '../scripts/lib/cloud-assembly';
+import { compilePath } from '../lambda/api/router';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 export type RequestAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -219,7 +220,7 @@ export class LocalApiGateway {
     this.now = options.now ?? Date.now;
     // Literal segments before parameters, as API Gateway prefers the most specific resource.
     this.compiled = options.model.methods
-      .map((method) => ({ method, ...compileResourcePath(method.resourcePath) }))
+      .map((method) => ({ method, ...compilePath(method.resourcePath) }))
       .sort((a, b) => specificity(b.method.resourcePath) - specificity(a.method.resourcePath));
   }
 
@@ -369,20 +370,6 @@ function errorType(type: string): string {
     .split('_')
     .map((word) => word[0].toUpperCase() + word.slice(1))
     .join('');
-}
-
-function compileResourcePath(resourcePath: string): { pattern: RegExp; names: string[] } {
-  const names: string[] = [];
-  const source = resourcePath
-    .split('/')
-    .map((segment) => {
-      const param = /^\{(\w+)\}$/.exec(segment);
-      if (param === null) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      names.push(param[1]);
-      return '([^/]+)';
-    })
-    .join('/');
-  return { pattern: new RegExp(`^${source}/?$`), names };
 }
 
 function specificity(resourcePath: string): number {

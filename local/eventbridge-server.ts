@@ -11,9 +11,9 @@
  * queues and their messages, `POST /_local/dlq/replay?queue=ID` replays one
  * queue (or all without `queue`).
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { LocalEventBus, PutEventsEntry } from './event-bus';
+import { listenOnLoopback, type LoopbackServer } from './loopback';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -28,8 +28,7 @@ export interface EventBridgeServerOptions {
 }
 
 export class EventBridgeServer {
-  private server?: Server;
-  private address?: AddressInfo;
+  private listening?: LoopbackServer;
 
   constructor(readonly bus: LocalEventBus) {}
 
@@ -40,21 +39,13 @@ export class EventBridgeServer {
         reply(response, 500, { __type: 'InternalException', message: String(error) }),
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
-    this.address = server.address() as AddressInfo;
+    this.listening = await listenOnLoopback(server, options.port ?? 0);
     return this.url;
   }
 
   get url(): string {
-    if (!this.address) throw new Error('EventBridge server not started');
-    return `http://127.0.0.1:${this.address.port}`;
+    if (!this.listening) throw new Error('EventBridge server not started');
+    return this.listening.url;
   }
 
   /** Resolves when every accepted event has been delivered or dead-lettered. */
@@ -63,11 +54,9 @@ export class EventBridgeServer {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const listening = this.listening;
+    this.listening = undefined;
+    await listening?.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

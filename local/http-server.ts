@@ -3,7 +3,7 @@
  * API: whole bodies in and out, so a handler is a plain async function.
  */
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, type LoopbackServer } from './loopback';
 
 export interface PlainRequest {
   readonly method: string;
@@ -20,12 +20,7 @@ export interface PlainResponse {
   readonly body: string;
 }
 
-export interface StartedServer {
-  /** `http://127.0.0.1:<port>` */
-  readonly url: string;
-  readonly port: number;
-  stop(): Promise<void>;
-}
+export type StartedServer = LoopbackServer;
 
 /** Bodies beyond this are refused with 413 before the handler runs. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -51,24 +46,7 @@ export async function startHttpServer(
         response.end(result.body);
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actual = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    port: actual,
-    stop: () =>
-      (stopped ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      })),
-  };
+  return listenOnLoopback(server, port);
 }
 
 function flatten(request: IncomingMessage): Record<string, string> {

@@ -8,11 +8,10 @@
  * at start and nothing persists.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { runInThisContext } from 'node:vm';
 import { loadEsm } from './esm';
+import { listenOnLoopback } from './loopback';
 
 export interface LocalIssuerClient {
   readonly clientId: string;
@@ -113,14 +112,8 @@ function withoutProviderWarnings<T>(make: () => T): T {
 export async function startLocalIssuer(options: LocalIssuerOptions): Promise<LocalIssuer> {
   const { default: Provider } = withoutProviderWarnings(() => loadEsm<OidcProviderModule>('oidc-provider'));
   const server: Server = createServer();
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
+  const { url } = listening;
 
   const users = options.users ?? [];
   const userFor = (login: string): LocalIssuerUser | undefined =>
@@ -182,9 +175,6 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
 
   return {
     url,
-    stop: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => listening.stop(),
   };
 }

@@ -5,9 +5,7 @@
  * local-only rules (http and loopback allowed) unless told otherwise; no
  * deployable environment ever gets them.
  */
-import { once } from 'node:events';
 import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import type * as Jose from 'jose';
@@ -19,6 +17,7 @@ import { openIdClientFactory } from '../lambda/portal/oidc';
 import type { PlatformTableNames } from '../lambda/repositories/platform-repositories';
 import { InMemorySecretStore, type SecretStore } from '../lambda/shared/secret-store';
 import { loadEsm } from './esm';
+import { listenOnLoopback } from './loopback';
 
 /** Webhook URLs on this laptop: plain http and 127.0.0.1 receivers. Local only. */
 export const LOCAL_WEBHOOK_URL_POLICY: UrlPolicyOptions = { allowHttp: true, allowLoopback: true };
@@ -80,20 +79,11 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  server.listen(options.port ?? 0, '127.0.0.1');
-  await once(server, 'listening');
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenOnLoopback(server, options.port ?? 0);
+  baseUrl = listening.url;
 
   return {
     url: baseUrl,
-    stop: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => listening.stop(),
   };
 }

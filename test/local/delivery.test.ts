@@ -4,12 +4,11 @@
  * assembly, events are published with the real EventBridge client, and real
  * HTTP receivers on 127.0.0.1 record what arrives.
  */
-import { createServer, IncomingHttpHeaders, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus } from '../../local/event-bus';
 import { EventBridgeServer } from '../../local/eventbridge-server';
 import { readCloudAssembly, resourcesOfType } from '../../scripts/lib/cloud-assembly';
+import { RecordingReceiver } from './recording-receiver';
 import { loadWorkspace, PartnerFileInput, synthesize, workspaceWithPartners } from '../support/workspace';
 
 const EVENT_TYPES = [
@@ -46,39 +45,6 @@ const PARTNER_IDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'unknown-org'
 const hookUrl = (hook: Hook) => `https://${hook.orgId}.example/hooks/${hook.id}`;
 const hookKey = (hook: Hook) => `${hook.orgId}/${hook.id}`;
 
-interface Received {
-  readonly headers: IncomingHttpHeaders;
-  readonly body: any;
-}
-
-class Receiver {
-  status = 200;
-  readonly received: Received[] = [];
-  /** Attempts per event id, including failed ones. */
-  readonly attempts = new Map<string, number>();
-  private server?: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        this.attempts.set(body.id, (this.attempts.get(body.id) ?? 0) + 1);
-        if (this.status === 200) this.received.push({ headers: request.headers, body });
-        response.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/receive`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
-
 interface Published {
   readonly seq: number;
   readonly source: string;
@@ -96,7 +62,7 @@ function subscribed(hook: Hook, event: Published): boolean {
 }
 
 describe('local EventBridge delivery from the synthesized templates', () => {
-  const receivers = new Map<string, Receiver>();
+  const receivers = new Map<string, RecordingReceiver>();
   const secrets: Record<string, string> = {};
   let bus: LocalEventBus;
   let server: EventBridgeServer;
@@ -126,7 +92,7 @@ describe('local EventBridge delivery from the synthesized templates', () => {
     }
     const urlOverrides: Record<string, string> = {};
     for (const hook of HOOKS) {
-      const receiver = new Receiver();
+      const receiver = new RecordingReceiver();
       receivers.set(hookKey(hook), receiver);
       urlOverrides[hookUrl(hook)] = await receiver.start();
     }

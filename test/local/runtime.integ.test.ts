@@ -8,8 +8,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +17,7 @@ import { repositoriesFor } from '../../lambda/repositories/platform-repositories
 import { LocalRuntimeError, type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { apiFlowSuite, type FlowWorld } from '../api/api-flow';
 import type { ApiResponse, CallOptions } from '../api/api-harness';
+import { RecordingReceiver } from './recording-receiver';
 import { loadWorkspace, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
 const run = promisify(execFile);
@@ -41,43 +40,9 @@ const PARTNER_IDS = ['alpha', 'beta', 'gamma', 'nobody'];
 const RETRY_ATTEMPTS = 2;
 const hookUrl = (hook: Hook) => `https://${hook.orgId}.example/hooks/${hook.id}`;
 
-class Receiver {
-  status = 200;
-  readonly events: Array<{ headers: IncomingHttpHeaders; body: any }> = [];
-  readonly challenges: IncomingHttpHeaders[] = [];
-  attempts = 0;
-  private server?: Server;
-
-  async start(): Promise<string> {
-    this.server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        if (request.headers['webhook-signature'] !== undefined) {
-          this.challenges.push(request.headers);
-          response.writeHead(this.status).end();
-          return;
-        }
-        this.attempts += 1;
-        if (this.status === 200) {
-          this.events.push({ headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        }
-        response.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hook`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
-
 let outdir: string;
 let runtime: LocalRuntime;
-const receivers = new Map<string, Receiver>();
+const receivers = new Map<string, RecordingReceiver>();
 const urlOverrides: Record<string, string> = {};
 const clock = new FakeClock('2026-03-01T00:00:00.000Z');
 
@@ -95,7 +60,7 @@ beforeAll(async () => {
   });
   outdir = synthesize(loadWorkspace(root)).outdir;
   for (const hook of HOOKS) {
-    const receiver = new Receiver();
+    const receiver = new RecordingReceiver();
     receivers.set(`${hook.orgId}/${hook.id}`, receiver);
     urlOverrides[hookUrl(hook)] = await receiver.start();
   }
@@ -215,18 +180,18 @@ describe('npm run local: events through the EventBridge endpoint', () => {
         .map((event) => event.detail);
     for (const hook of HOOKS.filter((candidate) => candidate.orgId !== 'beta' && candidate.id !== 'devices')) {
       const receiver = receivers.get(`${hook.orgId}/${hook.id}`)!;
-      const got = receiver.events.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq);
+      const got = receiver.received.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq);
       expect(got).toEqual(expected(hook));
-      expect(receiver.events.every((event) => event.headers['x-partner-platform-secret'] !== undefined)).toBe(true);
+      expect(receiver.received.every((event) => event.headers['x-partner-platform-secret'] !== undefined)).toBe(true);
     }
     const flaky = receivers.get('gamma/devices')!;
     const flakyExpected = expected(HOOKS[3]);
     expect(flakyExpected.length).toBeGreaterThan(0);
-    expect(flaky.attempts).toBe(flakyExpected.length * (1 + RETRY_ATTEMPTS));
+    expect(flaky.totalAttempts).toBe(flakyExpected.length * (1 + RETRY_ATTEMPTS));
     const strictExpected = expected(HOOKS[1]);
     expect(strictExpected.length).toBeGreaterThan(0);
-    expect(strict.attempts).toBe(strictExpected.length);
-    expect(strict.events).toEqual([]);
+    expect(strict.totalAttempts).toBe(strictExpected.length);
+    expect(strict.received).toEqual([]);
 
     // The CLI lists the dead letters of the running runtime, then replays them to the healed receiver.
     const port = String(Number(new URL(runtime.eventBridgeUrl).port) - 1);
@@ -248,8 +213,8 @@ describe('npm run local: events through the EventBridge endpoint', () => {
     );
     expect(replayed.stdout).toContain(`replayed ${flakyExpected.length + strictExpected.length} event(s)`);
     await runtime.bus.whenIdle();
-    expect(flaky.events.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(flakyExpected);
-    expect(strict.events.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(strictExpected);
+    expect(flaky.received.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(flakyExpected);
+    expect(strict.received.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(strictExpected);
     expect(runtime.bus.deadLetters()).toEqual([]);
   }, 60_000);
 });
