@@ -136,7 +136,8 @@ function banner(runtime: LocalRuntime, options: { data?: string; demo: boolean }
     ...(runtime.portal === undefined
       ? []
       : [
-          `  Partner portal  ${runtime.portal.url}   sign in as ${runtime.portal.testUserEmail} (any password)`,
+          `  Partner portal  ${runtime.portal.url}   sign in as ${runtime.portal.testUserEmail} to register a new org,`,
+          `                  or as a partner file's ownerEmail (${runtime.partners[0]?.ownerEmail ?? 'owner@example.com'}) to open that org; any password`,
           `  OIDC issuer     ${runtime.portal.issuerUrl}   local stand-in for the identity provider`,
         ]),
     '',

@@ -90,6 +90,7 @@ export interface LocalRuntimeOptions {
 export interface OnboardedPartner {
   readonly orgId: string;
   readonly orgName: string;
+  readonly ownerEmail: string;
   readonly keyId: string;
   /** The initial key, present only on the start that issued it (never again). */
   readonly initialApiKey?: string;
@@ -240,6 +241,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       partners.push({
         orgId,
         orgName: String(properties.orgName),
+        ownerEmail: String(properties.ownerEmail),
         keyId: response.Data?.ActiveKeyId ?? '',
         ...(pickup === undefined ? {} : { initialApiKey: (JSON.parse(pickup) as { apiKey: string }).apiKey }),
         webhooks,

@@ -101,6 +101,8 @@ async function onboard(
     source: 'config',
   });
   deps.logger.info('tenant registered', { orgId, outcome: created ? 'created' : 'updated' });
+  // Lets the owner find the org when first signing in to the portal.
+  await deps.tenants.recordOwner(orgId, props.ownerEmail);
 
   // Update leaves keys alone unless the partner never got one: an Update
   // whose Create failed half-way (the physical id exists) must still finish it.

@@ -211,13 +211,21 @@ export function createPortalApp(deps: PortalDependencies): Hono {
     c.header('Set-Cookie', clearCookie(name, portal.secure), { append: true });
   const redirect = (c: Context, location: string) => c.redirect(location, 303);
 
+  /**
+   * The user's org: their membership or, on an owner's first sign-in, the org
+   * their verified email owns (sessions only ever hold a verified email).
+   */
+  const membershipOf = async (portal: Portal, session: Session) =>
+    (await portal.memberships.get(session)) ??
+    (await portal.memberships.claimOwnedOrg(portal.repositories.tenants, session, session.email, clock.now()));
+
   /** The signed-in user's org, or a redirect to where they must go first. */
   const requireMember = async (
     c: Context,
     portal: Portal,
   ): Promise<{ session: Session; orgId: string } | { response: Response }> => {
     if (portal.session === undefined) return { response: redirect(c, '/login') };
-    const membership = await portal.memberships.get(portal.session);
+    const membership = await membershipOf(portal, portal.session);
     if (membership === undefined) return { response: redirect(c, '/onboarding') };
     return { session: portal.session, orgId: membership.orgId };
   };
@@ -254,7 +262,7 @@ export function createPortalApp(deps: PortalDependencies): Hono {
     '/',
     route(async (c, portal) => {
       if (portal.session === undefined) return redirect(c, '/login');
-      const membership = await portal.memberships.get(portal.session);
+      const membership = await membershipOf(portal, portal.session);
       return redirect(c, membership === undefined ? '/onboarding' : '/dashboard');
     }),
   );
@@ -338,7 +346,7 @@ export function createPortalApp(deps: PortalDependencies): Hono {
     '/onboarding',
     route(async (c, portal) => {
       if (portal.session === undefined) return redirect(c, '/login');
-      if ((await portal.memberships.get(portal.session)) !== undefined) return redirect(c, '/dashboard');
+      if ((await membershipOf(portal, portal.session)) !== undefined) return redirect(c, '/dashboard');
       return c.html(onboardingPage(viewerOf(portal.session)!));
     }),
   );
@@ -348,7 +356,7 @@ export function createPortalApp(deps: PortalDependencies): Hono {
     route(async (c, portal) => {
       const session = portal.session!;
       const viewer = viewerOf(session)!;
-      if ((await portal.memberships.get(session)) !== undefined) return redirect(c, '/dashboard');
+      if ((await membershipOf(portal, session)) !== undefined) return redirect(c, '/dashboard');
       const form = await c.req.parseBody();
       const orgId = typeof form.orgId === 'string' ? form.orgId.trim() : '';
       const orgName = typeof form.orgName === 'string' ? form.orgName.trim() : '';

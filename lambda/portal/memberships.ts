@@ -9,9 +9,10 @@
  * membership.
  */
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantsTable } from '../core/data-model';
 import { ConflictError } from '../core/errors';
+import { isConditionalCheckFailed } from '../repositories/dynamo-support';
 import type { TenantProfile, TenantRecord, TenantsRepository } from '../repositories/tenants-repository';
 
 export const MEMBERSHIP_KEY_PREFIX = 'portal-user#';
@@ -57,6 +58,45 @@ export class MembershipsRepository {
     );
     if (Item === undefined || typeof Item.memberOf !== 'string') return undefined;
     return { orgId: Item.memberOf, createdAt: String(Item.createdAt) };
+  }
+
+  /**
+   * The first sign-in of an org's owner: when the user's verified email is
+   * the current `ownerEmail` of an active org (a partner file's owner, say),
+   * the user becomes its member instead of being asked to register a new
+   * one. With several such orgs the first by orgId is taken: one org per
+   * sign-in, as everywhere in the portal.
+   */
+  public async claimOwnedOrg(
+    tenants: TenantsRepository,
+    user: PortalUser,
+    verifiedEmail: string,
+    now: Date,
+  ): Promise<Membership | undefined> {
+    const [owned] = await tenants.ownedBy(verifiedEmail);
+    if (owned === undefined) return undefined;
+    const createdAt = now.toISOString();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tenantsTableName,
+          Item: {
+            [TenantsTable.partitionKey]: membershipKey(user),
+            recordType: MEMBERSHIP_RECORD_TYPE,
+            memberOf: owned.orgId,
+            linkedBy: 'owner-email',
+            createdAt,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': TenantsTable.partitionKey },
+        }),
+      );
+    } catch (error) {
+      // A concurrent request linked or registered first: its membership stands.
+      if (isConditionalCheckFailed(error)) return this.get(user);
+      throw error;
+    }
+    return { orgId: owned.orgId, createdAt };
   }
 
   /**

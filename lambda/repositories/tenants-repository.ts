@@ -16,6 +16,7 @@ import {
 import type { GraceHours } from '../core/api-keys';
 import type { Clock } from '../core/clock';
 import { TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';
+import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import {
   cancellationReasons,
@@ -79,6 +80,14 @@ function toTenant(item: Record<string, unknown>): TenantRecord {
   const { [LIST.partitionKey]: _bucket, ...tenant } = item;
   return tenant as unknown as TenantRecord;
 }
+/** Owner items can never collide with a tenant: an orgId cannot contain `#`. */
+const OWNER_KEY_PREFIX = 'portal-owner#';
+const OWNER_RECORD_TYPE = 'portal-owner';
+
+export function ownerClaimKey(email: string): string {
+  return OWNER_KEY_PREFIX + createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+}
+
 const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
 
 export class TenantsRepository {
@@ -154,6 +163,41 @@ export class TenantsRepository {
       ...(profile.source === 'config' ? { guard: { source: 'portal' as const, unlessOwner: profile.ownerEmail } } : {}),
     });
     return { tenant, created: false };
+  }
+
+  /**
+   * Notes that `ownerEmail` owns the org, so the owner can find it when
+   * signing in to the portal the first time (see {@link ownedBy}). Kept in a
+   * small item per owner, keyed by a hash of the lower-cased email; an entry
+   * left behind by an owner change is harmless, as `ownedBy` checks each
+   * org's current owner. Safe to repeat.
+   */
+  public async recordOwner(orgId: string, ownerEmail: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { [PK]: ownerClaimKey(ownerEmail) },
+        UpdateExpression: 'SET #type = :type ADD #owns :org',
+        ExpressionAttributeNames: { '#type': 'recordType', '#owns': 'ownerOf' },
+        ExpressionAttributeValues: { ':type': OWNER_RECORD_TYPE, ':org': new Set([orgId]) },
+      }),
+    );
+  }
+
+  /**
+   * The active orgs whose owner is `email` now (case-insensitive), in orgId
+   * order: one GetItem, then one per recorded org.
+   */
+  public async ownedBy(email: string): Promise<TenantRecord[]> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [PK]: ownerClaimKey(email) }, ConsistentRead: true }),
+    );
+    const orgIds = [...((Item?.ownerOf as Set<string> | undefined) ?? [])].sort();
+    const tenants = await Promise.all(orgIds.map((orgId) => this.get(orgId)));
+    return tenants.filter(
+      (tenant): tenant is TenantRecord =>
+        tenant !== undefined && tenant.status === 'active' && tenant.ownerEmail.toLowerCase() === email.toLowerCase(),
+    );
   }
 
   /** Strongly consistent. */

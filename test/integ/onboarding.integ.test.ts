@@ -241,6 +241,13 @@ describe('onboarding Create', () => {
     expect((await w.keys.listByOrg(orgId)).items.map((key) => key.status).sort()).toEqual(['active', 'revoked']);
   });
 
+  it("records the owner, so the partner file's ownerEmail finds the org at first portal sign-in", async () => {
+    const w = world();
+    const orgId = newOrgId();
+    await run(w, customResourceEvent('Create', properties(orgId, w.secrets)));
+    expect((await w.tenants.ownedBy('OWNER@acme.example')).map((tenant) => tenant.orgId)).toContain(orgId);
+  });
+
   it('refuses to take over an org another owner registered in the portal, and changes nothing', async () => {
     const w = world();
     const orgId = newOrgId();

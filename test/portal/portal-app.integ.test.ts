@@ -20,6 +20,8 @@ const clock = new FakeClock('2026-03-01T09:00:00.000Z');
 const USERS = {
   dana: { email: 'dana@partner.example', emailVerified: true, name: 'Dana' },
   eve: { email: 'eve@other.example', emailVerified: true },
+  // Signs in with the email a partner file once named as owner, later changed.
+  frank: { email: 'former-owner@partner.example', emailVerified: true },
 };
 
 beforeAll(async () => {
@@ -119,6 +121,44 @@ describe('onboarding', () => {
     });
     expect(again.headers.get('location')).toBe('/dashboard');
     expect(await repositories.tenants.get('second-org')).toBeUndefined();
+  });
+
+  it("a partner file's owner lands on that org's dashboard at first sign-in, with no onboarding", async () => {
+    await repositories.tenants.create({
+      orgId: 'config-org',
+      orgName: 'Config Org',
+      ownerEmail: 'Dana@Partner.Example',
+      source: 'config',
+    });
+    await repositories.tenants.recordOwner('config-org', 'Dana@Partner.Example');
+    const jar = await harness.signIn('dana');
+    expect((await harness.request('GET', '/', { jar })).headers.get('location')).toBe('/dashboard');
+    expect(await dashboard(jar)).toContain('config-org');
+    // The link is a membership like any other: onboarding now sends the user to the dashboard.
+    expect((await harness.request('GET', '/onboarding', { jar })).headers.get('location')).toBe('/dashboard');
+  });
+
+  it('only the current owner is linked: after an owner change the former owner gets onboarding', async () => {
+    await repositories.tenants.create({
+      orgId: 'moved-org',
+      orgName: 'Moved Org',
+      ownerEmail: 'former-owner@partner.example',
+      source: 'config',
+    });
+    await repositories.tenants.recordOwner('moved-org', 'former-owner@partner.example');
+    await repositories.tenants.update('moved-org', { ownerEmail: 'eve@other.example' });
+    await repositories.tenants.recordOwner('moved-org', 'eve@other.example');
+    const former = await harness.signIn('frank');
+    expect((await harness.request('GET', '/dashboard', { jar: former })).headers.get('location')).toBe('/onboarding');
+    expect(await dashboard(await harness.signIn('eve'))).toContain('moved-org');
+  });
+
+  it('a disabled (offboarded) org is not linked', async () => {
+    await repositories.tenants.create({ orgId: 'gone-org', orgName: 'Gone', ownerEmail: 'dana@partner.example' });
+    await repositories.tenants.recordOwner('gone-org', 'dana@partner.example');
+    await repositories.tenants.disable('gone-org');
+    const jar = await harness.signIn('dana');
+    expect((await harness.request('GET', '/', { jar })).headers.get('location')).toBe('/onboarding');
   });
 
   it('membership items never appear in the tenants listing', async () => {

@@ -318,7 +318,8 @@ describe('onboarding form', () => {
       const page = await response.text();
       expect(page).toContain(`id="${errorId}"`);
       expect(page).toContain('aria-invalid="true"');
-      expect(doc.commands).toEqual(['GetCommand']);
+      // Reads only: the user's membership, then whether their email owns an org.
+      expect(doc.commands).toEqual(['GetCommand', 'GetCommand']);
     },
   );
 
