@@ -5,16 +5,25 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../support/workspace';
+import { loadWorkspace, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+const TS_NODE = path.join(REPO_ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
+/** A start that gets past its checks keeps running; the tests expect each to end at once. */
+const CLI_TIMEOUT_MS = 45_000;
+
+/** Runs the CLI with this Node (no npx, so PATH can be narrowed to hide Java). */
+function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      'npx',
-      ['ts-node', '--transpile-only', 'local/cli.ts', ...args],
-      { cwd: REPO_ROOT },
+      process.execPath,
+      [TS_NODE, '--transpile-only', 'local/cli.ts', ...args],
+      { cwd: REPO_ROOT, env, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGINT' },
       (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
     );
   });
@@ -58,6 +67,18 @@ describe('npm run local', () => {
       await new Promise<void>((resolve) => holder.close(() => resolve()));
     }
   });
+
+  it('says how to get Java when there is none for DynamoDB Local', async () => {
+    const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'acme-corp' }])));
+    // A PATH with only a shell: DynamoDB Local's launcher then finds no java.
+    const bin = mkdtempSync(path.join(tmpdir(), 'pp-no-java-'));
+    symlinkSync('/bin/sh', path.join(bin, 'sh'));
+    const result = await cli(['--assembly', outdir, '--port', '0'], { ...process.env, PATH: bin });
+    expect(result.code).toBe(1);
+    expect(ownLines(result.stderr)).toEqual([
+      'npm run local: Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash .ci/run',
+    ]);
+  }, 60_000);
 
   it('says to start the runtime when a dlq command finds none running', async () => {
     const result = await cli(['dlq', 'list', '--port', String(unused - 1)]);
