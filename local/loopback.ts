@@ -2,7 +2,7 @@
  * Every server of the local runtime listens on 127.0.0.1 only, and stops
  * without waiting for idle keep-alive connections.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface LoopbackServer {
@@ -33,4 +33,11 @@ export async function listenOnLoopback(server: Server, port = 0): Promise<Loopba
         server.close(() => resolve());
       })),
   };
+}
+
+/** A port nothing listens on right now (bound on 127.0.0.1, read, released). */
+export async function freePort(): Promise<number> {
+  const probe = await listenOnLoopback(createServer());
+  await probe.stop();
+  return probe.port;
 }

@@ -18,7 +18,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer } from 'node:http';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -50,6 +50,7 @@ import { loadEsm } from './esm';
 import { type DeliveryReport, LocalEventBus } from './event-bus';
 import { EventBridgeServer } from './eventbridge-server';
 import { startHttpServer } from './http-server';
+import { freePort, listenOnLoopback } from './loopback';
 import { startLocalIssuer } from './oidc-issuer';
 import { startLocalPortal } from './portal-server';
 import { createTablesFromTemplate } from './tables-from-template';
@@ -478,26 +479,9 @@ async function listen<T>(what: string, port: number, start: () => Promise<T>): P
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function assertPortFree(port: number, what: string): Promise<void> {
-  const server = createServer();
-  await listen(
-    what,
-    port,
-    () =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => resolve());
-      }),
-  );
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const probe = await listen(what, port, () => listenOnLoopback(createServer(), port));
+  await probe.stop();
 }
 
 /** A function's environment variables, by the service name Powertools logs under. */

@@ -5,7 +5,6 @@
  * DynamoDB Local, an in-memory Secrets Manager, a FakeClock and a local JWKS.
  */
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type * as Jose from 'jose';
 import { FakeClock, HOUR_MS } from '../../lambda/core/clock';
@@ -20,7 +19,7 @@ import { WebhooksRepository } from '../../lambda/repositories/webhooks-repositor
 import { InMemorySecretStore } from '../../lambda/shared/secret-store';
 import { loadEsm } from '../../local/esm';
 import type { IntegDynamoDb } from '../support/integ-dynamodb';
-import type { PlatformTableNames } from '../support/platform-tables';
+import { type PlatformTableNames, scanPlatformTables } from '../support/platform-tables';
 
 /** jose is ESM-only; see loadEsm for why it is not a plain import. */
 export const jose = loadEsm<typeof Jose>('jose');
@@ -126,17 +125,12 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
     return parse(await partner({ ...event, requestContext: { ...event.requestContext, authorizer: context } }));
   };
 
-  const snapshot = async () => {
-    const result: Record<string, unknown[]> = {};
-    for (const [name, table] of Object.entries(tables)) {
-      const { Items } = await ddb.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-      // Usage counters record every authorized call by design; they are not "data" a refusal may not change.
-      result[name] = (Items ?? [])
-        .map(({ lastUsedAt: _l, usageDay: _d, usageCount: _c, ...item }) => item)
-        .sort((a, b) => canonical(a).localeCompare(canonical(b)));
-    }
-    return { tables: result, secrets: secrets.names().sort(), secretValues: secrets.allValues().sort() };
-  };
+  // Usage counters record every authorized call by design; they are not "data" a refusal may not change.
+  const snapshot = async () => ({
+    tables: await scanPlatformTables(ddb.doc, tables, ['lastUsedAt', 'usageDay', 'usageCount']),
+    secrets: secrets.names().sort(),
+    secretValues: secrets.allValues().sort(),
+  });
 
   return {
     clock,
@@ -185,11 +179,6 @@ export function proxyEvent(
     stageVariables: null,
     requestContext: { requestId: 'test', stage: 'dev' } as APIGatewayProxyEvent['requestContext'],
   };
-}
-
-/** Attribute order from DynamoDB is arbitrary; sort by content with keys in a fixed order. */
-function canonical(item: Record<string, unknown>): string {
-  return JSON.stringify(item, Object.keys(item).sort());
 }
 
 function parse(result: { statusCode: number; body: string }): ApiResponse {

@@ -3,11 +3,11 @@
  * says what to do, and exit status 1 (the CLI runs as a child process).
  */
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { freePort, listenOnLoopback } from '../../local/loopback';
 import { loadWorkspace, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
 const TS_NODE = path.join(REPO_ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
@@ -35,11 +35,7 @@ const ownLines = (stderr: string) => stderr.split('\n').filter((line) => line.st
 let unused: number;
 
 beforeAll(async () => {
-  // A port nothing listens on: bind, read, close.
-  const server: Server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  unused = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  unused = await freePort();
 });
 
 describe('npm run local', () => {
@@ -54,9 +50,8 @@ describe('npm run local', () => {
 
   // Ports are checked before anything else, so this holds with or without a cdk.out.
   it('says the port is taken, and which flag to use, when something holds it', async () => {
-    const holder = createServer();
-    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
-    const port = (holder.address() as AddressInfo).port;
+    const holder = await listenOnLoopback(createServer());
+    const { port } = holder;
     try {
       const result = await cli(['--port', String(port)]);
       expect(result.code).toBe(1);
@@ -64,7 +59,7 @@ describe('npm run local', () => {
         `npm run local: port ${port} (the API) is in use on 127.0.0.1: stop what holds it, or pass --port N to use N and N+1`,
       ]);
     } finally {
-      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      await holder.stop();
     }
   });
 

@@ -8,7 +8,12 @@ import { FakeClock } from '../../lambda/core/clock';
 import { MEMBERSHIP_KEY_PREFIX } from '../../lambda/portal/memberships';
 import { type PlatformRepositories, repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
+import {
+  createPlatformTables,
+  deletePlatformTables,
+  type PlatformTableNames,
+  scanPlatformTables,
+} from '../support/platform-tables';
 import { type Harness, type Jar, createHarness, validSettings } from './portal-app-harness';
 
 let ddb: IntegDynamoDb;
@@ -43,12 +48,7 @@ afterEach(async () => {
 });
 
 async function snapshot(): Promise<unknown> {
-  const result: Record<string, string[]> = {};
-  for (const [name, table] of Object.entries(tables)) {
-    const { Items } = await ddb.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-    result[name] = (Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
-  }
-  return { tables: result, secrets: harness.secrets.names() };
+  return { tables: await scanPlatformTables(ddb.doc, tables), secrets: harness.secrets.names() };
 }
 
 async function onboard(jar: Jar, orgId: string, orgName = 'ACME Corporation'): Promise<Response> {

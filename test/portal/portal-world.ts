@@ -4,10 +4,7 @@
  * HTTP, a webhook receiver on 127.0.0.1, the real verification handler (run
  * on demand) and the partner probe behind the real authorizer.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { systemClock } from '../../lambda/core/clock';
 import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
 import { createPartnerApi } from '../../lambda/partner-api/partner-handlers';
@@ -17,10 +14,16 @@ import { RepositoryWebhookStore, SecretStoreReader } from '../../lambda/verifica
 import { ChallengeSender } from '../../lambda/verification/send-challenge';
 import { type SweepResult, createVerificationHandler } from '../../lambda/verification/verification-handler';
 import { startLocalIssuer } from '../../local/oidc-issuer';
+import { freePort } from '../../local/loopback';
 import { LOCAL_WEBHOOK_URL_POLICY, startLocalPortal } from '../../local/portal-server';
 import { proxyEvent } from '../api/api-harness';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
+import {
+  createPlatformTables,
+  deletePlatformTables,
+  type PlatformTableNames,
+  scanPlatformTables,
+} from '../support/platform-tables';
 import { type Receiver, startReceiver } from '../verification/receiver';
 import { startLocalRuntime } from '../../local/runtime';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
@@ -44,15 +47,6 @@ export interface PortalWorld {
   /** Every item of the three tables, for before/after comparisons. */
   snapshot(): Promise<unknown>;
   close(): Promise<void>;
-}
-
-/** A port free right now, so the issuer can know the portal's redirect URI before the portal starts. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export async function startPortalWorld(label: string): Promise<PortalWorld> {
@@ -123,14 +117,7 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
       const result = await partner({ ...event, requestContext: { ...event.requestContext, authorizer: context } });
       return { status: result.statusCode, body: JSON.parse(result.body) as unknown };
     },
-    snapshot: async () => {
-      const result: Record<string, unknown[]> = {};
-      for (const [name, table] of Object.entries(tables)) {
-        const { Items } = await ddb.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-        result[name] = (Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
-      }
-      return { tables: result, secrets: secrets.names().sort() };
-    },
+    snapshot: async () => ({ tables: await scanPlatformTables(ddb.doc, tables), secrets: secrets.names().sort() }),
     close: async () => {
       await sender.close();
       await Promise.allSettled([receiver.close(), portal.stop(), issuer.stop()]);
@@ -171,14 +158,10 @@ export async function startRuntimePortalWorld(): Promise<PortalWorld & { readonl
       const response = await fetch(`${runtime.apiUrl}/partner-auth-probe`, { headers: { 'X-API-Key': apiKey } });
       return { status: response.status, body: (await response.json()) as unknown };
     },
-    snapshot: async () => {
-      const result: Record<string, unknown[]> = {};
-      for (const [name, table] of Object.entries(runtime.tables)) {
-        const { Items } = await runtime.doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
-        result[name] = (Items ?? []).map((item) => JSON.stringify(item, Object.keys(item).sort())).sort();
-      }
-      return { tables: result, secrets: runtime.secrets.names().sort() };
-    },
+    snapshot: async () => ({
+      tables: await scanPlatformTables(runtime.doc, runtime.tables),
+      secrets: runtime.secrets.names().sort(),
+    }),
     close: async () => {
       await Promise.allSettled([receiver.close(), runtime.stop()]);
     },

@@ -6,6 +6,7 @@
  * tables under a unique prefix.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { App, Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
@@ -63,4 +64,25 @@ export async function deletePlatformTables(
   tables: PlatformTableNames | undefined,
 ): Promise<void> {
   if (tables !== undefined) await deleteTables(client, Object.values(tables));
+}
+
+/**
+ * Every item of the three tables (a test-only Scan), each as JSON with its
+ * attributes in a fixed order, sorted: for "a refused request changed
+ * nothing" comparisons. `omit` leaves out attributes that change by design.
+ */
+export async function scanPlatformTables(
+  doc: DynamoDBDocumentClient,
+  tables: PlatformTableNames,
+  omit: readonly string[] = [],
+): Promise<Record<string, string[]>> {
+  const result: Record<string, string[]> = {};
+  for (const [name, table] of Object.entries(tables)) {
+    const { Items } = await doc.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+    result[name] = (Items ?? [])
+      .map((item) => Object.fromEntries(Object.entries(item).filter(([attribute]) => !omit.includes(attribute))))
+      .map((item) => JSON.stringify(item, Object.keys(item).sort()))
+      .sort();
+  }
+  return result;
 }
