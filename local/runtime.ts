@@ -33,9 +33,6 @@ import { handleOnboardingEvent } from '../lambda/onboarding/onboarding-handler';
 import { createPartnerApi } from '../lambda/partner-api/partner-handlers';
 import { type PlatformTableNames, repositoriesFor } from '../lambda/repositories/platform-repositories';
 import { InMemorySecretStore } from '../lambda/shared/secret-store';
-import { RepositoryWebhookStore, SecretStoreReader } from '../lambda/verification/adapters';
-import { ChallengeSender } from '../lambda/verification/send-challenge';
-import { createVerificationHandler } from '../lambda/verification/verification-handler';
 import {
   type CfnResourceJson,
   type CloudAssemblyView,
@@ -50,6 +47,7 @@ import { loadEsm } from './esm';
 import { type DeliveryReport, LocalEventBus } from './event-bus';
 import { EventBridgeServer } from './eventbridge-server';
 import { startHttpServer } from './http-server';
+import { createLocalVerifier } from './local-verifier';
 import { freePort, listenOnLoopback } from './loopback';
 import { startLocalIssuer } from './oidc-issuer';
 import { startLocalPortal } from './portal-server';
@@ -332,28 +330,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
 
     // Pending webhooks are verified as the scheduled sweep does, through the local URL overrides.
-    const sender = new ChallengeSender({ allowHttp: true, allowLoopback: true, clock });
-    const verify = createVerificationHandler({
-      store: new RepositoryWebhookStore(repositories.webhooks),
-      secrets: new SecretStoreReader(secrets),
-      apiDestinations: {
-        setEndpoint: async (name, url) => {
-          if (!bus.setDestinationEndpoint(name, url)) throw new Error(`no API destination named ${name}`);
-          return 'updated';
-        },
-      },
-      transport: {
-        timeoutMs: sender.timeoutMs,
-        send: (request) => sender.send({ ...request, url: options.urlOverrides?.[request.url] ?? request.url }),
-      },
+    const verificationLogger = logger('webhook-verification');
+    const verifier = createLocalVerifier({
+      webhooks: repositories.webhooks,
+      secrets,
       clock,
-      logger: logger('webhook-verification'),
+      logger: verificationLogger,
+      setEndpoint: async (name, url) => {
+        if (!bus.setDestinationEndpoint(name, url)) throw new Error(`no API destination named ${name}`);
+        return 'updated';
+      },
+      ...(options.urlOverrides === undefined ? {} : { urlOverrides: options.urlOverrides }),
     });
     let sweeping: Promise<void> | undefined;
     const verifyPendingWebhooks = () => {
-      sweeping ??= verify({ action: 'sweep' })
+      sweeping ??= verifier
+        .sweep()
         .then(() => undefined)
-        .catch((error) => onboardingLogger.error('verification sweep failed', { error: String(error) }))
+        .catch((error) => verificationLogger.error('verification sweep failed', { error: String(error) }))
         .finally(() => (sweeping = undefined));
       return sweeping;
     };
@@ -363,6 +357,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     cleanups.push(async () => {
       clearInterval(timer);
       await sweeping;
+      await verifier.close();
     });
 
     let portal: LocalPortalEndpoints | undefined;

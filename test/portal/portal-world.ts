@@ -10,10 +10,8 @@ import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
 import { createPartnerApi } from '../../lambda/partner-api/partner-handlers';
 import { type PlatformRepositories, repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { InMemorySecretStore } from '../../lambda/shared/secret-store';
-import { RepositoryWebhookStore, SecretStoreReader } from '../../lambda/verification/adapters';
-import { ChallengeSender } from '../../lambda/verification/send-challenge';
-import { type SweepResult, createVerificationHandler } from '../../lambda/verification/verification-handler';
 import { startLocalIssuer } from '../../local/oidc-issuer';
+import { createLocalVerifier } from '../../local/local-verifier';
 import { freePort } from '../../local/loopback';
 import { LOCAL_WEBHOOK_URL_POLICY, startLocalPortal } from '../../local/portal-server';
 import { proxyEvent } from '../api/api-harness';
@@ -78,16 +76,14 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
     clock,
   });
   const receiver = await startReceiver();
-  const sender = new ChallengeSender({ ...LOCAL_WEBHOOK_URL_POLICY, timeoutMs: 2_000 });
   const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-  const verify = createVerificationHandler({
-    store: new RepositoryWebhookStore(repositories.webhooks),
-    secrets: new SecretStoreReader(secrets),
-    // Portal webhooks have no API destination; nothing to repoint.
-    apiDestinations: { setEndpoint: async () => 'unchanged' },
-    transport: sender,
+  // Portal webhooks have no API destination; nothing to repoint.
+  const verifier = createLocalVerifier({
+    webhooks: repositories.webhooks,
+    secrets,
     clock,
     logger: quiet,
+    timeoutMs: 2_000,
   });
   const partner = createPartnerApi({ ...repositories, urlPolicy: LOCAL_WEBHOOK_URL_POLICY, clock });
 
@@ -97,7 +93,7 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
     receiver,
     repositories,
     secrets,
-    verifyWebhooks: async () => (await verify({ action: 'sweep' })) as SweepResult,
+    verifyWebhooks: () => verifier.sweep(),
     callProbe: async (apiKey) => {
       const headers = { 'X-API-Key': apiKey };
       let context: Record<string, unknown>;
@@ -119,7 +115,7 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
     },
     snapshot: async () => ({ tables: await scanPlatformTables(ddb.doc, tables), secrets: secrets.names().sort() }),
     close: async () => {
-      await sender.close();
+      await verifier.close();
       await Promise.allSettled([receiver.close(), portal.stop(), issuer.stop()]);
       await deletePlatformTables(ddb.client, tables);
       await ddb.close();
