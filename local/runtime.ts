@@ -29,6 +29,7 @@ import { createAdminApi } from '../lambda/admin-api/admin-handlers';
 import { authorizePartner } from '../lambda/authorizer/partner-authorizer';
 import { type Clock, systemClock } from '../lambda/core/clock';
 import type { UrlPolicyOptions } from '../lambda/core/url-policy';
+import { pickupSecretName } from '../lambda/onboarding/initial-key';
 import { handleOnboardingEvent } from '../lambda/onboarding/onboarding-handler';
 import { createPartnerApi } from '../lambda/partner-api/partner-handlers';
 import { type PlatformTableNames, repositoriesFor } from '../lambda/repositories/platform-repositories';
@@ -180,11 +181,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       for (const [logicalId, secret] of resourcesOfType(stack.template, 'AWS::SecretsManager::Secret')) {
         const name = secret.Properties?.Name;
         if (typeof name !== 'string') continue;
-        const existing = (await secrets.getSecretValue(name))?.value;
-        const value =
-          existing ?? generatedSecret(secret.Properties?.GenerateSecretString, `${stack.stackName}/${logicalId}`);
-        if (existing === undefined) await secrets.createSecret({ name, value });
-        webhookSecrets[name] = value;
+        webhookSecrets[name] = await secretOrCreate(secrets, name, () =>
+          generatedSecret(secret.Properties?.GenerateSecretString, `${stack.stackName}/${logicalId}`),
+        );
       }
     }
 
@@ -208,7 +207,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     for (const { stack, logicalId, resource } of onboardingResources(assembly)) {
       const properties = resolveProperties(assembly, stack, resource.Properties ?? {}, secrets);
       const orgId = String(properties.orgId);
-      const pickupName = `${pickupSecretPrefix}${orgId}/initial-api-key`;
+      const pickupName = pickupSecretName(pickupSecretPrefix, orgId);
       const hadPickup = (await secrets.getSecretValue(pickupName)) !== undefined;
       const event: CloudFormationCustomResourceCreateEvent = {
         RequestType: 'Create',
@@ -302,14 +301,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
 
     const api = await listen('the API', basePort, () =>
-      startHttpServer(basePort, async (request) =>
-        gateway.handle({
-          method: request.method,
-          url: request.url,
-          headers: request.headers,
-          body: request.body,
-        }),
-      ),
+      startHttpServer(basePort, (request) => gateway.handle(request)),
     );
     cleanups.push(() => api.stop());
 
