@@ -7,6 +7,8 @@
  * Local started by the global setup; unit tests never pay for it.
  */
 const transform = { '^.+\\.tsx?$': ['ts-jest', { diagnostics: false }] };
+/** Quiets the AWS SDK's Node-version warning in every worker (and what it spawns); see scripts/preload.ts. */
+const setupFiles = ['<rootDir>/scripts/preload.ts'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -20,6 +22,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['\\.integ\\.test\\.ts$'],
       transform,
+      setupFiles,
     },
     {
       displayName: 'integ',
@@ -27,6 +30,7 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.integ.test.ts'],
       transform,
+      setupFiles,
       globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
       globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
     },

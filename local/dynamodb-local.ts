@@ -24,7 +24,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export const JAVA_REQUIRED_MESSAGE =
-  'Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash .ci/run';
+  'Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash scripts/test-tools.sh';
 
 const HOST = '127.0.0.1';
 const REGION = 'us-east-1';

@@ -71,7 +71,7 @@ describe('npm run local', () => {
     const result = await cli(['--assembly', outdir, '--port', '0'], { ...process.env, PATH: bin });
     expect(result.code).toBe(1);
     expect(ownLines(result.stderr)).toEqual([
-      'npm run local: Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash .ci/run',
+      'npm run local: Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash scripts/test-tools.sh',
     ]);
   }, 60_000);
 

@@ -19,7 +19,7 @@ let browser: Browser;
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
-      `Chromium not found at ${CHROMIUM}: the portal's browser tests need it. Run \`bash .ci/run\` (installs it when missing) or \`apt-get install chromium\`, or set CHROMIUM_PATH.`,
+      `Chromium not found at ${CHROMIUM}: the portal's browser tests need it. Run \`npm test\` (its pretest, scripts/test-tools.sh, installs it when missing) or \`apt-get install chromium\`, or set CHROMIUM_PATH.`,
     );
   }
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -4,6 +4,7 @@
  * When DYNAMODB_ENDPOINT is already set (an instance you run yourself), that
  * one is used and nothing is started.
  */
+import '../../scripts/preload';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
 import { DYNAMODB_ENDPOINT_ENV } from './integ-dynamodb';
 
