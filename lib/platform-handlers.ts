@@ -35,7 +35,7 @@ export class PlatformHandlers extends Construct {
     this.verification = new PlatformFunction(this, 'Verification', {
       handler: 'verification',
       serviceName: 'webhook-verification',
-      description: 'Verifies webhook URLs with a signed challenge and applies verified URLs to API destinations',
+      description: 'Verifies webhook URLs with a signed challenge and records the result',
       timeout: Duration.minutes(2),
       environment: common,
     })
@@ -47,14 +47,6 @@ export class PlatformHandlers extends Construct {
         actions: ['secretsmanager:GetSecretValue'],
         reason:
           'Signs verification challenges with the webhook secrets of this environment, found by their name prefix.',
-      })
-      .allowOnNamePrefix({
-        service: 'events',
-        resource: 'api-destination',
-        namePrefix: shardNames,
-        actions: ['events:DescribeApiDestination', 'events:UpdateApiDestination'],
-        reason:
-          'Applies a verified URL to the partner API destinations of this environment, found by their name prefix.',
       });
 
     this.onboarding = new PlatformFunction(this, 'Onboarding', {

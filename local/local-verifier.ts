@@ -10,7 +10,6 @@ import type { SecretStore } from '../lambda/shared/secret-store';
 import { RepositoryWebhookStore, SecretStoreReader } from '../lambda/verification/adapters';
 import { ChallengeSender } from '../lambda/verification/send-challenge';
 import {
-  type ApiDestinationEndpoints,
   createVerificationHandler,
   type SweepResult,
   type VerificationLogger,
@@ -21,8 +20,6 @@ export interface LocalVerifierOptions {
   readonly secrets: Pick<SecretStore, 'getSecretValue'>;
   readonly clock: Clock;
   readonly logger: VerificationLogger;
-  /** Points an API destination at a URL that verified. @default none to repoint */
-  readonly setEndpoint?: ApiDestinationEndpoints['setEndpoint'];
   /** Configured URL -> local receiver URL. */
   readonly urlOverrides?: Readonly<Record<string, string>>;
   /** Deadline of one challenge. @default the sender's (5 s) */
@@ -46,7 +43,6 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerifie
   const verify = createVerificationHandler({
     store: new RepositoryWebhookStore(options.webhooks),
     secrets: new SecretStoreReader(options.secrets),
-    apiDestinations: { setEndpoint: options.setEndpoint ?? (async () => 'unchanged') },
     transport: {
       timeoutMs: sender.timeoutMs,
       send: (request) => sender.send({ ...request, url: options.urlOverrides?.[request.url] ?? request.url }),

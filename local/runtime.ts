@@ -328,10 +328,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       secrets,
       clock,
       logger: verificationLogger,
-      setEndpoint: async (name, url) => {
-        if (!bus.setDestinationEndpoint(name, url)) throw new Error(`no API destination named ${name}`);
-        return 'updated';
-      },
       ...(options.urlOverrides === undefined ? {} : { urlOverrides: options.urlOverrides }),
     });
     let sweeping: Promise<void> | undefined;

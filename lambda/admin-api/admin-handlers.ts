@@ -8,7 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
 import type { UrlPolicyOptions } from '../core/url-policy';
-import { createWebhook, onEventsChanged, onUrlChanged } from '../core/webhooks';
+import { assertChangeAllowed, createWebhook, onEventsChanged, onUrlChanged } from '../core/webhooks';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type AdminAuthOptions, type AdminCaller, createAdminAuthenticator } from '../api/admin-auth';
 import type { RouteHandlers } from '../api/route-table';
@@ -106,6 +106,7 @@ export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRo
 
     updateWebhook: async ({ params, body }) => {
       const change = (read: StoredWebhook): StoredWebhook => {
+        assertChangeAllowed(read, body);
         let next = read;
         if (body.events !== undefined) next = { ...next, ...onEventsChanged(next, body.events, deps.clock) };
         if (body.url !== undefined) next = { ...next, ...onUrlChanged(next, body.url, deps.clock, deps.urlPolicy) };

@@ -16,6 +16,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'managed_by_config'
   | 'payload_too_large'
   | 'internal_error';
 
@@ -27,6 +28,7 @@ export const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  managed_by_config: 409,
   payload_too_large: 413,
   internal_error: 500,
 };
@@ -35,6 +37,7 @@ const CODE_OF_DOMAIN: Readonly<Record<DomainErrorCode, ApiErrorCode>> = {
   validation: 'validation_error',
   'not-found': 'not_found',
   conflict: 'conflict',
+  'managed-by-config': 'managed_by_config',
   unauthorized: 'unauthorized',
   forbidden: 'forbidden',
 };

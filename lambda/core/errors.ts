@@ -6,7 +6,8 @@
  */
 
 /** What went wrong, from the caller's point of view. */
-export type DomainErrorCode = 'validation' | 'not-found' | 'conflict' | 'unauthorized' | 'forbidden';
+export type DomainErrorCode =
+  'validation' | 'not-found' | 'conflict' | 'managed-by-config' | 'unauthorized' | 'forbidden';
 
 export interface DomainErrorOptions {
   /** The lower-level error this one explains; kept for logs, never shown. */
@@ -56,6 +57,27 @@ export class ConflictError extends DomainError {
   public constructor(message: string, options: DomainErrorOptions = {}) {
     super(message, options);
     this.name = 'ConflictError';
+  }
+}
+
+/**
+ * The webhook is declared in a partner file: CloudFormation owns its
+ * connection, destination and rule, so its URL, events and rate limit change
+ * only by a change to that file (its secret stays rotatable).
+ */
+export class ManagedByConfigError extends DomainError {
+  public readonly code = 'managed-by-config';
+  /** The file to change instead, e.g. `partners/acme-corp.yaml`. */
+  public readonly file: string;
+
+  public constructor(orgId: string, webhookId: string, options: DomainErrorOptions = {}) {
+    const file = `partners/${orgId}.yaml`;
+    super(
+      `webhook ${webhookId} is declared in ${file}; change its url, events or rate limit there (a pull request), not through the API`,
+      options,
+    );
+    this.name = 'ManagedByConfigError';
+    this.file = file;
   }
 }
 

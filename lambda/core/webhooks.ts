@@ -6,13 +6,45 @@
  */
 import { Clock, HOUR_MS, MINUTE_MS } from './clock';
 import { DUE_BUCKET } from './data-model';
-import { ConflictError, ValidationError } from './errors';
+import { ConflictError, ManagedByConfigError, ValidationError } from './errors';
 import { RandomSource, cryptoRandom, randomAlphanumeric } from './random';
 import { UrlPolicyOptions, checkWebhookUrl } from './url-policy';
 
 export type WebhookStatus = 'pending' | 'active' | 'failed';
-/** Config webhooks come from partners/<orgId>.yaml; api ones were created at run time. */
-export type WebhookSource = 'config' | 'api';
+/**
+ * Who made the webhook, and so who owns its EventBridge resources: `config`
+ * webhooks come from partners/<orgId>.yaml (CloudFormation owns them); `api`
+ * (admin API) and `portal` ones were made at run time and the provisioner
+ * owns them.
+ */
+export type WebhookSource = 'config' | 'api' | 'portal';
+
+/** Whether the provisioner, not a template, owns the webhook's EventBridge resources. */
+export function isRuntimeOwned(record: Pick<WebhookRecord, 'source'>): boolean {
+  return record.source !== 'config';
+}
+
+/** What a caller asks to change about a webhook. */
+export interface WebhookChange {
+  readonly url?: string;
+  readonly events?: readonly string[];
+  readonly secret?: unknown;
+}
+
+/**
+ * A config webhook's URL and events belong to its partner file; its secret
+ * may still be rotated, since the template only references it.
+ * @throws ManagedByConfigError naming the file, for a url or events change of a config webhook.
+ */
+export function assertChangeAllowed(
+  record: Pick<WebhookRecord, 'orgId' | 'webhookId' | 'source'>,
+  change: WebhookChange,
+): void {
+  if (isRuntimeOwned(record)) return;
+  if (change.url !== undefined || change.events !== undefined) {
+    throw new ManagedByConfigError(record.orgId, record.webhookId);
+  }
+}
 
 export const WEBHOOK_ID_PREFIX = 'wh_';
 const WEBHOOK_ID_RANDOM_LENGTH = 20;

@@ -16,7 +16,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
 import type { UrlPolicyOptions } from '../core/url-policy';
-import { onUrlChanged } from '../core/webhooks';
+import { assertChangeAllowed, onUrlChanged } from '../core/webhooks';
 import { type PartnerCaller, partnerCallerOf } from '../api/partner-context';
 import type { RouteHandlers } from '../api/route-table';
 import { type ApiEvent, createRouter } from '../api/router';
@@ -120,10 +120,10 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
 
     updateOwnWebhookUrl: async ({ caller, params, body }) => {
       // Read within the caller's org only: another org's webhook is simply not found.
-      const saved = await deps.webhooks.update(caller.orgId, params.id, (current) => ({
-        ...current,
-        ...onUrlChanged(current, body.url, deps.clock, deps.urlPolicy),
-      }));
+      const saved = await deps.webhooks.update(caller.orgId, params.id, (current) => {
+        assertChangeAllowed(current, body);
+        return { ...current, ...onUrlChanged(current, body.url, deps.clock, deps.urlPolicy) };
+      });
       return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
     },
   };

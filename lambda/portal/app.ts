@@ -189,9 +189,14 @@ export function createPortalApp(deps: PortalDependencies): Hono {
     const options = { ...(viewer === undefined ? {} : { viewer }), link: { href: '/', text: 'Back to the portal' } };
     if (error instanceof DomainError) {
       logger?.warn('request refused', { path: c.req.path, error: loggableError(error) });
-      const status = { validation: 400, 'not-found': 404, conflict: 409, unauthorized: 401, forbidden: 403 }[
-        error.code
-      ] as 400 | 404 | 409 | 401 | 403;
+      const status = {
+        validation: 400,
+        'not-found': 404,
+        conflict: 409,
+        'managed-by-config': 409,
+        unauthorized: 401,
+        forbidden: 403,
+      }[error.code] as 400 | 404 | 409 | 401 | 403;
       return c.html(messagePage('That did not work', error.message, options), status);
     }
     logger?.error('request failed', { path: c.req.path, error: loggableError(error) });

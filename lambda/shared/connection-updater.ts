@@ -1,13 +1,12 @@
 /**
- * The slice of EventBridge the webhook handlers change at run time: the
- * connection's auth (secret rotation) and the API destination's URL (a URL
- * verified at run time). An interface, so tests and the local runtime use
+ * The slice of EventBridge the rotation handler changes at run time: the
+ * connection's auth (secret rotation; templates only reference the secret,
+ * so this never makes a template lie). An interface, so tests and the local runtime use
  * `InMemoryConnectionUpdater` instead of a mocked SDK.
  */
 import {
   type ConnectionHeaderParameter,
   type EventBridgeClient,
-  UpdateApiDestinationCommand,
   UpdateConnectionCommand,
 } from '@aws-sdk/client-eventbridge';
 
@@ -31,8 +30,6 @@ export interface UpdateApiKeyConnectionInput {
 
 export interface ConnectionUpdater {
   updateApiKeyConnection(input: UpdateApiKeyConnectionInput): Promise<void>;
-  /** Points an API destination at a verified URL. */
-  updateApiDestinationEndpoint(input: { readonly apiDestinationName: string; readonly url: string }): Promise<void>;
 }
 
 /** Names the connection or destination, never the values sent. */
@@ -72,22 +69,6 @@ export class EventBridgeConnectionUpdater implements ConnectionUpdater {
       });
     }
   }
-
-  public async updateApiDestinationEndpoint(input: {
-    readonly apiDestinationName: string;
-    readonly url: string;
-  }): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateApiDestinationCommand({ Name: input.apiDestinationName, InvocationEndpoint: input.url }),
-      );
-    } catch (error) {
-      throw new ConnectionUpdateError(
-        `UpdateApiDestination for ${input.apiDestinationName} failed (${errorName(error)})`,
-        { cause: error },
-      );
-    }
-  }
 }
 
 function errorName(error: unknown): string {
@@ -100,10 +81,9 @@ export interface InMemoryConnection {
   extraHeaders: ConnectionHeader[];
 }
 
-/** Connections and destinations in memory, for tests and the local runtime. */
+/** Connections in memory, for tests and the local runtime. */
 export class InMemoryConnectionUpdater implements ConnectionUpdater {
   public readonly connections = new Map<string, InMemoryConnection>();
-  public readonly destinations = new Map<string, string>();
 
   public async updateApiKeyConnection(input: UpdateApiKeyConnectionInput): Promise<void> {
     const current = this.connections.get(input.connectionName) ?? { extraHeaders: [] };
@@ -112,12 +92,5 @@ export class InMemoryConnectionUpdater implements ConnectionUpdater {
       apiKeyValue: input.apiKeyValue ?? current.apiKeyValue,
       extraHeaders: input.extraHeaders.map((header) => ({ ...header })),
     });
-  }
-
-  public async updateApiDestinationEndpoint(input: {
-    readonly apiDestinationName: string;
-    readonly url: string;
-  }): Promise<void> {
-    this.destinations.set(input.apiDestinationName, input.url);
   }
 }

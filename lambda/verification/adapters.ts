@@ -1,18 +1,12 @@
 /**
  * The verification ports over the shared building blocks: the webhooks
- * repository (DynamoDB), the shared `SecretStore` (Secrets Manager or in
- * memory) and EventBridge for API destination endpoints.
+ * repository (DynamoDB) and the shared `SecretStore` (Secrets Manager or in
+ * memory).
  */
-import {
-  DescribeApiDestinationCommand,
-  type EventBridgeClient,
-  UpdateApiDestinationCommand,
-} from '@aws-sdk/client-eventbridge';
 import { ConflictError } from '../core/errors';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
-import type { ConnectionUpdater } from '../shared/connection-updater';
 import { type SecretStore, SecretStoreError } from '../shared/secret-store';
-import type { ApiDestinationEndpoints, SecretReader, VerifiableWebhook, WebhookStore } from './verification-handler';
+import type { SecretReader, VerifiableWebhook, WebhookStore } from './verification-handler';
 
 /** The repository pages the due index in pages of at most this many. */
 const DUE_PAGE_LIMIT = 100;
@@ -70,42 +64,5 @@ export class SecretStoreReader implements SecretReader {
       );
     }
     return secret.value;
-  }
-}
-
-/**
- * Changes only the endpoint of an API destination: its description,
- * connection, method and rate limit are read first and sent back as they
- * were, so an update cannot drop what the deployment set, and a destination
- * that already has the URL is left alone. Needs `events:DescribeApiDestination`
- * and `events:UpdateApiDestination`.
- */
-export class EventBridgeApiDestinationEndpoints implements ApiDestinationEndpoints {
-  public constructor(private readonly client: EventBridgeClient) {}
-
-  public async setEndpoint(apiDestinationName: string, url: string): Promise<'updated' | 'unchanged'> {
-    const current = await this.client.send(new DescribeApiDestinationCommand({ Name: apiDestinationName }));
-    if (current.InvocationEndpoint === url) return 'unchanged';
-    await this.client.send(
-      new UpdateApiDestinationCommand({
-        Name: apiDestinationName,
-        Description: current.Description,
-        InvocationEndpoint: url,
-        ConnectionArn: current.ConnectionArn,
-        HttpMethod: current.HttpMethod,
-        InvocationRateLimitPerSecond: current.InvocationRateLimitPerSecond,
-      }),
-    );
-    return 'updated';
-  }
-}
-
-/** The shared `ConnectionUpdater` (e.g. the local runtime's in-memory one) as `ApiDestinationEndpoints`. */
-export class ConnectionUpdaterEndpoints implements ApiDestinationEndpoints {
-  public constructor(private readonly updater: Pick<ConnectionUpdater, 'updateApiDestinationEndpoint'>) {}
-
-  public async setEndpoint(apiDestinationName: string, url: string): Promise<'updated' | 'unchanged'> {
-    await this.updater.updateApiDestinationEndpoint({ apiDestinationName, url });
-    return 'updated';
   }
 }

@@ -20,7 +20,7 @@ import { WebhooksRepository } from '../repositories/webhooks-repository';
 import { awsClients } from '../shared/aws-clients';
 import { createObservability } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
-import { EventBridgeApiDestinationEndpoints, RepositoryWebhookStore, SecretStoreReader } from './adapters';
+import { RepositoryWebhookStore, SecretStoreReader } from './adapters';
 import { readVerificationEnvironment } from './environment';
 import { ChallengeSender } from './send-challenge';
 import { type InvocationContext, createVerificationHandler } from './verification-handler';
@@ -34,7 +34,6 @@ const verify = createVerificationHandler({
     new WebhooksRepository({ doc: clients.doc, tableName: env.WEBHOOKS_TABLE, clock: systemClock }),
   ),
   secrets: new SecretStoreReader(new SecretsManagerSecretStore(clients.secretsManager)),
-  apiDestinations: new EventBridgeApiDestinationEndpoints(clients.eventBridge),
   transport: new ChallengeSender({ allowHttp: env.ALLOW_HTTP_WEBHOOKS }),
   clock: systemClock,
   logger,

@@ -1,25 +1,22 @@
 /**
  * Webhook verification, as a handler over injected ports: which webhooks to
  * verify (a scheduled sweep of the due ones, or one named by a direct
- * invoke), the signed challenge, the lifecycle transition from the core, and
- * the API destination update that makes a changed URL live only after it has
- * verified.
+ * invoke), the signed challenge, and the lifecycle transition from the core.
  *
- * Order on success: the API destination is pointed at the new URL first and
- * the record saved after. If the update fails the record stays pending and
- * due, so the next sweep tries again; if the save loses a race (the URL
- * changed meanwhile), the destination points at a URL that did verify, and
- * the newer URL's own verification moves it on.
+ * Verification only records the result. It never touches EventBridge: a
+ * config webhook's API destination is the template's (CloudFormation is its
+ * truth), and a run-time webhook's destination is switched to the verified
+ * URL by the provisioner (lambda/provisioner), which the saved record's
+ * stream change wakes.
  *
- * Internal failures (secret unreadable, EventBridge refusing, a store error)
- * are not the partner's fault: they leave the record untouched instead of
- * spending the partner's 24 h window, and are logged and counted as errors.
+ * Internal failures (secret unreadable, a store error) are not the partner's
+ * fault: they leave the record untouched instead of spending the partner's
+ * 24 h window, and are logged and counted as errors.
  */
 import { z } from 'zod';
 import { Clock } from '../core/clock';
 import { DomainError, ValidationError } from '../core/errors';
 import { WebhookRecord, onVerificationFailed, onVerificationSucceeded } from '../core/webhooks';
-import { ConnectionUpdateError } from '../shared/connection-updater';
 import { SecretStoreError } from '../shared/secret-store';
 import type { ChallengeAttempt, ChallengeRequest } from './send-challenge';
 
@@ -31,8 +28,6 @@ import type { ChallengeAttempt, ChallengeRequest } from './send-challenge';
 export interface VerifiableWebhook extends WebhookRecord {
   /** The Secrets Manager secret holding the webhook secret (the value is never stored here). */
   readonly secretArn?: string;
-  /** The EventBridge API destination that delivers to `verifiedUrl`; absent for webhooks without one. */
-  readonly apiDestinationName?: string;
   /** The store's optimistic-lock token, carried from read to conditional write. */
   readonly version?: number;
   /** A secret rotation under way: challenges are then signed with the previous secret too. */
@@ -62,11 +57,6 @@ export interface SecretReader {
   getSecretString(secretArn: string, versionId?: string): Promise<string>;
 }
 
-/** Points an EventBridge API destination at a URL (no-op when it already is). */
-export interface ApiDestinationEndpoints {
-  setEndpoint(apiDestinationName: string, url: string): Promise<'updated' | 'unchanged'>;
-}
-
 /** Sends one challenge; `ChallengeSender` in production. */
 export interface ChallengeTransport {
   /** The deadline of one attempt, so a sweep can stop starting attempts it cannot finish. */
@@ -89,7 +79,6 @@ export interface VerificationMetrics {
 export interface VerificationDependencies {
   readonly store: WebhookStore;
   readonly secrets: SecretReader;
-  readonly apiDestinations: ApiDestinationEndpoints;
   readonly transport: ChallengeTransport;
   /** Decides attempt times and the 24 h window; independent of the signature's wall-clock timestamp. */
   readonly clock: Clock;
@@ -107,7 +96,6 @@ export type WebhookVerification =
       readonly orgId: string;
       readonly webhookId: string;
       readonly outcome: 'verified';
-      readonly apiDestination: 'updated' | 'unchanged' | 'none';
     }
   | {
       readonly orgId: string;
@@ -324,19 +312,10 @@ class Verifier {
   private async succeeded(record: VerifiableWebhook): Promise<WebhookVerification> {
     const { orgId, webhookId } = record;
     const next: VerifiableWebhook = onVerificationSucceeded(record, this.deps.clock);
-    let apiDestination: 'updated' | 'unchanged' | 'none' = 'none';
-    if (next.verifiedUrl !== record.verifiedUrl) {
-      if (record.apiDestinationName !== undefined) {
-        // Before the save: a URL reaches the API destination only once it has verified.
-        apiDestination = await this.deps.apiDestinations.setEndpoint(record.apiDestinationName, record.url);
-      } else {
-        this.deps.logger.warn('verified URL has no API destination to apply it to', { orgId, webhookId });
-      }
-    }
     if (!(await this.deps.store.saveIfUnchanged(record, next))) {
       return this.report({ orgId, webhookId, outcome: 'skipped', reason: 'changed-meanwhile' });
     }
-    return this.report({ orgId, webhookId, outcome: 'verified', apiDestination });
+    return this.report({ orgId, webhookId, outcome: 'verified' });
   }
 
   private async failed(record: VerifiableWebhook, lastError: string): Promise<WebhookVerification> {
@@ -361,7 +340,6 @@ class Verifier {
     switch (result.outcome) {
       case 'verified':
         metrics?.addMetric('WebhookVerified', 'Count', 1);
-        if (result.apiDestination === 'updated') metrics?.addMetric('ApiDestinationUpdated', 'Count', 1);
         logger.info('webhook verified', { ...result });
         break;
       case 'retrying':
@@ -399,7 +377,7 @@ function hostOf(url: string): string | undefined {
  * name only, since e.g. an SDK or HTTP error message could echo input.
  */
 function describeError(error: unknown): string {
-  if (error instanceof DomainError || error instanceof SecretStoreError || error instanceof ConnectionUpdateError) {
+  if (error instanceof DomainError || error instanceof SecretStoreError) {
     return `${error.name}: ${error.message}`;
   }
   if (typeof error !== 'object' || error === null) return 'NonError';

@@ -191,6 +191,50 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       });
     });
 
+    it('a config webhook refuses url and events changes with 409 managed_by_config naming its file; its secret stays rotatable', async () => {
+      const record = await world.webhooks.create({
+        orgId,
+        webhookId: 'from-file',
+        url: 'https://hooks.acme.example/from-file',
+        events: ['*'],
+        status: 'active',
+        source: 'config',
+        createdAt: world.clock.now().toISOString(),
+        updatedAt: world.clock.now().toISOString(),
+        attempts: 1,
+        verifiedUrl: 'https://hooks.acme.example/from-file',
+      });
+      const refusal = {
+        error: {
+          code: 'managed_by_config',
+          message: expect.stringContaining(`partners/${orgId}.yaml`),
+        },
+      };
+      const put = await world.callAdmin('PUT', `/tenants/${orgId}/webhooks/from-file`, {
+        body: { url: 'https://hooks.acme.example/elsewhere' },
+      });
+      expect(put).toEqual({ status: 409, body: refusal });
+      const events = await world.callAdmin('PUT', `/tenants/${orgId}/webhooks/from-file`, {
+        body: { events: ['*'], secret: 'a-rotated-secret-of-at-least-24-chars' },
+      });
+      expect(events).toEqual({ status: 409, body: refusal });
+      const patch = await world.callPartner('PATCH', '/webhooks/from-file', firstKey, {
+        body: { url: 'https://hooks.acme.example/elsewhere' },
+      });
+      expect(patch).toEqual({ status: 409, body: refusal });
+      expect(await world.webhooks.require(orgId, 'from-file')).toMatchObject({
+        url: record.url,
+        events: ['*'],
+        version: record.version,
+      });
+
+      const rotated = await world.callAdmin('PUT', `/tenants/${orgId}/webhooks/from-file`, {
+        body: { secret: 'a-rotated-secret-of-at-least-24-chars' },
+      });
+      expect(rotated.status).toBe(200);
+      await world.callAdmin('DELETE', `/tenants/${orgId}/webhooks/from-file`);
+    });
+
     it('rotation with 24 h grace keeps the old key valid until the grace ends, then revoke gives 401', async () => {
       const rotated = await world.callPartner('POST', `/v1/partner/credentials/${firstKeyId}/rotate`, firstKey, {
         body: { graceHours: 24 },

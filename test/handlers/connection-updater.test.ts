@@ -1,10 +1,5 @@
 /** The EventBridge adapter: request shapes and error paths, with the SDK mocked. */
-import {
-  EventBridgeClient,
-  EventBridgeServiceException,
-  UpdateApiDestinationCommand,
-  UpdateConnectionCommand,
-} from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, EventBridgeServiceException, UpdateConnectionCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConnectionUpdateError, EventBridgeConnectionUpdater } from '../../lambda/shared/connection-updater';
 import { WEBHOOK_PREVIOUS_SECRET_HEADER, WEBHOOK_SECRET_HEADER } from '../../lambda/shared/webhook-headers';
@@ -58,14 +53,5 @@ describe('EventBridgeConnectionUpdater', () => {
     expect(error).toBeInstanceOf(ConnectionUpdateError);
     expect((error as Error).message).toBe('UpdateConnection for c failed (ThrottlingException)');
     expect((error as Error).message).not.toContain('new-secret');
-  });
-
-  it('points an API destination at a URL', async () => {
-    events.on(UpdateApiDestinationCommand).resolves({});
-    await updater.updateApiDestinationEndpoint({ apiDestinationName: 'd', url: 'https://acme.example/v2' });
-    expect(events.commandCalls(UpdateApiDestinationCommand)[0].args[0].input).toEqual({
-      Name: 'd',
-      InvocationEndpoint: 'https://acme.example/v2',
-    });
   });
 });

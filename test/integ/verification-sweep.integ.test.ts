@@ -12,7 +12,7 @@ import { ChallengeSender } from '../../lambda/verification/send-challenge';
 import { createVerificationHandler } from '../../lambda/verification/verification-handler';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
 import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
-import { CapturingLogger, CountingMetrics, FakeApiDestinations } from '../verification/fakes';
+import { CapturingLogger, CountingMetrics } from '../verification/fakes';
 import { type Receiver, type Respond, respondBySignature, startReceiver } from '../verification/receiver';
 
 const LOCAL_URLS = { allowHttp: true, allowLoopback: true } as const;
@@ -32,7 +32,6 @@ interface World {
   readonly clock: FakeClock;
   readonly repository: WebhooksRepository;
   readonly secrets: InMemorySecretStore;
-  readonly apiDestinations: FakeApiDestinations;
   readonly logger: CapturingLogger;
   readonly metrics: CountingMetrics;
   readonly sender: ChallengeSender;
@@ -49,14 +48,12 @@ beforeEach(async () => {
   const clock = new FakeClock('2025-06-01T08:00:00.000Z');
   const repository = new WebhooksRepository({ doc: ddb.doc, tableName: tables.webhooks, clock });
   const secrets = new InMemorySecretStore();
-  const apiDestinations = new FakeApiDestinations();
   const logger = new CapturingLogger();
   const metrics = new CountingMetrics();
   const sender = new ChallengeSender({ ...LOCAL_URLS, timeoutMs: 300 });
   const handler = createVerificationHandler({
     store: new RepositoryWebhookStore(repository),
     secrets: new SecretStoreReader(secrets),
-    apiDestinations,
     transport: sender,
     clock,
     logger,
@@ -66,7 +63,6 @@ beforeEach(async () => {
     clock,
     repository,
     secrets,
-    apiDestinations,
     logger,
     metrics,
     sender,
@@ -174,11 +170,10 @@ describe('verification sweep over the webhooks repository (DynamoDB Local)', () 
     expect(world.metrics.counts.WebhookVerificationFailed).toBe(1);
   });
 
-  it('a URL changed at run time reaches the API destination only after it verifies', async () => {
+  it('a URL changed at run time becomes the verified URL only after it answers', async () => {
     const { secret } = await addWebhook('org-move');
     await world.handler({ action: 'sweep' });
     const oldUrl = (await world.repository.get('org-move', 'primary'))?.verifiedUrl;
-    world.apiDestinations.endpoints.set('pp-dev-s001-org-move-primary', oldUrl ?? '');
     let healthy = false;
     const moved = await startReceiver({
       secret,
@@ -197,7 +192,6 @@ describe('verification sweep over the webhooks repository (DynamoDB Local)', () 
 
     await world.handler({ action: 'sweep' });
 
-    expect(world.apiDestinations.calls).toEqual([{ name: 'pp-dev-s001-org-move-primary', url: oldUrl }]);
     expect(await world.repository.get('org-move', 'primary')).toMatchObject({
       status: 'pending',
       url: newUrl,
@@ -208,8 +202,6 @@ describe('verification sweep over the webhooks repository (DynamoDB Local)', () 
     world.clock.advance(MINUTE_MS);
     await world.handler({ action: 'sweep' });
 
-    expect(world.apiDestinations.calls.at(-1)).toEqual({ name: 'pp-dev-s001-org-move-primary', url: newUrl });
-    expect(world.apiDestinations.endpoints.get('pp-dev-s001-org-move-primary')).toBe(newUrl);
     expect(await world.repository.get('org-move', 'primary')).toMatchObject({
       status: 'active',
       url: newUrl,

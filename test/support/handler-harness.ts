@@ -104,10 +104,6 @@ export class FaultyConnectionUpdater implements ConnectionUpdater {
   updateApiKeyConnection(input: UpdateApiKeyConnectionInput): Promise<void> {
     return this.faults.around('UpdateConnection', () => this.inner.updateApiKeyConnection(input));
   }
-
-  updateApiDestinationEndpoint(input: { readonly apiDestinationName: string; readonly url: string }): Promise<void> {
-    return this.faults.around('UpdateApiDestination', () => this.inner.updateApiDestinationEndpoint(input));
-  }
 }
 
 /**

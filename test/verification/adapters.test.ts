@@ -1,10 +1,4 @@
 import {
-  DescribeApiDestinationCommand,
-  EventBridgeClient,
-  ResourceNotFoundException,
-  UpdateApiDestinationCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
   GetSecretValueCommand,
   ResourceNotFoundException as SecretNotFoundException,
   SecretsManagerClient,
@@ -14,104 +8,8 @@ import { FakeClock } from '../../lambda/core/clock';
 import { ConflictError } from '../../lambda/core/errors';
 import { createWebhook } from '../../lambda/core/webhooks';
 import type { StoredWebhook, WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
-import { InMemoryConnectionUpdater } from '../../lambda/shared/connection-updater';
 import { InMemorySecretStore, SecretStoreError, SecretsManagerSecretStore } from '../../lambda/shared/secret-store';
-import {
-  ConnectionUpdaterEndpoints,
-  EventBridgeApiDestinationEndpoints,
-  RepositoryWebhookStore,
-  SecretStoreReader,
-} from '../../lambda/verification/adapters';
-import { ChallengeSender } from '../../lambda/verification/send-challenge';
-import { createVerificationHandler } from '../../lambda/verification/verification-handler';
-import { CapturingLogger, FakeSecrets, InMemoryWebhookStore, pendingWebhook } from './fakes';
-import { startReceiver } from './receiver';
-
-const DESTINATION = 'pp-prod-s003-acme-corp-primary-1a2b3c';
-
-describe('EventBridgeApiDestinationEndpoints', () => {
-  const eventBridge = mockClient(EventBridgeClient);
-  beforeEach(() => eventBridge.reset());
-
-  it('changes the endpoint and sends back the connection, method, rate limit and description it read', async () => {
-    eventBridge.on(DescribeApiDestinationCommand).resolves({
-      Name: DESTINATION,
-      Description: 'partner-platform webhook acme-corp/primary',
-      ConnectionArn: 'arn:aws:events:eu-west-1:111111111111:connection/x/1',
-      InvocationEndpoint: 'https://old.partner.example/hook',
-      HttpMethod: 'POST',
-      InvocationRateLimitPerSecond: 25,
-    });
-    eventBridge.on(UpdateApiDestinationCommand).resolves({});
-
-    const result = await new EventBridgeApiDestinationEndpoints(new EventBridgeClient({})).setEndpoint(
-      DESTINATION,
-      'https://new.partner.example/hook',
-    );
-
-    expect(result).toBe('updated');
-    expect(eventBridge.commandCalls(UpdateApiDestinationCommand).map((call) => call.args[0].input)).toEqual([
-      {
-        Name: DESTINATION,
-        Description: 'partner-platform webhook acme-corp/primary',
-        ConnectionArn: 'arn:aws:events:eu-west-1:111111111111:connection/x/1',
-        InvocationEndpoint: 'https://new.partner.example/hook',
-        HttpMethod: 'POST',
-        InvocationRateLimitPerSecond: 25,
-      },
-    ]);
-  });
-
-  it('leaves a destination that already has the URL alone', async () => {
-    eventBridge.on(DescribeApiDestinationCommand).resolves({ InvocationEndpoint: 'https://same.example/hook' });
-
-    const result = await new EventBridgeApiDestinationEndpoints(new EventBridgeClient({})).setEndpoint(
-      DESTINATION,
-      'https://same.example/hook',
-    );
-
-    expect(result).toBe('unchanged');
-    expect(eventBridge.commandCalls(UpdateApiDestinationCommand)).toHaveLength(0);
-  });
-
-  it('an SDK error fails the verification run and leaves the webhook pending and due', async () => {
-    eventBridge
-      .on(DescribeApiDestinationCommand)
-      .rejects(new ResourceNotFoundException({ message: `destination ${DESTINATION} not found`, $metadata: {} }));
-    const clock = new FakeClock('2025-03-01T12:00:00.000Z');
-    const store = new InMemoryWebhookStore();
-    const endpoint = await startReceiver();
-    const sender = new ChallengeSender({ allowHttp: true, allowLoopback: true });
-    try {
-      const record = pendingWebhook({
-        orgId: 'acme-corp',
-        webhookId: 'primary',
-        url: endpoint.origin,
-        clock,
-        secretArn: 'arn:s',
-        apiDestinationName: DESTINATION,
-      });
-      store.put(record);
-      const handler = createVerificationHandler({
-        store,
-        secrets: new FakeSecrets({ 'arn:s': 'a-secret-value' }),
-        apiDestinations: new EventBridgeApiDestinationEndpoints(new EventBridgeClient({})),
-        transport: sender,
-        clock,
-        logger: new CapturingLogger(),
-      });
-
-      const result = await handler({ orgId: 'acme-corp', webhookId: 'primary' });
-
-      expect(result).toMatchObject({ result: { outcome: 'error', error: 'ResourceNotFoundException' } });
-      expect(store.current('acme-corp', 'primary')).toBe(record);
-      expect(eventBridge.commandCalls(UpdateApiDestinationCommand)).toHaveLength(0);
-    } finally {
-      await sender.close();
-      await endpoint.close();
-    }
-  });
-});
+import { RepositoryWebhookStore, SecretStoreReader } from '../../lambda/verification/adapters';
 
 describe('SecretStoreReader', () => {
   const secretsManager = mockClient(SecretsManagerClient);
@@ -205,15 +103,5 @@ describe('RepositoryWebhookStore', () => {
     expect(repository.saved.map((webhook) => [webhook.webhookId, webhook.version, webhook.status])).toEqual([
       ['a', 7, 'active'],
     ]);
-  });
-});
-
-describe('ConnectionUpdaterEndpoints', () => {
-  it('lets the local runtime apply verified URLs through the shared in-memory connection updater', async () => {
-    const updater = new InMemoryConnectionUpdater();
-
-    await new ConnectionUpdaterEndpoints(updater).setEndpoint(DESTINATION, 'https://new.partner.example/hook');
-
-    expect(updater.destinations.get(DESTINATION)).toBe('https://new.partner.example/hook');
   });
 });

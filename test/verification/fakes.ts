@@ -6,7 +6,6 @@
 import { Clock } from '../../lambda/core/clock';
 import { createWebhook } from '../../lambda/core/webhooks';
 import type {
-  ApiDestinationEndpoints,
   SecretReader,
   VerifiableWebhook,
   VerificationLogger,
@@ -77,23 +76,6 @@ export class FakeSecrets implements SecretReader {
   }
 }
 
-export class FakeApiDestinations implements ApiDestinationEndpoints {
-  public readonly endpoints = new Map<string, string>();
-  public readonly calls: Array<{ name: string; url: string }> = [];
-  public failWith?: Error;
-  /** Called at the moment of the update, so a test can look at the store as it was then. */
-  public onUpdate?: (name: string, url: string) => void;
-
-  public async setEndpoint(name: string, url: string): Promise<'updated' | 'unchanged'> {
-    this.calls.push({ name, url });
-    if (this.failWith) throw this.failWith;
-    this.onUpdate?.(name, url);
-    if (this.endpoints.get(name) === url) return 'unchanged';
-    this.endpoints.set(name, url);
-    return 'updated';
-  }
-}
-
 /** Keeps every log call as one JSON line. */
 export class CapturingLogger implements VerificationLogger {
   public readonly lines: string[] = [];
@@ -123,10 +105,10 @@ export class CountingMetrics implements VerificationMetrics {
   }
 }
 
-/** A pending webhook as onboarding would record it, with its secret ARN and API destination. */
+/** A pending webhook as onboarding would record it, with its secret ARN. */
 export function pendingWebhook(
   input: { orgId: string; webhookId: string; url: string; clock: Clock } & Partial<
-    Pick<VerifiableWebhook, 'secretArn' | 'apiDestinationName'>
+    Pick<VerifiableWebhook, 'secretArn'>
   >,
 ): VerifiableWebhook {
   return {
@@ -141,6 +123,5 @@ export function pendingWebhook(
     }),
     secretArn:
       input.secretArn ?? `arn:aws:secretsmanager:eu-west-1:111111111111:secret:${input.orgId}-${input.webhookId}`,
-    ...(input.apiDestinationName === undefined ? {} : { apiDestinationName: input.apiDestinationName }),
   };
 }

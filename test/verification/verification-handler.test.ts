@@ -9,14 +9,7 @@ import {
   createVerificationHandler,
   verificationEventSchema,
 } from '../../lambda/verification/verification-handler';
-import {
-  CapturingLogger,
-  CountingMetrics,
-  FakeApiDestinations,
-  FakeSecrets,
-  InMemoryWebhookStore,
-  pendingWebhook,
-} from './fakes';
+import { CapturingLogger, CountingMetrics, FakeSecrets, InMemoryWebhookStore, pendingWebhook } from './fakes';
 import { Receiver, respondBySignature, startReceiver } from './receiver';
 
 const SECRET = 'whk-Unit-Secret-Value-9f8e7d6c5b4a39281706';
@@ -28,7 +21,6 @@ interface Harness {
   readonly clock: FakeClock;
   readonly store: InMemoryWebhookStore;
   readonly secrets: FakeSecrets;
-  readonly apiDestinations: FakeApiDestinations;
   readonly logger: CapturingLogger;
   readonly metrics: CountingMetrics;
   readonly handler: ReturnType<typeof createVerificationHandler>;
@@ -41,7 +33,6 @@ function harness(overrides: Partial<VerificationDependencies> = {}): Harness {
   const clock = new FakeClock(START);
   const store = new InMemoryWebhookStore();
   const secrets = new FakeSecrets({ [SECRET_ARN]: SECRET });
-  const apiDestinations = new FakeApiDestinations();
   const logger = new CapturingLogger();
   const metrics = new CountingMetrics();
   const transport = new ChallengeSender({ allowHttp: true, allowLoopback: true, timeoutMs: 300 });
@@ -49,14 +40,13 @@ function harness(overrides: Partial<VerificationDependencies> = {}): Harness {
   const handler = createVerificationHandler({
     store,
     secrets,
-    apiDestinations,
     transport,
     clock,
     logger,
     metrics,
     ...overrides,
   });
-  return { clock, store, secrets, apiDestinations, logger, metrics, handler };
+  return { clock, store, secrets, logger, metrics, handler };
 }
 
 async function receiver(...args: Parameters<typeof startReceiver>): Promise<Receiver> {
@@ -92,7 +82,7 @@ describe('direct invoke {orgId, webhookId}', () => {
 
     expect(result).toEqual({
       action: 'verify',
-      result: { orgId: ORG, webhookId: HOOK, outcome: 'verified', apiDestination: 'none' },
+      result: { orgId: ORG, webhookId: HOOK, outcome: 'verified' },
     });
     expect(endpoint.requests.map((request) => request.signatureValid)).toEqual([true]);
     const stored = h.store.current(ORG, HOOK);
@@ -224,32 +214,23 @@ describe('direct invoke {orgId, webhookId}', () => {
   });
 });
 
-describe('a URL changed at run time reaches the API destination only after it verifies', () => {
+describe('a URL changed at run time becomes the verified URL only once it answers', () => {
   async function changedWebhook(h: Harness, oldUrl: string, newUrl: string): Promise<void> {
     const verified = onVerificationSucceeded(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: oldUrl,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-        apiDestinationName: 'pp-dev-s001-acme',
-      }),
+      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: oldUrl, clock: h.clock, secretArn: SECRET_ARN }),
       h.clock,
     );
-    h.apiDestinations.endpoints.set('pp-dev-s001-acme', oldUrl);
     h.clock.advance(HOUR_MS);
     h.store.put({ ...onUrlChanged(verified, newUrl, h.clock, { allowHttp: true, allowLoopback: true }) });
   }
 
-  it('while the new URL fails, UpdateApiDestination is never called and deliveries keep the old URL', async () => {
+  it('while the new URL fails, the old URL stays the verified one (deliveries keep going there)', async () => {
     const h = harness();
     const failing = await receiver({ respond: (_request, response) => response.writeHead(500).end() });
     await changedWebhook(h, 'https://old.partner.example/hook', `${failing.origin}/new`);
 
     await h.handler({ orgId: ORG, webhookId: HOOK });
 
-    expect(h.apiDestinations.calls).toEqual([]);
     expect(h.store.current(ORG, HOOK)).toMatchObject({
       status: 'pending',
       url: `${failing.origin}/new`,
@@ -257,55 +238,17 @@ describe('a URL changed at run time reaches the API destination only after it ve
     });
   });
 
-  it('once the new URL answers 200 the destination is updated, before the record is saved as active', async () => {
+  it('once the new URL answers 200 it is saved as the verified URL; EventBridge is left to the provisioner', async () => {
     const h = harness();
     const endpoint = await receiver({ secret: SECRET, respond: respondBySignature });
     const newUrl = `${endpoint.origin}/new`;
     await changedWebhook(h, 'https://old.partner.example/hook', newUrl);
-    const statusAtUpdate: string[] = [];
-    h.apiDestinations.onUpdate = () => statusAtUpdate.push(h.store.current(ORG, HOOK)?.status ?? 'missing');
 
     const result = await h.handler({ orgId: ORG, webhookId: HOOK });
 
-    expect(result).toMatchObject({ result: { outcome: 'verified', apiDestination: 'updated' } });
-    expect(h.apiDestinations.calls).toEqual([{ name: 'pp-dev-s001-acme', url: newUrl }]);
-    expect(statusAtUpdate).toEqual(['pending']);
+    expect(result).toEqual({ action: 'verify', result: { orgId: ORG, webhookId: HOOK, outcome: 'verified' } });
     expect(h.store.current(ORG, HOOK)).toMatchObject({ status: 'active', url: newUrl, verifiedUrl: newUrl });
-    expect(h.metrics.counts).toEqual({ WebhookVerified: 1, ApiDestinationUpdated: 1 });
-  });
-
-  it('re-verifying the URL the destination already uses sends no update', async () => {
-    const h = harness();
-    const endpoint = await receiver();
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: endpoint.origin,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-        apiDestinationName: 'pp-dev-s001-acme',
-      }),
-    );
-    h.apiDestinations.endpoints.set('pp-dev-s001-acme', endpoint.origin);
-
-    const result = await h.handler({ orgId: ORG, webhookId: HOOK });
-
-    expect(result).toMatchObject({ result: { outcome: 'verified', apiDestination: 'unchanged' } });
-  });
-
-  it('when UpdateApiDestination fails the record stays pending and due, so the next sweep retries', async () => {
-    const h = harness();
-    const endpoint = await receiver();
-    await changedWebhook(h, 'https://old.partner.example/hook', endpoint.origin);
-    const before = h.store.current(ORG, HOOK);
-    h.apiDestinations.failWith = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-
-    const result = await h.handler({ orgId: ORG, webhookId: HOOK });
-
-    expect(result).toMatchObject({ result: { outcome: 'error', error: 'ThrottlingException' } });
-    expect(h.store.current(ORG, HOOK)).toBe(before);
-    expect(h.metrics.counts).toEqual({ WebhookVerificationError: 1 });
+    expect(h.metrics.counts).toEqual({ WebhookVerified: 1 });
   });
 
   it('a URL changed again while the attempt was in flight is not overwritten', async () => {
