@@ -8,7 +8,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
 import type { UrlPolicyOptions } from '../core/url-policy';
-import { assertChangeAllowed, createWebhook, onEventsChanged, onUrlChanged } from '../core/webhooks';
+import { assertChangeAllowed, onEventsChanged, onUrlChanged } from '../core/webhooks';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { type AdminAuthOptions, type AdminCaller, createAdminAuthenticator } from '../api/admin-auth';
 import type { RouteHandlers } from '../api/route-table';
@@ -19,7 +19,8 @@ import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
 import type { SecretStore } from '../shared/secret-store';
-import { generateWebhookSecret, storeWebhookSecret } from '../shared/webhook-secrets';
+import { createRuntimeWebhook } from '../shared/runtime-webhooks';
+import { storeWebhookSecret } from '../shared/webhook-secrets';
 
 export interface AdminApiDependencies {
   readonly tenants: TenantsRepository;
@@ -80,17 +81,13 @@ export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRo
     },
 
     createWebhook: async ({ params, body }) => {
-      await requireTenant(params.orgId);
-      const record = createWebhook({
+      const stored = await createRuntimeWebhook(deps, {
         orgId: params.orgId,
         url: body.url,
         events: body.events,
         source: 'api',
-        clock: deps.clock,
-        urlPolicy: deps.urlPolicy,
+        ...(body.secret === undefined ? {} : { secret: body.secret }),
       });
-      const secretArn = await storeSecret(record, body.secret ?? generateWebhookSecret());
-      const stored = await deps.webhooks.create({ ...record, secretArn });
       return { success: true as const, aggregateId: stored.webhookId, version: stored.version };
     },
 

@@ -42,6 +42,11 @@ const CODE_OF_DOMAIN: Readonly<Record<DomainErrorCode, ApiErrorCode>> = {
   forbidden: 'forbidden',
 };
 
+/** The HTTP status of a domain error: the one mapping every door (the APIs and the portal) uses. */
+export function statusOfDomainError(error: DomainError): number {
+  return STATUS_OF[CODE_OF_DOMAIN[error.code]];
+}
+
 /** An HTTP-level refusal (bad JSON, too large, unknown route) raised by the router itself. */
 export class HttpError extends Error {
   public constructor(

@@ -4,6 +4,7 @@
  * only interactive widgets are native (`<details>`, radio buttons), so the
  * whole portal works with the keyboard alone.
  */
+import { ORG_ID_HTML_PATTERN, ORG_ID_MAX_LENGTH, ORG_ID_RULE, ORG_NAME_MAX_LENGTH } from '../core/contracts';
 import { type ApiKeyRecord, GRACE_HOURS, maskRecord } from '../core/api-keys';
 import type { TenantRecord } from '../repositories/tenants-repository';
 import type { StoredWebhook } from '../repositories/webhooks-repository';
@@ -88,11 +89,11 @@ export function onboardingPage(viewer: Viewer, form: OnboardingForm = {}): strin
         ${field(
           'orgId',
           'Organization id',
-          '2-63 lower-case letters, digits and dashes, starting with a letter or digit (e.g. acme-corp). It cannot be changed later.',
+          `${ORG_ID_RULE}. It cannot be changed later.`,
           form.orgId,
-          html`pattern="[a-z0-9][a-z0-9\\-]{1,62}" maxlength="63" autocomplete="off" spellcheck="false"`,
+          html`pattern="${ORG_ID_HTML_PATTERN}" maxlength="${ORG_ID_MAX_LENGTH}" autocomplete="off" spellcheck="false"`,
         )}
-        ${field('orgName', 'Organization name', 'As your partners know you, e.g. ACME Corporation.', form.orgName, html`maxlength="128" autocomplete="organization"`)}
+        ${field('orgName', 'Organization name', 'As your partners know you, e.g. ACME Corporation.', form.orgName, html`maxlength="${ORG_NAME_MAX_LENGTH}" autocomplete="organization"`)}
         <button type="submit">Create organization</button>
       </form>`,
     viewer,

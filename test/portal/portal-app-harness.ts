@@ -5,9 +5,8 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type * as Jose from 'jose';
-import type { Hono } from 'hono';
 import type { Clock } from '../../lambda/core/clock';
-import { type PortalLogger, type PortalDependencies, createPortalApp } from '../../lambda/portal/app';
+import { type PortalApp, type PortalLogger, type PortalDependencies, createPortalApp } from '../../lambda/portal/app';
 import type { PortalSettingName } from '../../lambda/portal/config';
 import type { OidcClient, OidcIdentity } from '../../lambda/portal/oidc';
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
@@ -58,7 +57,7 @@ export function fakeOidc(users: Record<string, Omit<OidcIdentity, 'iss' | 'sub'>
 }
 
 export interface Harness {
-  readonly app: Hono;
+  readonly app: PortalApp;
   readonly secrets: InMemorySecretStore;
   readonly logs: string[];
   /** Replaces settings for the next requests. */
@@ -123,7 +122,7 @@ export function createHarness(options: {
     settings: options.settings,
     secrets,
     logs,
-    app: undefined as unknown as Hono,
+    app: undefined as unknown as PortalApp,
     request: async (method, path, requestOptions = {}) => {
       const headers: Record<string, string> = { ...requestOptions.headers };
       if (requestOptions.jar !== undefined) headers.cookie = requestOptions.jar.header();
@@ -151,7 +150,7 @@ export function createHarness(options: {
       return token;
     },
   };
-  (harness as { app: Hono }).app = createPortalApp({
+  (harness as { app: PortalApp }).app = createPortalApp({
     settings: () => ({ values: harness.settings }),
     doc: options.doc,
     oidc: async () => oidc,

@@ -243,7 +243,7 @@ describe('API key card', () => {
 });
 
 describe('webhook card', () => {
-  it('setting a URL creates a pending webhook with its own secret; a change restarts verification', async () => {
+  it('setting a URL creates a pending portal webhook with its own secret; a change restarts verification', async () => {
     const jar = await harness.signIn('dana');
     await onboard(jar, 'acme-corp');
     expect(await dashboard(jar)).toContain('No webhook URL configured.');
@@ -254,7 +254,12 @@ describe('webhook card', () => {
     });
     expect(saved.headers.get('location')).toBe('/dashboard?notice=webhook-saved');
     const [webhook] = await repositories.webhooks.listAll('acme-corp');
-    expect(webhook).toMatchObject({ url: 'https://hooks.acme.example/platform', status: 'pending', events: ['*'] });
+    expect(webhook).toMatchObject({
+      url: 'https://hooks.acme.example/platform',
+      status: 'pending',
+      events: ['*'],
+      source: 'portal',
+    });
     expect(harness.secrets.names()).toEqual([`test/webhooks/acme-corp/${webhook.webhookId}`]);
     const page = await dashboard(jar);
     expect(page).toContain('Pending verification');

@@ -1,0 +1,37 @@
+/**
+ * Contracts that more than one layer states: the config schema (lib/config),
+ * the API route schemas (lambda/api), the portal, the constructs and the
+ * local runtime all import them from here, so a rule cannot drift between
+ * the doors. Plain values only: no AWS, no zod, no CDK (lib/ may import
+ * lambda/, never the other way round).
+ */
+
+/** The shortest and longest orgId: one letter or digit followed by 1-62 more characters. */
+export const ORG_ID_MIN_LENGTH = 2;
+export const ORG_ID_MAX_LENGTH = 63;
+
+/**
+ * THE orgId rule: lower-case letters, digits and dashes, starting with a
+ * letter or digit. Every door (partner file, admin API, portal) accepts
+ * exactly these ids, so an id registered at run time can later get a file.
+ */
+export const ORG_ID_PATTERN = new RegExp(`^[a-z0-9][a-z0-9-]{${ORG_ID_MIN_LENGTH - 1},${ORG_ID_MAX_LENGTH - 1}}$`);
+
+/** The rule in words, for hints next to an input. */
+export const ORG_ID_RULE = `${ORG_ID_MIN_LENGTH}-${ORG_ID_MAX_LENGTH} lower-case letters, digits and dashes, starting with a letter or digit (e.g. acme-corp)`;
+
+/** What a validator says when an id breaks the rule. */
+export const ORG_ID_MESSAGE = `must be ${ORG_ID_RULE}`;
+
+/**
+ * The rule as an HTML `pattern` attribute (anchored by the browser; the
+ * dash escaped because browsers compile patterns with the `v` flag).
+ */
+export const ORG_ID_HTML_PATTERN = `[a-z0-9][a-z0-9\\-]{${ORG_ID_MIN_LENGTH - 1},${ORG_ID_MAX_LENGTH - 1}}`;
+
+/** The longest organization name any door accepts. */
+export const ORG_NAME_MAX_LENGTH = 128;
+
+export function isValidOrgId(orgId: string): boolean {
+  return ORG_ID_PATTERN.test(orgId);
+}

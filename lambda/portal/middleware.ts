@@ -1,0 +1,105 @@
+/**
+ * The middleware every portal request passes: the runtime settings are
+ * validated first (a page naming the broken setting when they are wrong),
+ * every response carries the security headers, and every POST must carry
+ * the session's CSRF token or is refused with 403 before anything is read
+ * or changed.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { repositoriesFor } from '../repositories/platform-repositories';
+import { parsePortalSettings } from './config';
+import { MembershipsRepository } from './memberships';
+import type { PortalContext, PortalEnv, PortalServices } from './portal-context';
+import { BACK_TO_PORTAL } from './responses';
+import { CookieCodec, type Session, constantTimeEqual, cookieName, parseCookies } from './session';
+import { configErrorPage, messagePage } from './views';
+
+/** Validates the settings, reads the session and sets the request's `portal`; adds the security headers after. */
+export function settingsMiddleware(services: PortalServices): MiddlewareHandler<PortalEnv> {
+  const { deps, clock, logger } = services;
+  let cachedCodec: { secret: string; codec: CookieCodec } | undefined;
+  const codecFor = (secret: string): CookieCodec => {
+    if (cachedCodec?.secret !== secret) {
+      cachedCodec = { secret, codec: new CookieCodec(secret, deps.jose, services.nowSeconds) };
+    }
+    return cachedCodec.codec;
+  };
+
+  return async (c, next) => {
+    const result = parsePortalSettings(await deps.settings());
+    if (!result.ok) {
+      logger?.error('portal settings invalid', { settings: result.problems.map((problem) => problem.setting) });
+      securityHeaders(c, { secure: false });
+      return c.html(configErrorPage(result.problems), 500);
+    }
+    const { settings } = result;
+    const baseUrl = settings.baseUrl ?? new URL(`https://${new URL(c.req.url).host}`);
+    const secure = baseUrl.protocol === 'https:';
+    const codec = codecFor(settings.sessionSecret);
+    const cookies = parseCookies(c.req.header('cookie'));
+    const session = codec.verify<Session>('session', cookies.get(cookieName('session', secure)));
+    c.set('portal', {
+      settings,
+      baseUrl,
+      secure,
+      codec,
+      repositories: repositoriesFor(deps.doc, settings.tables, clock),
+      memberships: new MembershipsRepository(deps.doc, settings.tables.tenants),
+      cookies,
+      ...(session === undefined ? {} : { session }),
+    });
+    await next();
+    securityHeaders(c, { secure, issuerOrigin: settings.issuerUrl.origin });
+    return undefined;
+  };
+}
+
+/** Every POST: a valid session and its CSRF token, or 403 before anything is read or changed. */
+export function csrfMiddleware(services: PortalServices): MiddlewareHandler<PortalEnv> {
+  return async (c, next) => {
+    const { session } = c.get('portal');
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const token = form._csrf;
+    if (session === undefined || typeof token !== 'string' || !constantTimeEqual(token, session.csrf)) {
+      services.logger?.warn('csrf check failed', { path: c.req.path, hasSession: session !== undefined });
+      return c.html(
+        messagePage(
+          'Request refused',
+          'This form has expired or did not come from the portal, so nothing was changed. Go back, reload the page and try again.',
+          BACK_TO_PORTAL,
+        ),
+        403,
+      );
+    }
+    await next();
+    return undefined;
+  };
+}
+
+/**
+ * On every response: scripts are not allowed at all, forms post only to
+ * the portal (and the issuer, whose sign-in form the flow passes through),
+ * and no one may frame the portal.
+ */
+export function securityHeaders(c: PortalContext, options: { secure: boolean; issuerOrigin?: string }): void {
+  const formAction = options.issuerOrigin === undefined ? "'self'" : `'self' ${options.issuerOrigin}`;
+  c.header(
+    'Content-Security-Policy',
+    [
+      "default-src 'self'",
+      "script-src 'none'",
+      "style-src 'self'",
+      "img-src 'self'",
+      "base-uri 'none'",
+      "object-src 'none'",
+      "frame-ancestors 'none'",
+      `form-action ${formAction}`,
+    ].join('; '),
+  );
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'no-referrer');
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Cross-Origin-Opener-Policy', 'same-origin');
+  if (options.secure) c.header('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  if (c.res.headers.get('Cache-Control') === null) c.header('Cache-Control', 'no-store');
+}

@@ -1,0 +1,71 @@
+/**
+ * The org's webhook URL: a change restarts verification (the old verified
+ * URL keeps receiving until the new one answers); a first webhook is made
+ * by the same flow as the admin API's, recorded as coming from the portal.
+ */
+import { ConflictError, ValidationError } from '../../core/errors';
+import type { UrlPolicyOptions } from '../../core/url-policy';
+import { ALL_EVENTS, onUrlChanged } from '../../core/webhooks';
+import type { StoredWebhook } from '../../repositories/webhooks-repository';
+import { createRuntimeWebhook } from '../../shared/runtime-webhooks';
+import { dashboardModel, requireMember } from '../members';
+import type { PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
+import { portalRoute, redirect, statusOf } from '../responses';
+import { dashboardPage } from '../views';
+
+export const webhookRoutes: PortalRoutes = (app, services) => {
+  app.post(
+    '/webhook',
+    portalRoute(services, async (c, portal) => {
+      const member = await requireMember(services, c, portal);
+      if ('response' in member) return member.response;
+      const { session, orgId } = member;
+      const form = await c.req.parseBody();
+      const url = typeof form.url === 'string' ? form.url.trim() : '';
+      try {
+        await saveWebhookUrl(services, portal, orgId, url);
+      } catch (error) {
+        if (!(error instanceof ValidationError) && !(error instanceof ConflictError)) throw error;
+        const message =
+          error instanceof ValidationError ? `The URL was not accepted: ${error.message}.` : error.message;
+        const model = await dashboardModel(services, portal, session, orgId, {
+          errors: { webhook: message },
+          webhookUrlInput: url,
+        });
+        return c.html(dashboardPage(model), statusOf(error));
+      }
+      return redirect(c, '/dashboard?notice=webhook-saved');
+    }),
+  );
+};
+
+/** The org's (first) webhook gets `url`, or is created with it for every event. */
+async function saveWebhookUrl(
+  services: PortalServices,
+  portal: PortalRequest,
+  orgId: string,
+  url: string,
+): Promise<StoredWebhook> {
+  const { clock, logger, deps } = services;
+  const { webhooks, tenants } = portal.repositories;
+  const urlPolicy: UrlPolicyOptions = deps.urlPolicy ?? { allowHttp: portal.settings.allowHttpWebhooks };
+  const [existing] = await webhooks.listAll(orgId);
+  if (existing !== undefined) {
+    const saved = await webhooks.update(orgId, existing.webhookId, (current) => ({
+      ...current,
+      ...onUrlChanged(current, url, clock, urlPolicy),
+    }));
+    logger?.info('webhook url changed', { orgId, webhookId: saved.webhookId, status: saved.status });
+    return saved;
+  }
+  const prefix = portal.settings.webhookSecretPrefix;
+  if (deps.secrets === undefined || prefix === undefined) {
+    throw new ConflictError('Webhooks cannot be created in the portal here; ask your platform contact.');
+  }
+  const saved = await createRuntimeWebhook(
+    { tenants, webhooks, secrets: deps.secrets, webhookSecretPrefix: prefix, urlPolicy, clock },
+    { orgId, url, events: [ALL_EVENTS], source: 'portal' },
+  );
+  logger?.info('webhook created', { orgId, webhookId: saved.webhookId, status: saved.status });
+  return saved;
+}

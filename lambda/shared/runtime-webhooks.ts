@@ -1,0 +1,60 @@
+/**
+ * Creating a webhook at run time, the one flow behind every door that does
+ * it (admin API, portal): the tenant must be registered, the core checks
+ * the URL and events, the signing secret is stored under the prefix, and
+ * the record is written with its secret's ARN.
+ */
+import type { Clock } from '../core/clock';
+import { NotFoundError } from '../core/errors';
+import type { UrlPolicyOptions } from '../core/url-policy';
+import { type WebhookSource, createWebhook } from '../core/webhooks';
+import type { TenantsRepository } from '../repositories/tenants-repository';
+import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
+import type { SecretStore } from './secret-store';
+import { generateWebhookSecret, storeWebhookSecret } from './webhook-secrets';
+
+export interface RuntimeWebhookDependencies {
+  readonly tenants: Pick<TenantsRepository, 'get'>;
+  readonly webhooks: Pick<WebhooksRepository, 'create'>;
+  readonly secrets: SecretStore;
+  /** Secrets Manager name prefix of webhook secrets: `<prefix><orgId>/<webhookId>`. */
+  readonly webhookSecretPrefix: string;
+  readonly urlPolicy: UrlPolicyOptions;
+  readonly clock: Clock;
+}
+
+export interface NewRuntimeWebhook {
+  readonly orgId: string;
+  readonly url: string;
+  readonly events: readonly string[];
+  /** The door it came through; config webhooks are made by onboarding, never here. */
+  readonly source: Exclude<WebhookSource, 'config'>;
+  /** The signing secret the partner chose. @default a generated one */
+  readonly secret?: string;
+}
+
+/**
+ * @throws NotFoundError when the tenant is not registered; ValidationError
+ * for a URL or event list the core refuses (nothing is written then).
+ */
+export async function createRuntimeWebhook(
+  deps: RuntimeWebhookDependencies,
+  input: NewRuntimeWebhook,
+): Promise<StoredWebhook> {
+  if ((await deps.tenants.get(input.orgId)) === undefined) throw new NotFoundError('Tenant not registered');
+  const record = createWebhook({
+    orgId: input.orgId,
+    url: input.url,
+    events: input.events,
+    source: input.source,
+    clock: deps.clock,
+    urlPolicy: deps.urlPolicy,
+  });
+  const secretArn = await storeWebhookSecret(
+    deps.secrets,
+    deps.webhookSecretPrefix,
+    record,
+    input.secret ?? generateWebhookSecret(),
+  );
+  return deps.webhooks.create({ ...record, secretArn });
+}
