@@ -5,7 +5,7 @@
  * because only domain errors are written to be shown to callers.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { DomainError, type DomainErrorCode } from '../core/errors';
+import { DomainError, type DomainErrorCode, KeyNotPermittedError } from '../core/errors';
 
 /** The `error.code` values the APIs document. */
 export type ApiErrorCode =
@@ -13,6 +13,7 @@ export type ApiErrorCode =
   | 'validation_error'
   | 'unauthorized'
   | 'forbidden'
+  | 'key_not_permitted'
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
@@ -25,6 +26,7 @@ export const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
   validation_error: 400,
   unauthorized: 401,
   forbidden: 403,
+  key_not_permitted: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -84,7 +86,7 @@ const INTERNAL_MESSAGE = 'Internal server error';
 export function toErrorResponse(error: unknown): { response: APIGatewayProxyResult; unexpected: boolean } {
   if (error instanceof HttpError) return { response: errorResponse(error.code, error.message), unexpected: false };
   if (error instanceof DomainError) {
-    const code = CODE_OF_DOMAIN[error.code];
+    const code = error instanceof KeyNotPermittedError ? 'key_not_permitted' : CODE_OF_DOMAIN[error.code];
     const message = code === 'unauthorized' ? UNAUTHORIZED_MESSAGE : error.message;
     return { response: errorResponse(code, message), unexpected: false };
   }

@@ -13,7 +13,7 @@ type JsonObject = Record<string, unknown>;
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: 'bad_request (body is not JSON) or validation_error (a field is missing, has the wrong type, or is unknown)',
   401: 'unauthorized: missing, unknown, expired or revoked credentials (never says which)',
-  403: 'forbidden: the admin token is valid but its email is outside the admin domain',
+  403: "forbidden (admin: the token is valid but its email is outside the admin domain) or key_not_permitted (partner: only the org's active key, read at the time of the request, may issue, rotate or revoke keys or change webhooks)",
   404: 'not_found',
   409: 'conflict: the current state forbids the change',
   500: 'internal_error',

@@ -218,7 +218,7 @@ export const partnerRoutes = {
     status: 201,
     body: z.strictObject({}).optional(),
     response: issuedKeyView,
-    errors: [409],
+    errors: [403, 409],
   }),
   rotateCredential: defineRoute({
     method: 'POST',
@@ -229,7 +229,7 @@ export const partnerRoutes = {
     params: idParams,
     body: z.strictObject({ graceHours: z.union([z.literal(0), z.literal(24), z.literal(48), z.literal(72)]) }),
     response: z.object({ newKey: issuedKeyView, oldKey: credentialView }),
-    errors: [404, 409],
+    errors: [403, 404, 409],
   }),
   revokeCredential: defineRoute({
     method: 'POST',
@@ -240,7 +240,7 @@ export const partnerRoutes = {
     params: idParams,
     body: z.strictObject({}).optional(),
     response: credentialView,
-    errors: [404, 409],
+    errors: [403, 404, 409],
   }),
   updateOwnWebhookUrl: defineRoute({
     method: 'PATCH',
@@ -251,7 +251,7 @@ export const partnerRoutes = {
     params: idParams,
     body: z.strictObject({ url: webhookUrl }),
     response: webhookMutation,
-    errors: [404, 409],
+    errors: [403, 404, 409],
   }),
 } as const satisfies Record<string, RouteSpec>;
 

@@ -251,6 +251,18 @@ export function isKeyUsable(record: ApiKeyRecord, now: Date): boolean {
 }
 
 /**
+ * Whether a partner key may issue, rotate or revoke keys or change webhooks
+ * at `now`: only the org's live key (`active`, or `expiring` as its expiry
+ * nears, so it can still rotate itself) that is usable at this instant. A key
+ * in `grace` is on its way out and does ordinary calls only, whatever its
+ * remaining time; revoked and expired keys do nothing. Callers decide this
+ * from a fresh read of the key, never from a cached authorizer answer.
+ */
+export function mayChangeCredentials(record: ApiKeyRecord, now: Date): boolean {
+  return (record.status === 'active' || record.status === 'expiring') && isKeyUsable(record, now);
+}
+
+/**
  * Whole days until the key stops working, rounded up so that the last day
  * reads "1 day", not "0 days"; 0 once it has stopped; undefined when it never will.
  */

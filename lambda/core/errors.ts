@@ -100,3 +100,16 @@ export class ForbiddenError extends DomainError {
     this.name = 'ForbiddenError';
   }
 }
+
+/**
+ * The partner key is valid for ordinary calls but may not change credentials
+ * or webhooks: only the org's live key, read from the table at the time of
+ * the request, may (a key in grace, revoked or expired may not, whatever a
+ * cached authorizer answer says). API code `key_not_permitted`.
+ */
+export class KeyNotPermittedError extends ForbiddenError {
+  public constructor(message: string, options: DomainErrorOptions = {}) {
+    super(message, options);
+    this.name = 'KeyNotPermittedError';
+  }
+}

@@ -14,7 +14,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
-import { NotFoundError } from '../core/errors';
+import { isKeyUsable } from '../core/api-keys';
+import { NotFoundError, UnauthorizedError } from '../core/errors';
 import type { UrlPolicyOptions } from '../core/url-policy';
 import { assertChangeAllowed, onUrlChanged } from '../core/webhooks';
 import { type PartnerCaller, partnerCallerOf } from '../api/partner-context';
@@ -44,28 +45,29 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
     return tenant;
   };
   const createdBy = (caller: PartnerCaller) => `partner:${caller.keyId}`;
+  /** The calling key as stored now: the authorizer's context may be up to its cache TTL old. */
+  const liveKey = async (caller: PartnerCaller) => {
+    const record = await deps.keys.getByHash(caller.keyHash);
+    if (record === undefined || !isKeyUsable(record, deps.clock.now())) {
+      throw new UnauthorizedError('the key stopped working after the authorizer cached it');
+    }
+    return {
+      id: record.keyId,
+      keyPrefix: record.prefix,
+      status: record.status,
+      expiresAt: record.expiresAt ?? null,
+    };
+  };
 
   return {
-    authProbe: async ({ caller }) => ({
-      orgId: caller.orgId,
-      keyPrefix: caller.keyPrefix,
-      status: caller.status,
-      expiresAt: caller.expiresAt === '' ? null : caller.expiresAt,
-    }),
+    authProbe: async ({ caller }) => {
+      const { id: _id, ...key } = await liveKey(caller);
+      return { orgId: caller.orgId, ...key };
+    },
 
     partnerMe: async ({ caller }) => {
-      const tenant = await requireTenant(caller.orgId);
-      return {
-        orgId: tenant.orgId,
-        orgName: tenant.orgName,
-        status: tenant.status,
-        key: {
-          id: caller.keyId,
-          keyPrefix: caller.keyPrefix,
-          status: caller.status,
-          expiresAt: caller.expiresAt === '' ? null : caller.expiresAt,
-        },
-      };
+      const [tenant, key] = await Promise.all([requireTenant(caller.orgId), liveKey(caller)]);
+      return { orgId: tenant.orgId, orgName: tenant.orgName, status: tenant.status, key };
     },
 
     listCredentials: async ({ caller }) => {
@@ -85,20 +87,25 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
     },
 
     createCredential: async ({ caller }) => {
+      const issued = await deps.keys.issue({
+        orgId: caller.orgId,
+        createdBy: createdBy(caller),
+        actingKeyHash: caller.keyHash,
+      });
       const tenant = await requireTenant(caller.orgId);
-      const issued = await deps.keys.issue({ orgId: caller.orgId, createdBy: createdBy(caller) });
       deps.logger?.info('api key issued', { orgId: caller.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, createdBy(caller));
     },
 
     rotateCredential: async ({ caller, params, body }) => {
-      const tenant = await requireTenant(caller.orgId);
       const { newKey, oldKey } = await deps.keys.rotate({
         orgId: caller.orgId,
         keyId: params.id,
         graceHours: body.graceHours,
         createdBy: createdBy(caller),
+        actingKeyHash: caller.keyHash,
       });
+      const tenant = await requireTenant(caller.orgId);
       deps.logger?.info('api key rotated', {
         orgId: caller.orgId,
         keyId: oldKey.keyId,
@@ -113,12 +120,13 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
     },
 
     revokeCredential: async ({ caller, params }) => {
-      const revoked = await deps.keys.revoke({ orgId: caller.orgId, keyId: params.id });
+      const revoked = await deps.keys.revoke({ orgId: caller.orgId, keyId: params.id, actingKeyHash: caller.keyHash });
       deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
       return credentialViewOf(revoked, deps.clock.now());
     },
 
     updateOwnWebhookUrl: async ({ caller, params, body }) => {
+      await deps.keys.requirePermitted(caller.keyHash);
       // Read within the caller's org only: another org's webhook is simply not found.
       const saved = await deps.webhooks.update(caller.orgId, params.id, (current) => {
         assertChangeAllowed(current, body);

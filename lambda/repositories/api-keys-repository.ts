@@ -33,13 +33,14 @@ import {
   type KeyValidity,
   type SweepDecision,
   issueKey,
+  mayChangeCredentials,
   planRotation,
   revoke as revokeRecord,
   sweepDecision,
 } from '../core/api-keys';
 import type { Clock } from '../core/clock';
 import { ApiKeysTable, DUE_BUCKET, TenantsTable } from '../core/data-model';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { ConflictError, KeyNotPermittedError, NotFoundError } from '../core/errors';
 import type { RandomSource } from '../core/random';
 import {
   CONFLICT_RETRIES,
@@ -68,22 +69,34 @@ export interface KeyUsage {
   readonly usageCount: number;
 }
 
-export type IssueInput = KeyValidity & {
-  readonly orgId: string;
-  readonly createdBy?: string;
-  /** @default node:crypto randomBytes */
-  readonly random?: RandomSource;
-};
+/**
+ * The partner key asking for a change, by hash. When given, the change is
+ * made only if that key, read from the table, may change credentials
+ * (`mayChangeCredentials`), and the write is conditioned on it still being
+ * live, so a key that leaves `active` mid-request cannot slip a change in.
+ */
+export interface ActingKey {
+  readonly actingKeyHash?: string;
+}
 
-export type RotateInput = KeyValidity & {
-  readonly orgId: string;
-  /** The key to rotate; it must be the org's live key. @default the org's live key, whichever it is */
-  readonly keyId?: string;
-  readonly graceHours: GraceHours;
-  readonly createdBy?: string;
-  /** @default node:crypto randomBytes */
-  readonly random?: RandomSource;
-};
+export type IssueInput = KeyValidity &
+  ActingKey & {
+    readonly orgId: string;
+    readonly createdBy?: string;
+    /** @default node:crypto randomBytes */
+    readonly random?: RandomSource;
+  };
+
+export type RotateInput = KeyValidity &
+  ActingKey & {
+    readonly orgId: string;
+    /** The key to rotate; it must be the org's live key. @default the org's live key, whichever it is */
+    readonly keyId?: string;
+    readonly graceHours: GraceHours;
+    readonly createdBy?: string;
+    /** @default node:crypto randomBytes */
+    readonly random?: RandomSource;
+  };
 
 export interface KeyRotationResult {
   /** The plaintext is here once; hand it to its one recipient. */
@@ -140,8 +153,10 @@ export class ApiKeysRepository {
    * @throws ConflictError when it is disabled or already has a live key.
    */
   public async issue(input: IssueInput): Promise<IssuedKey> {
-    const issued = issueKey({ ...input, clock: this.clock });
-    await this.commitFirstKey(issued.record);
+    const { actingKeyHash, ...issue } = input;
+    if (actingKeyHash !== undefined) await this.requirePermitted(actingKeyHash);
+    const issued = issueKey({ ...issue, clock: this.clock });
+    await this.commitFirstKey(issued.record, actingKeyHash);
     return issued;
   }
 
@@ -154,7 +169,8 @@ export class ApiKeysRepository {
    * @throws NotFoundError when the org is not registered.
    * @throws ConflictError when it is disabled, has another live key, or the key is stored already.
    */
-  public async commitFirstKey(record: ApiKeyRecord): Promise<void> {
+  public async commitFirstKey(record: ApiKeyRecord, actingKeyHash?: string): Promise<void> {
+    const actorCheck = actingKeyHash === undefined ? [] : [this.stillPermitted(actingKeyHash)];
     for (let attempt = 1; ; attempt++) {
       try {
         await this.doc.send(
@@ -184,12 +200,14 @@ export class ApiKeysRepository {
                   ExpressionAttributeNames: { '#pk': KEY_PK },
                 },
               },
+              ...actorCheck,
             ],
           }),
         );
         return;
       } catch (error) {
         if (!isTransactionConflict(error)) throw error;
+        if (actingKeyHash !== undefined) await this.requirePermitted(actingKeyHash);
         const tenant = await this.tenant(record.orgId);
         if (tenant?.activeKeyHash === record.keyHash) return;
         const reason = explainIssueConflict(record.orgId, tenant);
@@ -278,8 +296,9 @@ export class ApiKeysRepository {
    * @throws ConflictError when the key is not the org's live key or the tenant is disabled.
    */
   public async rotate(input: RotateInput): Promise<KeyRotationResult> {
-    const { orgId, keyId, graceHours, createdBy, random, ...validity } = input;
+    const { orgId, keyId, graceHours, createdBy, random, actingKeyHash, ...validity } = input;
     for (let attempt = 1; ; attempt++) {
+      if (actingKeyHash !== undefined) await this.requirePermitted(actingKeyHash);
       const tenant = await this.requireTenant(orgId);
       if (tenant.status !== 'active') throw new ConflictError(`org ${orgId} is disabled; its keys cannot be rotated`);
       const current =
@@ -330,6 +349,7 @@ export class ApiKeysRepository {
                 },
               },
               this.keyTransition(current, plan.oldKeyAfter),
+              ...this.actorCheckBesides(actingKeyHash, current),
             ],
           }),
         );
@@ -348,12 +368,13 @@ export class ApiKeysRepository {
    * @throws NotFoundError when the key does not exist in this org.
    * @throws ConflictError when it is already revoked.
    */
-  public async revoke(input: { readonly orgId: string; readonly keyId: string }): Promise<ApiKeyRecord> {
+  public async revoke(input: { readonly orgId: string; readonly keyId: string } & ActingKey): Promise<ApiKeyRecord> {
     for (let attempt = 1; ; attempt++) {
+      if (input.actingKeyHash !== undefined) await this.requirePermitted(input.actingKeyHash);
       const current = await this.requireById(input.orgId, input.keyId);
       const next = revokeRecord(current, this.clock);
       try {
-        await this.writeTransition(current, next);
+        await this.writeTransition(current, next, this.actorCheckBesides(input.actingKeyHash, current));
         return next;
       } catch (error) {
         if (!isTransactionConflict(error) && !isConditionalCheckFailed(error)) throw error;
@@ -484,18 +505,24 @@ export class ApiKeysRepository {
    * the tenant's pointer in the same transaction.
    * @returns false when there was nothing to write.
    */
-  private async writeTransition(current: ApiKeyRecord, next: ApiKeyRecord): Promise<boolean> {
+  private async writeTransition(
+    current: ApiKeyRecord,
+    next: ApiKeyRecord,
+    conditions: readonly TransactItem[] = [],
+  ): Promise<boolean> {
     const keyItem = this.keyTransition(current, next);
     if (keyItem.Update === undefined) return false;
     const leavesLive = isLive(current) && !isLive(next);
     const tenant = leavesLive ? await this.tenant(current.orgId) : undefined;
     if (tenant?.activeKeyHash !== current.keyHash) {
-      await this.doc.send(new UpdateCommand(keyItem.Update));
+      if (conditions.length === 0) await this.doc.send(new UpdateCommand(keyItem.Update));
+      else await this.doc.send(new TransactWriteCommand({ TransactItems: [keyItem, ...conditions] }));
       return true;
     }
     await this.doc.send(
       new TransactWriteCommand({
         TransactItems: [
+          ...conditions,
           {
             Update: {
               TableName: this.tenantsTable,
@@ -531,6 +558,48 @@ export class ApiKeysRepository {
         ExpressionAttributeValues: { ...diff.ExpressionAttributeValues, ':expectedStatus': current.status },
       },
     };
+  }
+
+  /**
+   * Re-reads the acting key (never trusting a cached authorizer answer).
+   * @throws KeyNotPermittedError unless it may change credentials now.
+   */
+  public async requirePermitted(actingKeyHash: string): Promise<StoredApiKey> {
+    const actor = await this.getByHash(actingKeyHash);
+    if (actor === undefined || !mayChangeCredentials(actor, this.clock.now())) {
+      const state = actor === undefined ? 'unknown' : isLive(actor) ? 'expired' : actor.status;
+      throw new KeyNotPermittedError(
+        `this API key is ${state}; only the org's active key may change credentials or webhooks`,
+      );
+    }
+    return actor;
+  }
+
+  /**
+   * A transaction condition that the acting key is still live and unexpired
+   * when the write lands. Not for the key the same transaction updates
+   * (DynamoDB allows one action per item): its own update is conditioned on
+   * its status already.
+   */
+  private stillPermitted(actingKeyHash: string): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.keysTable,
+        Key: { [KEY_PK]: actingKeyHash },
+        ConditionExpression:
+          '#status IN (:active, :expiring) AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':active': 'active',
+          ':expiring': 'expiring',
+          ':now': this.clock.now().toISOString(),
+        },
+      },
+    };
+  }
+
+  private actorCheckBesides(actingKeyHash: string | undefined, updated: ApiKeyRecord): TransactItem[] {
+    return actingKeyHash === undefined || actingKeyHash === updated.keyHash ? [] : [this.stillPermitted(actingKeyHash)];
   }
 
   private async tenant(orgId: string): Promise<TenantRecord | undefined> {

@@ -50,6 +50,15 @@ export interface ApiWorld {
   adminHeaders(): Promise<Record<string, string>>;
   callAdmin(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
   callPartner(method: string, path: string, apiKey: string | undefined, options?: CallOptions): Promise<ApiResponse>;
+  /** The authorizer's answer for a key now, as API Gateway caches it (throws for a refused key). */
+  authorizerContext(apiKey: string): Promise<Record<string, unknown>>;
+  /** A partner call served from a cached authorizer answer: the gateway does not look the key up again. */
+  callPartnerCached(
+    method: string,
+    path: string,
+    cached: { readonly apiKey: string; readonly context: Record<string, unknown> },
+    options?: CallOptions,
+  ): Promise<ApiResponse>;
   /** Every item of the three tables (a test-only scan), for before/after comparisons. */
   snapshot(): Promise<unknown>;
 }
@@ -106,24 +115,40 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
     return parse(await admin(proxyEvent(method, path, headers, options.body)));
   };
 
-  const callPartner: ApiWorld['callPartner'] = async (method, path, apiKey, options = {}) => {
-    const headers = { ...(apiKey === undefined ? {} : { 'X-API-Key': apiKey }), ...options.headers };
+  const authorize = async (headers: Record<string, string>) => {
     const authorizerEvent = {
       type: 'REQUEST',
       methodArn: METHOD_ARN,
       headers,
     } as unknown as APIGatewayRequestAuthorizerEvent;
+    return (await authorizePartner(authorizerEvent, { keys, clock })).context as Record<string, unknown>;
+  };
+  const callWithContext = async (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    context: Record<string, unknown>,
+    body: unknown,
+  ) => {
+    const event = proxyEvent(method, path, headers, body);
+    return parse(await partner({ ...event, requestContext: { ...event.requestContext, authorizer: context } }));
+  };
+
+  const callPartner: ApiWorld['callPartner'] = async (method, path, apiKey, options = {}) => {
+    const headers = { ...(apiKey === undefined ? {} : { 'X-API-Key': apiKey }), ...options.headers };
     let context: Record<string, unknown>;
     try {
-      context = (await authorizePartner(authorizerEvent, { keys, clock })).context;
+      context = await authorize(headers);
     } catch (error) {
       if ((error as Error).message !== 'Unauthorized') throw error;
       // The gateway response for UNAUTHORIZED (lib/platform-api.ts).
       return { status: 401, body: { error: { code: 'unauthorized', message: 'Unauthorized' } } };
     }
-    const event = proxyEvent(method, path, headers, options.body);
-    return parse(await partner({ ...event, requestContext: { ...event.requestContext, authorizer: context } }));
+    return callWithContext(method, path, headers, context, options.body);
   };
+  const authorizerContext: ApiWorld['authorizerContext'] = (apiKey) => authorize({ 'X-API-Key': apiKey });
+  const callPartnerCached: ApiWorld['callPartnerCached'] = (method, path, cached, options = {}) =>
+    callWithContext(method, path, { 'X-API-Key': cached.apiKey, ...options.headers }, cached.context, options.body);
 
   // Usage counters record every authorized call by design; they are not "data" a refusal may not change.
   const snapshot = async () => ({
@@ -144,6 +169,8 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
     adminHeaders,
     callAdmin,
     callPartner,
+    authorizerContext,
+    callPartnerCached,
     snapshot,
   };
 }
