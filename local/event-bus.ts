@@ -1,30 +1,37 @@
 /**
- * A local, EventBridge-compatible delivery engine built from the synthesized
- * templates of a cloud assembly: the buses, the rules on them (event patterns
- * evaluated by the same matcher the scale tests use), the rule targets (other
- * buses, or API destinations with their retry policy and dead-letter queue),
- * the API destinations (endpoint, rate limit) and their connections (API key
- * header, value resolved from a local secret store).
+ * A local, EventBridge-compatible delivery engine over the local EventBridge
+ * store: the synthesized templates' buses, rules, targets, API destinations
+ * and connections (API key resolved from a local secret store), plus what
+ * the control plane created at run time (see
+ * {@link EventBridgeControlPlane}). Event patterns are evaluated by the same
+ * matcher the scale tests use; targets carry their retry policy and
+ * dead-letter queue.
  *
- * What it delivers is what the templates say, so a rule that is wrong in the
+ * What it delivers is what the rules say, so a rule that is wrong in the
  * templates is wrong here too. The only local-only knob is `urlOverrides`,
  * which points configured partner URLs at local receivers; it changes where a
- * request goes, never which requests are made.
+ * request goes, never which requests are made. Like EventBridge, it never
+ * follows a redirect: a 3xx answer is a failed, not retried, delivery, so the
+ * connection's secret header never goes to a host the destination did not name.
  */
 import { randomUUID } from 'node:crypto';
-import { EventPattern, MatchableEvent, matchesEventPattern } from '../lib/event-pattern/match';
+import { type MatchableEvent, matchesEventPattern } from '../lib/event-pattern/match';
+import { type CloudAssemblyView, readCloudAssembly } from '../scripts/lib/cloud-assembly';
+import { EventBridgeControlPlane } from './eventbridge-control-plane';
 import {
-  allRules,
-  CfnResourceJson,
-  CloudAssemblyView,
-  findEventBus,
-  readCloudAssembly,
-  referencedResource,
-  renderValue,
-  resourcesOfType,
-  StackArtifact,
-  targetResource,
-} from '../scripts/lib/cloud-assembly';
+  type ApiDestinationModel,
+  compileRoutingModel,
+  platformBusOf,
+  type RoutingModel,
+  type RuleModel,
+  type TargetModel,
+} from './eventbridge-routing';
+import { type EventBridgeLimits, EventBridgeStore } from './eventbridge-store';
+import { type LocalSecretStore, seedFromTemplates } from './eventbridge-template-resources';
+import { nameFromArn } from './eventbridge-validation';
+
+export type { ApiDestinationModel, RetryPolicy, RoutingModel, RuleModel, TargetModel } from './eventbridge-routing';
+export type { LocalSecretStore } from './eventbridge-template-resources';
 
 /** One entry of a `PutEvents` request. */
 export interface PutEventsEntry {
@@ -60,54 +67,10 @@ export interface EventEnvelope {
   readonly detail: Record<string, unknown>;
 }
 
-export interface RetryPolicy {
-  readonly maximumRetryAttempts: number;
-  readonly maximumEventAgeSeconds: number;
-}
-
-export interface ApiDestinationModel {
-  readonly logicalId: string;
-  readonly stackName: string;
-  readonly name: string;
-  /** The endpoint in the template. */
-  readonly endpoint: string;
-  /** Where requests go (the endpoint after `urlOverrides`). */
-  readonly url: string;
-  readonly httpMethod: string;
-  readonly rateLimitPerSecond?: number;
-  readonly apiKeyName?: string;
-  readonly apiKeyValue?: string;
-}
-
-export type TargetModel =
-  | {
-      readonly kind: 'bus';
-      readonly id: string;
-      readonly busName: string;
-      readonly retryPolicy: RetryPolicy;
-      readonly deadLetterQueue?: string;
-    }
-  | {
-      readonly kind: 'api-destination';
-      readonly id: string;
-      readonly destination: ApiDestinationModel;
-      readonly retryPolicy: RetryPolicy;
-      readonly deadLetterQueue?: string;
-    };
-
-export interface RuleModel {
-  readonly logicalId: string;
-  readonly stackName: string;
-  readonly name: string;
-  readonly busName: string;
-  readonly pattern: EventPattern;
-  readonly targets: readonly TargetModel[];
-}
-
 export interface DeadLetter {
   readonly event: EventEnvelope;
   readonly queue: string;
-  /** `stack/logicalId` of the rule. */
+  /** `stack/logicalId` of a template's rule, `bus/name` of a run-time one. */
   readonly ruleId: string;
   readonly ruleName: string;
   readonly targetId: string;
@@ -128,9 +91,6 @@ export interface DeliveryReport {
   readonly status?: number;
 }
 
-/** Secret values by secret logical id, `stack/logicalId` or secret name. */
-export type LocalSecretStore = Readonly<Record<string, string>>;
-
 export interface LocalEventBusOptions {
   /** The assembly (or its directory, e.g. `cdk.out`). */
   readonly assembly: CloudAssemblyView | string;
@@ -147,6 +107,10 @@ export interface LocalEventBusOptions {
   readonly region?: string;
   /** Called after every delivery that ends (delivered or dead-lettered). */
   readonly onDelivery?: (report: DeliveryReport) => void;
+  /** EventBridge quotas the control plane enforces. @default AWS's defaults */
+  readonly limits?: Partial<EventBridgeLimits>;
+  /** Keep run-time resources (rules, destinations, connections) in this file. @default in memory */
+  readonly resourcesFile?: string;
 }
 
 /** A token bucket: `rate` tokens per second, burst of `rate`. Reservations may go negative. */
@@ -168,167 +132,22 @@ class TokenBucket {
   }
 }
 
+/** What EventBridge retries besides 5xx and connection errors (API destination docs). */
+const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([401, 407, 409, 429]);
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function arnSuffix(value: string, kind: string): string {
-  const marker = `:${kind}/`;
-  const index = value.indexOf(marker);
-  return index >= 0 ? value.slice(index + marker.length) : value;
-}
-
-/** `{{resolve:secretsmanager:ID:SecretString:jsonKey:...}}` with `Ref`s kept as logical ids. */
-function resolveSecretValue(
-  assembly: CloudAssemblyView,
-  stack: StackArtifact,
-  value: unknown,
-  secrets: LocalSecretStore,
-  where: string,
-): string {
-  if (typeof value === 'string' && !value.includes('{{resolve:')) return value;
-  const candidates: string[] = [];
-  const flatten = (part: unknown): string => {
-    if (typeof part === 'string') return part;
-    const referenced = referencedResource(assembly, stack, part);
-    if (referenced?.resource.Type === 'AWS::SecretsManager::Secret') {
-      candidates.push(referenced.logicalId, `${referenced.stack.stackName}/${referenced.logicalId}`);
-      const name = referenced.resource.Properties?.Name;
-      if (typeof name === 'string') candidates.push(name);
-      return referenced.logicalId;
-    }
-    const record = part as Record<string, any>;
-    if (record && Array.isArray(record['Fn::Join'])) {
-      const [separator, parts] = record['Fn::Join'];
-      return (parts as unknown[]).map(flatten).join(String(separator));
-    }
-    return renderValue(part);
-  };
-  const text = flatten(value);
-  const match = /^\{\{resolve:secretsmanager:(.+?):SecretString:([^:]*):?[^}]*\}\}$/.exec(text);
-  if (!match) throw new Error(`${where}: unsupported secret value ${text}`);
-  candidates.push(match[1]);
-  const key = candidates.find((candidate) => secrets[candidate] !== undefined);
-  if (key === undefined) {
-    throw new Error(
-      `${where}: no local secret for ${[...new Set(candidates)].join(' / ')}; add it to the local secret store`,
-    );
-  }
-  const secret = secrets[key];
-  if (!match[2]) return secret;
-  const field = (JSON.parse(secret) as Record<string, unknown>)[match[2]];
-  if (typeof field !== 'string') throw new Error(`${where}: secret ${key} has no JSON key ${match[2]}`);
-  return field;
-}
-
-/** Buses and rules of an assembly, as the engine routes them. */
-export interface RoutingModel {
-  readonly buses: readonly string[];
-  /** The bus producers put on: the one whose rules route to other buses. */
-  readonly platformBus: string;
-  readonly rules: readonly RuleModel[];
-  readonly deadLetterQueues: readonly string[];
-}
-
-/** Reads the routing model from the templates. */
-export function loadRoutingModel(
-  assembly: CloudAssemblyView,
-  secrets: LocalSecretStore,
-  urlOverrides: Readonly<Record<string, string>> = {},
-): RoutingModel {
-  const buses = assembly.stacks.flatMap((stack) =>
-    resourcesOfType(stack.template, 'AWS::Events::EventBus').map(([logicalId, bus]) =>
-      renderValue(bus.Properties?.Name ?? logicalId),
-    ),
-  );
-  const queues = new Set<string>();
-  const destinations = new Map<string, ApiDestinationModel>();
-
-  const destinationOf = (stack: StackArtifact, logicalId: string, resource: CfnResourceJson): ApiDestinationModel => {
-    const key = `${stack.stackName}/${logicalId}`;
-    const known = destinations.get(key);
-    if (known) return known;
-    const props = resource.Properties ?? {};
-    const endpoint = renderValue(props.InvocationEndpoint);
-    const connection = referencedResource(assembly, stack, props.ConnectionArn);
-    const apiKey = connection?.resource.Properties?.AuthParameters?.ApiKeyAuthParameters;
-    const destination: ApiDestinationModel = {
-      logicalId,
-      stackName: stack.stackName,
-      name: renderValue(props.Name ?? logicalId),
-      endpoint,
-      url: urlOverrides[endpoint] ?? endpoint,
-      httpMethod: String(props.HttpMethod ?? 'POST'),
-      rateLimitPerSecond:
-        typeof props.InvocationRateLimitPerSecond === 'number' ? props.InvocationRateLimitPerSecond : undefined,
-      apiKeyName: apiKey ? String(apiKey.ApiKeyName) : undefined,
-      apiKeyValue:
-        apiKey && connection
-          ? resolveSecretValue(
-              assembly,
-              connection.stack,
-              apiKey.ApiKeyValue,
-              secrets,
-              `${stack.stackName}/${logicalId}`,
-            )
-          : undefined,
-    };
-    destinations.set(key, destination);
-    return destination;
-  };
-
-  const rules: RuleModel[] = [];
-  for (const rule of allRules(assembly)) {
-    const props = rule.resource.Properties ?? {};
-    if (props.EventPattern === undefined || (props.State !== undefined && props.State !== 'ENABLED')) continue;
-    const pattern = (
-      typeof props.EventPattern === 'string' ? JSON.parse(props.EventPattern) : props.EventPattern
-    ) as EventPattern;
-    const targets: TargetModel[] = [];
-    for (const target of (props.Targets ?? []) as Array<Record<string, any>>) {
-      const retryPolicy: RetryPolicy = {
-        maximumRetryAttempts: Number(target.RetryPolicy?.MaximumRetryAttempts ?? 185),
-        maximumEventAgeSeconds: Number(target.RetryPolicy?.MaximumEventAgeInSeconds ?? 86_400),
-      };
-      const dlq = target.DeadLetterConfig
-        ? referencedResource(assembly, rule.stack, target.DeadLetterConfig.Arn)
-        : undefined;
-      const deadLetterQueue = dlq ? `${dlq.stack.stackName}/${dlq.logicalId}` : undefined;
-      if (deadLetterQueue) queues.add(deadLetterQueue);
-      const resource = targetResource(assembly, rule.stack, target.Arn);
-      const id = String(target.Id);
-      if (resource?.resource.Type === 'AWS::Events::EventBus') {
-        const busName = renderValue(resource.resource.Properties?.Name ?? resource.logicalId);
-        targets.push({ kind: 'bus', id, busName, retryPolicy, deadLetterQueue });
-      } else if (resource?.resource.Type === 'AWS::Events::ApiDestination') {
-        const destination = destinationOf(resource.stack, resource.logicalId, resource.resource);
-        targets.push({ kind: 'api-destination', id, destination, retryPolicy, deadLetterQueue });
-      }
-      // Other targets (Lambda, SQS, ...) are not delivered by this engine.
-    }
-    rules.push({
-      logicalId: rule.logicalId,
-      stackName: rule.stack.stackName,
-      name: renderValue(props.Name ?? rule.logicalId),
-      busName: rule.busName,
-      pattern,
-      targets,
-    });
-  }
-  const routing = rules.find((rule) => rule.targets.some((target) => target.kind === 'bus'));
-  const platformBus = routing?.busName ?? buses[0];
-  if (platformBus === undefined || !findEventBus(assembly, platformBus)) {
-    throw new Error(`no event bus found in ${assembly.dir}; synthesize the app first`);
-  }
-  return { buses, platformBus, rules, deadLetterQueues: [...queues].sort() };
-}
 
 /** The delivery engine: `putEvents` in, HTTP requests to the API destinations out. */
 export class LocalEventBus {
-  readonly model: RoutingModel;
+  /** Buses, connections, destinations and rules: the templates' and the run-time ones. */
+  readonly store: EventBridgeStore;
+  /** The operations the provisioner calls through the EventBridge client. */
+  readonly controlPlane: EventBridgeControlPlane;
+  private readonly platformBus: string;
+  private compiled?: { readonly version: number; readonly model: RoutingModel };
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly dlq = new Map<string, DeadLetter[]>();
-  /** API destination name -> URL, set at run time (a verified URL change). */
-  private readonly endpoints = new Map<string, string>();
   private readonly account: string;
   private readonly region: string;
   private readonly baseDelayMs: number;
@@ -337,20 +156,40 @@ export class LocalEventBus {
 
   constructor(private readonly options: LocalEventBusOptions) {
     const assembly = typeof options.assembly === 'string' ? readCloudAssembly(options.assembly) : options.assembly;
-    this.model = loadRoutingModel(assembly, options.secrets, options.urlOverrides);
-    for (const queue of this.model.deadLetterQueues) this.dlq.set(queue, []);
     this.account = options.account ?? '000000000000';
     this.region = options.region ?? 'us-east-1';
+    this.store = new EventBridgeStore({
+      account: this.account,
+      region: this.region,
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.resourcesFile === undefined ? {} : { file: options.resourcesFile }),
+    });
+    seedFromTemplates(this.store, assembly, options.secrets);
+    const platformBus = platformBusOf(this.store);
+    if (platformBus === undefined) throw new Error(`no event bus found in ${assembly.dir}; synthesize the app first`);
+    this.platformBus = platformBus;
+    this.store.load();
+    this.controlPlane = new EventBridgeControlPlane(this.store);
+    for (const queue of this.model.deadLetterQueues) this.dlq.set(queue, []);
     this.baseDelayMs = options.retryBaseDelayMs ?? 1000;
     this.maxDelayMs = options.retryMaxDelayMs ?? 60_000;
     this.timeoutMs = options.requestTimeoutMs ?? 5000;
   }
 
+  /** What events are routed by now, compiled again after every control-plane change. */
+  get model(): RoutingModel {
+    if (this.compiled?.version !== this.store.version) {
+      const model = compileRoutingModel(this.store, this.platformBus, this.options.urlOverrides);
+      this.compiled = { version: this.store.version, model };
+    }
+    return this.compiled.model;
+  }
+
   /** Accepts the entries and delivers them in the background (see {@link whenIdle}). */
   putEvents(entries: readonly PutEventsEntry[]): PutEventsResult {
     const results = entries.map((entry): PutEventsResultEntry => {
-      const busName = entry.EventBusName ? arnSuffix(entry.EventBusName, 'event-bus') : this.model.platformBus;
-      if (!this.model.buses.includes(busName)) {
+      const busName = entry.EventBusName ? nameFromArn(entry.EventBusName, 'event-bus') : this.platformBus;
+      if (!this.store.buses.has(busName)) {
         return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
       }
       if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
@@ -383,24 +222,9 @@ export class LocalEventBus {
     return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
   }
 
-  /**
-   * Points an API destination at a new URL, as the verification handler's
-   * UpdateApiDestination does once a changed URL has verified; the URL
-   * overrides apply to it as to the templates' endpoints.
-   * @returns false when no destination has that name
-   */
-  setDestinationEndpoint(name: string, url: string): boolean {
-    const known = this.model.rules.some((rule) =>
-      rule.targets.some((target) => target.kind === 'api-destination' && target.destination.name === name),
-    );
-    if (!known) return false;
-    this.endpoints.set(name, this.options.urlOverrides?.[url] ?? url);
-    return true;
-  }
-
   /** The URL requests to a destination go to now. */
   destinationUrl(destination: ApiDestinationModel): string {
-    return this.endpoints.get(destination.name) ?? destination.url;
+    return this.options.urlOverrides?.[destination.endpoint] ?? destination.endpoint;
   }
 
   /** Resolves when no delivery (including retries) is in progress. */
@@ -429,7 +253,7 @@ export class LocalEventBus {
       if (!matchesQueue(name, queue)) continue;
       this.dlq.set(name, []);
       for (const letter of letters) {
-        const rule = this.model.rules.find((r) => `${r.stackName}/${r.logicalId}` === letter.ruleId);
+        const rule = this.model.rules.find((r) => r.id === letter.ruleId);
         const target = rule?.targets.find((t) => t.id === letter.targetId);
         if (!rule || !target) {
           this.dlq.get(name)?.push(letter);
@@ -461,6 +285,11 @@ export class LocalEventBus {
 
   private async deliver(rule: RuleModel, target: TargetModel, event: EventEnvelope, depth: number): Promise<void> {
     if (target.kind === 'bus') return this.route(target.busName, event, depth + 1);
+    if (target.kind === 'unresolved') {
+      return this.deadLetter(rule, target, event, 0, {
+        error: `target ${target.arn} is not a bus or API destination here`,
+      });
+    }
     const destination = target.destination;
     const started = Date.now();
     let attempts = 0;
@@ -479,7 +308,7 @@ export class LocalEventBus {
         });
         return;
       }
-      const retryable = outcome.status === undefined || outcome.status === 429 || outcome.status >= 500;
+      const retryable = outcome.status === undefined || RETRYABLE_STATUSES.has(outcome.status) || outcome.status >= 500;
       const retries = attempts - 1;
       const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** retries);
       const ageAfterDelay = (Date.now() + delay - started) / 1000;
@@ -497,7 +326,7 @@ export class LocalEventBus {
 
   private async rateLimit(destination: ApiDestinationModel): Promise<void> {
     if (!destination.rateLimitPerSecond) return;
-    const key = `${destination.stackName}/${destination.logicalId}`;
+    const key = destination.arn;
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = new TokenBucket(destination.rateLimitPerSecond);
@@ -515,6 +344,7 @@ export class LocalEventBus {
       'content-type': 'application/json; charset=utf-8',
       'user-agent': 'Amazon/EventBridge/ApiDestinations',
     };
+    Object.assign(headers, destination.headers);
     if (destination.apiKeyName && destination.apiKeyValue !== undefined) {
       headers[destination.apiKeyName] = destination.apiKeyValue;
     }
@@ -523,13 +353,16 @@ export class LocalEventBus {
         method: destination.httpMethod,
         headers,
         body: JSON.stringify(event),
+        // Never follow: the secret header would go to wherever the Location points.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       await response.arrayBuffer().catch(() => undefined);
+      const redirect = response.status >= 300 && response.status < 400;
       return {
         ok: response.status >= 200 && response.status < 300,
         status: response.status,
-        error: `HTTP ${response.status}`,
+        error: redirect ? `HTTP ${response.status} (redirects are not followed)` : `HTTP ${response.status}`,
       };
     } catch (error) {
       return { ok: false, error: error instanceof Error ? `${error.message}${causeOf(error)}` : String(error) };
@@ -543,7 +376,8 @@ export class LocalEventBus {
     attempts: number,
     outcome: { status?: number; error: string },
   ): void {
-    const destination = target.kind === 'api-destination' ? target.destination.name : target.busName;
+    const destination =
+      target.kind === 'api-destination' ? target.destination.name : target.kind === 'bus' ? target.busName : target.arn;
     this.options.onDelivery?.({
       event,
       ruleName: rule.name,
@@ -558,7 +392,7 @@ export class LocalEventBus {
     this.dlq.get(queue)!.push({
       event,
       queue,
-      ruleId: `${rule.stackName}/${rule.logicalId}`,
+      ruleId: rule.id,
       ruleName: rule.name,
       targetId: target.id,
       destination,

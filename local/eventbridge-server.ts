@@ -1,9 +1,13 @@
 /**
  * An HTTP endpoint on 127.0.0.1 that speaks the EventBridge JSON 1.1
- * protocol for `AWSEvents.PutEvents`, so the real `@aws-sdk/client-eventbridge`
- * client (with `endpoint` set to {@link EventBridgeServer.url}) publishes to
- * the {@link LocalEventBus}. The response is sent once the entries are
- * accepted; delivery continues in the background ({@link EventBridgeServer.whenIdle}).
+ * protocol, so the real `@aws-sdk/client-eventbridge` client (with
+ * `endpoint` set to {@link EventBridgeServer.url}) publishes to the
+ * {@link LocalEventBus} (`AWSEvents.PutEvents`) and manages connections, API
+ * destinations, rules and targets through its control plane (the
+ * operations {@link EventBridgeControlPlane} serves), with EventBridge's
+ * error names in `__type`, so the client raises the same exception classes.
+ * A PutEvents response is sent once the entries are accepted; delivery
+ * continues in the background ({@link EventBridgeServer.whenIdle}).
  * Request signatures are not checked: the server only listens on loopback.
  *
  * Local-only control routes (not part of EventBridge) let `npm run local --
@@ -13,12 +17,14 @@
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { LocalEventBus, PutEventsEntry } from './event-bus';
+import { EventBridgeApiError } from './eventbridge-errors';
 import { listenOnLoopback, type LoopbackServer } from './loopback';
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 const MAX_BODY_BYTES = 1024 * 1024;
 /** EventBridge accepts at most 10 entries per PutEvents call. */
 const MAX_ENTRIES = 10;
+const TARGET_PREFIX = 'AWSEvents.';
 /** Paths under this prefix are the local runtime's own, never EventBridge operations. */
 export const CONTROL_PREFIX = '/_local';
 
@@ -70,18 +76,29 @@ export class EventBridgeServer {
     if (body === undefined) {
       return reply(response, 413, { __type: 'ValidationException', message: 'Request body too large' });
     }
-    if (target !== 'AWSEvents.PutEvents') {
+    const operation = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    if (operation !== 'PutEvents' && !this.bus.controlPlane.supports(operation)) {
       return reply(response, 400, {
         __type: 'UnknownOperationException',
-        message: `Operation ${target || '(none)'} is not supported locally; only AWSEvents.PutEvents is`,
+        message: `Operation ${target || '(none)'} is not supported locally; supported: PutEvents, ${this.bus.controlPlane.operationNames.join(', ')}`,
       });
     }
-    let input: { Entries?: PutEventsEntry[] };
+    let input: Record<string, unknown>;
     try {
-      input = JSON.parse(body || '{}');
+      input = JSON.parse(body || '{}') as Record<string, unknown>;
     } catch {
       return reply(response, 400, { __type: 'SerializationException', message: 'Body is not valid JSON' });
     }
+    if (operation === 'PutEvents') return this.putEvents(input, response);
+    try {
+      return reply(response, 200, this.bus.controlPlane.call(operation, input));
+    } catch (error) {
+      if (!(error instanceof EventBridgeApiError)) throw error;
+      return reply(response, error.status, { __type: error.type, message: error.message });
+    }
+  }
+
+  private putEvents(input: { Entries?: unknown }, response: ServerResponse): void {
     const entries = input.Entries;
     if (!Array.isArray(entries) || entries.length < 1 || entries.length > MAX_ENTRIES) {
       return reply(response, 400, {
@@ -89,7 +106,7 @@ export class EventBridgeServer {
         message: `Entries must hold 1 to ${MAX_ENTRIES} entries`,
       });
     }
-    return reply(response, 200, this.bus.putEvents(entries));
+    return reply(response, 200, this.bus.putEvents(entries as PutEventsEntry[]));
   }
 
   private control(method: string, url: URL, response: ServerResponse): void {

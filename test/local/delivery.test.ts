@@ -211,10 +211,10 @@ describe('local EventBridge delivery from the synthesized templates', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
-  it('rejects operations other than PutEvents', async () => {
+  it('rejects operations it does not serve, such as CreateArchive', async () => {
     const response = await fetch(server.url, {
       method: 'POST',
-      headers: { 'x-amz-target': 'AWSEvents.ListRules', 'content-type': 'application/x-amz-json-1.1' },
+      headers: { 'x-amz-target': 'AWSEvents.CreateArchive', 'content-type': 'application/x-amz-json-1.1' },
       body: '{}',
     });
     expect(response.status).toBe(400);
