@@ -1,7 +1,7 @@
 /**
  * `npm run local` — the platform on this machine, from `cdk.out`.
  *
- *   npm run local [-- --demo] [--data DIR] [--port N] [--assembly DIR] [--verbose]
+ *   npm run local [-- --demo] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
  *   npm run local -- dlq list [--port N]
  *   npm run local -- dlq replay [QUEUE] [--port N]
  *   npm run local -- put-events --partner ORG --type TYPE [--source S] [--detail JSON] [--count N] [--port N]
@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { startDemoReceivers, type ReceivedRequest } from './demo-receivers';
+import { ForwardOptionError, forwardOverrides } from './forward-option';
 import { declaredWebhooks, LocalRuntimeError, type LocalRuntime, startLocalRuntime } from './runtime';
 
 const DEFAULT_PORT = 4000;
@@ -34,7 +35,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 const SAMPLE_TYPES = ['LockCreated', 'KeyAdded'];
 
 const USAGE = `usage:
-  npm run local [-- --demo] [--data DIR] [--port N] [--assembly DIR] [--verbose]
+  npm run local [-- --demo] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
   npm run local -- dlq list|replay [QUEUE] [--port N]
   npm run local -- put-events --partner ORG --type TYPE [--source spk.api] [--detail JSON] [--count N] [--port N]`;
 
@@ -46,6 +47,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       demo: { type: 'boolean', default: false },
+      forward: { type: 'string', multiple: true, default: [] },
       data: { type: 'string' },
       port: { type: 'string' },
       assembly: { type: 'string', default: 'cdk.out' },
@@ -79,8 +81,20 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function start(options: { demo: boolean; data?: string; port: number; assembly: string; verbose: boolean }) {
+interface StartOptions {
+  readonly demo: boolean;
+  readonly forward: readonly string[];
+  readonly data?: string;
+  readonly port: number;
+  readonly assembly: string;
+  readonly verbose: boolean;
+}
+
+async function start(options: StartOptions) {
   const log = (line: string) => console.log(line);
+  // Read only when asked for: without these flags the port check comes before any read of cdk.out.
+  const forwards =
+    options.forward.length === 0 ? {} : forwardOverrides(options.forward, declaredWebhooks(options.assembly));
   let demo: Awaited<ReturnType<typeof startDemoReceivers>> | undefined;
   if (options.demo) {
     demo = await startDemoReceivers(declaredWebhooks(options.assembly), (request) => log(describeReceipt(request)));
@@ -91,7 +105,7 @@ async function start(options: { demo: boolean; data?: string; port: number; asse
       assemblyDir: options.assembly,
       port: options.port,
       ...(options.data === undefined ? {} : { dataDir: options.data }),
-      urlOverrides: demo?.urlOverrides ?? {},
+      urlOverrides: { ...demo?.urlOverrides, ...forwards },
       portal: true,
       logLevel: options.verbose ? 'INFO' : 'WARN',
       onDelivery: (report) => {
@@ -124,6 +138,7 @@ async function start(options: { demo: boolean; data?: string; port: number; asse
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   log(banner(runtime, options, await runtime.admin.token()));
+  for (const value of options.forward) log(`Forwarding ${value.replace('=', ' -> ')} (challenge and deliveries)`);
   if (demo !== undefined) await publishSamples(runtime);
 }
 
@@ -295,6 +310,7 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (
     error instanceof LocalRuntimeError ||
     error instanceof UsageError ||
+    error instanceof ForwardOptionError ||
     (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
   ) {
     console.error(`npm run local: ${(error as Error).message}`);

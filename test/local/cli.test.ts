@@ -75,6 +75,33 @@ describe('npm run local', () => {
     ]);
   }, 60_000);
 
+  it('refuses a --forward to a webhook no partner file declares, or to another host, in one line', async () => {
+    const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'acme-corp' }])));
+    const unknown = await cli([
+      '--assembly',
+      outdir,
+      '--port',
+      '0',
+      '--forward',
+      'globex/primary=http://localhost:3000/hook',
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(ownLines(unknown.stderr)).toEqual([
+      expect.stringMatching(
+        /^npm run local: --forward globex\/primary=.*: no partner file declares webhook globex\/primary \(declared: acme-corp\/primary\)/,
+      ),
+    ]);
+    const remote = await cli([
+      '--assembly',
+      outdir,
+      '--port',
+      '0',
+      '--forward',
+      'acme-corp/primary=https://elsewhere.example/',
+    ]);
+    expect(ownLines(remote.stderr)).toEqual([expect.stringContaining('forward to a receiver on this machine')]);
+  }, 60_000);
+
   it('says to start the runtime when a dlq command finds none running', async () => {
     const result = await cli(['dlq', 'list', '--port', String(unused - 1)]);
     expect(result.code).toBe(1);
