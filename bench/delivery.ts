@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus } from '../local/event-bus';
 import { EventBridgeServer } from '../local/eventbridge-server';
-import { readCloudAssembly, resourcesOfType } from '../scripts/lib/cloud-assembly';
+import { readCloudAssembly, resourcesOfType } from '../local/cloud-assembly';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../test/support/workspace';
 
 const PARTNERS = Number(process.env.BENCH_PARTNERS ?? 20);

@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parse } from 'yaml';
 import { environmentSchema } from '../lib/config/environment-schema';
-import { assemblyStats, AssemblyStats, readCloudAssembly } from '../scripts/lib/cloud-assembly';
+import { assemblyStats, AssemblyStats, readCloudAssembly } from '../local/cloud-assembly';
 import type { ChildResult } from './synth-child';
 import { syntheticPartners, writePartnerFiles } from './synthetic-partners';
 

@@ -32,7 +32,7 @@ import {
   referencedResource,
   resourcesOfType,
   type StackArtifact,
-} from '../scripts/lib/cloud-assembly';
+} from './cloud-assembly';
 import { compilePath } from '../lambda/api/router';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type MatchableEvent, matchesEventPattern } from '../lib/event-pattern/match';
-import { type CloudAssemblyView, readCloudAssembly } from '../scripts/lib/cloud-assembly';
+import { type CloudAssemblyView, readCloudAssembly } from './cloud-assembly';
 import { EventBridgeControlPlane } from './eventbridge-control-plane';
 import {
   type ApiDestinationModel,

@@ -18,7 +18,7 @@ import {
   resourcesOfType,
   type ResourceRef,
   type StackArtifact,
-} from '../scripts/lib/cloud-assembly';
+} from './cloud-assembly';
 import type {
   ApiDestinationRecord,
   ConnectionRecord,

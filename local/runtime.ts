@@ -41,7 +41,7 @@ import {
   referencedResource,
   resourcesOfType,
   type StackArtifact,
-} from '../scripts/lib/cloud-assembly';
+} from './cloud-assembly';
 import { LocalApiGateway, loadApiModel } from './api-gateway';
 import { type DynamoDbLocal, localDynamoClients, startDynamoDbLocal } from './dynamodb-local';
 import { loadEsm } from './esm';

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readCloudAssembly } from './lib/cloud-assembly';
+import { readCloudAssembly } from '../local/cloud-assembly';
 import { AuditReport, buildAuditReport } from './lib/audit-report';
 import { renderHtml, renderMarkdown } from './lib/audit-render';
 

@@ -24,7 +24,7 @@ import {
   rulesPerBus,
   StackArtifact,
   targetResource,
-} from './cloud-assembly';
+} from '../../local/cloud-assembly';
 
 export const ENVIRONMENT_TAG = `${TAG_PREFIX}:environment`;
 export const ORG_ID_TAG = `${TAG_PREFIX}:org-id`;

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { loadConfig, PlatformConfig } from '../../lib/config/load-config';
-import { allRules, readCloudAssembly, targetResource } from '../../scripts/lib/cloud-assembly';
+import { allRules, readCloudAssembly, targetResource } from '../../local/cloud-assembly';
 import { ORG_ID_TAG } from '../../scripts/lib/audit-report';
 import { writeAuditReport } from '../../scripts/audit';
 import { REPO_ROOT } from '../support/workspace';

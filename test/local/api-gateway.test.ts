@@ -7,7 +7,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent } from 'aws-lambda';
 import { routes } from '../../lambda/api/routes';
 import { type ApiModel, LocalApiGateway, loadApiModel } from '../../local/api-gateway';
-import { readCloudAssembly } from '../../scripts/lib/cloud-assembly';
+import { readCloudAssembly } from '../../local/cloud-assembly';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 let model: ApiModel;

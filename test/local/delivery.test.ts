@@ -7,7 +7,7 @@
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus } from '../../local/event-bus';
 import { EventBridgeServer } from '../../local/eventbridge-server';
-import { readCloudAssembly, resourcesOfType } from '../../scripts/lib/cloud-assembly';
+import { readCloudAssembly, resourcesOfType } from '../../local/cloud-assembly';
 import { RecordingReceiver } from './recording-receiver';
 import { loadWorkspace, PartnerFileInput, synthesize, workspaceWithPartners } from '../support/workspace';
 

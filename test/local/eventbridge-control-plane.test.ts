@@ -40,7 +40,7 @@ import {
 import { LocalEventBus } from '../../local/event-bus';
 import { EventBridgeServer } from '../../local/eventbridge-server';
 import { listenOnLoopback } from '../../local/loopback';
-import { type CloudAssemblyView, readCloudAssembly, resourcesOfType } from '../../scripts/lib/cloud-assembly';
+import { type CloudAssemblyView, readCloudAssembly, resourcesOfType } from '../../local/cloud-assembly';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 import { RecordingReceiver } from './recording-receiver';
 

@@ -11,7 +11,7 @@ import { loadConfig } from '../../lib/config/load-config';
 import { ORG_ID_PATTERN } from '../../lib/config/partner-schema';
 import { buildNaiveApp, MAX_RESOURCES_PER_STACK, PARTNERS_PER_STACK } from '../../bench/naive-baseline';
 import { syntheticPartners, syntheticPartnersDir } from '../../bench/synthetic-partners';
-import { readCloudAssembly, resourcesOfType } from '../../scripts/lib/cloud-assembly';
+import { readCloudAssembly, resourcesOfType } from '../../local/cloud-assembly';
 import { REPO_ROOT } from '../support/workspace';
 
 describe('synthetic partners', () => {

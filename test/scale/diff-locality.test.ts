@@ -12,7 +12,7 @@ import type { PartnerPlan } from '../../lib/config/delivery-plan';
 import { loadConfig } from '../../lib/config/load-config';
 import { platformStackName, shardStackName } from '../../lib/config/naming';
 import { shardOf } from '../../lib/config/sharding';
-import { allRules, CloudAssemblyView } from '../../scripts/lib/cloud-assembly';
+import { allRules, CloudAssemblyView } from '../../local/cloud-assembly';
 import { repositoryEventTypes, syntheticPartner, syntheticPartnersDir } from '../../bench/synthetic-partners';
 import { REPO_ROOT } from '../support/workspace';
 import { synthesizeAssembly, SynthesizedAssembly } from './synth-assembly';

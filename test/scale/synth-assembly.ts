@@ -9,7 +9,7 @@ import { App } from 'aws-cdk-lib';
 import { BUNDLING_STACKS, PATH_METADATA_ENABLE_CONTEXT } from 'aws-cdk-lib/cx-api';
 import type { PlatformConfig } from '../../lib/config/load-config';
 import { buildPlatformApp, PlatformApp } from '../../lib/platform-app';
-import { CloudAssemblyView, readCloudAssembly } from '../../scripts/lib/cloud-assembly';
+import { CloudAssemblyView, readCloudAssembly } from '../../local/cloud-assembly';
 
 export interface SynthesizedAssembly {
   readonly platformApp: PlatformApp;

@@ -19,7 +19,7 @@ import {
   RuleRef,
   rulesPerBus,
   targetResource,
-} from '../../scripts/lib/cloud-assembly';
+} from '../../local/cloud-assembly';
 import { syntheticPartnersDir } from '../../bench/synthetic-partners';
 import { REPO_ROOT } from '../support/workspace';
 import { synthesizeAssembly } from './synth-assembly';

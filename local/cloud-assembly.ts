@@ -1,7 +1,7 @@
 /**
  * A read-only view of a synthesized cloud assembly (`cdk.out`): the manifest,
- * every stack template and the validation report. The audit report, the
- * synth benchmark and the scale tests read templates only through this
+ * every stack template and the validation report. The local runtime, the audit
+ * report, the synth benchmark and the scale tests read templates only through this
  * module, so they all resolve buses, targets and references the same way.
  * It imports nothing from the CDK app: what it reports is what was written.
  */
