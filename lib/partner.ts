@@ -1,5 +1,6 @@
 import { CustomResource, RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ONBOARDING_RESOURCE_TYPE } from '../lambda/core/contracts';
 import type { PartnerPlan } from './config/delivery-plan';
 import { TAG_PREFIX } from './config/naming';
 import type { PartnerShard } from './partner-shard';
@@ -13,9 +14,6 @@ export interface PartnerProps {
   /** ARN of the onboarding provider (built from its name, so no cross-stack export). */
   readonly onboardingServiceToken: string;
 }
-
-/** The CloudFormation type of the per-partner onboarding custom resource. */
-export const ONBOARDING_RESOURCE_TYPE = 'Custom::PartnerOnboarding';
 
 /**
  * Everything one partner owns in its shard stack. Construct ids come from

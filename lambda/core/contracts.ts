@@ -35,3 +35,9 @@ export const ORG_NAME_MAX_LENGTH = 128;
 export function isValidOrgId(orgId: string): boolean {
   return ORG_ID_PATTERN.test(orgId);
 }
+
+/**
+ * The CloudFormation type of a partner's onboarding custom resource: the
+ * constructs declare it, the local runtime replays it and the audit lists it.
+ */
+export const ONBOARDING_RESOURCE_TYPE = 'Custom::PartnerOnboarding';

@@ -1,0 +1,39 @@
+/**
+ * The REST API on the API port: the template's methods and authorizer
+ * served by {@link LocalApiGateway}, over the real admin API, partner API
+ * and partner authorizer handlers.
+ */
+import { createAdminApi } from '../../lambda/admin-api/admin-handlers';
+import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
+import { createPartnerApi } from '../../lambda/partner-api/partner-handlers';
+import { LocalApiGateway, loadApiModel } from '../api-gateway';
+import { startHttpServer } from '../http-server';
+import type { AdminIdentity } from './admin-identity';
+import type { RuntimeContext } from './context';
+import { listen } from './ports';
+
+export interface LocalApi {
+  readonly url: string;
+  readonly gateway: LocalApiGateway;
+}
+
+export async function startApi(ctx: RuntimeContext, admin: AdminIdentity): Promise<LocalApi> {
+  const { repositories } = ctx.tables;
+  const { secrets, webhookSecretPrefix, urlPolicy, clock } = ctx;
+  const adminApi = createAdminApi(
+    { ...repositories, secrets: secrets.store, webhookSecretPrefix, urlPolicy, clock, logger: ctx.logger('admin-api') },
+    admin.auth,
+  );
+  const partnerApi = createPartnerApi({ ...repositories, urlPolicy, clock, logger: ctx.logger('partner-api') });
+  const gateway = new LocalApiGateway({
+    model: loadApiModel(ctx.assembly),
+    functions: { 'admin-api': adminApi, 'partner-api': partnerApi },
+    authorizers: { 'partner-authorizer': (event) => authorizePartner(event, { keys: repositories.keys, clock }) },
+    now: () => clock.now().getTime(),
+  });
+  const port = ctx.ports.api;
+  const server = ctx.stoppables.add(
+    await listen('the API', port, () => startHttpServer(port, (request) => gateway.handle(request))),
+  );
+  return { url: server.url, gateway };
+}

@@ -1,0 +1,52 @@
+/**
+ * DynamoDB Local with the platform template's tables (reused when the data
+ * directory already has them), named as the template names them.
+ */
+import * as path from 'node:path';
+import type { Clock } from '../../lambda/core/clock';
+import { type PlatformTableNames, repositoriesFor } from '../../lambda/repositories/platform-repositories';
+import type { StackArtifact } from '../cloud-assembly';
+import { localDynamoClients, startDynamoDbLocal, type DynamoDbLocal } from '../dynamodb-local';
+import { createTablesFromTemplate } from '../tables-from-template';
+import { functionEnvironment } from './assembly';
+import type { LocalTables } from './context';
+import { LocalRuntimeError } from './errors';
+import type { Stoppables } from './stoppables';
+
+export async function startTables(
+  platform: StackArtifact,
+  dataDir: string | undefined,
+  clock: Clock,
+  stoppables: Stoppables,
+): Promise<LocalTables> {
+  const dynamo = stoppables.add(await startDynamoDb(dataDir));
+  const { client, doc } = localDynamoClients(dynamo.endpoint);
+  stoppables.onStop(() => client.destroy());
+  const created = await createTablesFromTemplate(client, platform.template, {
+    nameFor: (logicalId, properties) =>
+      typeof properties.TableName === 'string' ? properties.TableName : `${platform.stackName}-${logicalId}`,
+    reuseExisting: true,
+  });
+  const names = platformTableNames(platform, created);
+  return { endpoint: dynamo.endpoint, client, doc, names, repositories: repositoriesFor(doc, names, clock) };
+}
+
+async function startDynamoDb(dataDir: string | undefined): Promise<DynamoDbLocal> {
+  try {
+    return await startDynamoDbLocal(dataDir === undefined ? {} : { dataDir: path.join(dataDir, 'dynamodb') });
+  } catch (error) {
+    throw new LocalRuntimeError((error as Error).message.split('\n')[0], { cause: error });
+  }
+}
+
+/** Table names from the onboarding function's TENANTS_TABLE / API_KEYS_TABLE / WEBHOOKS_TABLE refs. */
+function platformTableNames(stack: StackArtifact, created: Record<string, string>): PlatformTableNames {
+  const env = functionEnvironment(stack, 'onboarding');
+  const pick = (variable: string): string => {
+    const ref = (env[variable] as { Ref?: string } | undefined)?.Ref;
+    const name = ref === undefined ? undefined : created[ref];
+    if (name === undefined) throw new LocalRuntimeError(`the onboarding function's ${variable} names no table`);
+    return name;
+  };
+  return { tenants: pick('TENANTS_TABLE'), apiKeys: pick('API_KEYS_TABLE'), webhooks: pick('WEBHOOKS_TABLE') };
+}

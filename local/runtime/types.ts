@@ -1,0 +1,86 @@
+/**
+ * The local runtime's public shapes: what `startLocalRuntime` is given and
+ * what it hands back.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../lambda/core/clock';
+import type { UrlPolicyOptions } from '../../lambda/core/url-policy';
+import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
+import type { InMemorySecretStore } from '../../lambda/shared/secret-store';
+import type { LocalApiGateway } from '../api-gateway';
+import type { DeliveryReport, LocalEventBus } from '../event-bus';
+
+export interface LocalRuntimeOptions {
+  /** The synthesized cloud assembly. @default cdk.out */
+  readonly assemblyDir?: string;
+  /** Keep tables and generated secrets here across restarts. @default in memory */
+  readonly dataDir?: string;
+  /** The API's port; the EventBridge endpoint takes the next one. 0 picks free ports. @default 4000 */
+  readonly port?: number;
+  /** Configured webhook URL -> local URL. */
+  readonly urlOverrides?: Readonly<Record<string, string>>;
+  /** How often pending webhooks are verified. @default 2000 */
+  readonly verificationIntervalMs?: number;
+  /** EventBridge retry backoff, shortened in tests. @default 1000 */
+  readonly retryBaseDelayMs?: number;
+  readonly retryMaxDelayMs?: number;
+  readonly onDelivery?: (report: DeliveryReport) => void;
+  /**
+   * Also serve the partner portal (port N+2) with a local OIDC issuer (N+3)
+   * and a test user. @default false
+   */
+  readonly portal?: boolean;
+  /** Handler log level (Powertools). @default WARN */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly clock?: Clock;
+}
+
+export interface OnboardedPartner {
+  readonly orgId: string;
+  readonly orgName: string;
+  readonly ownerEmail: string;
+  readonly keyId: string;
+  /** The initial key, present only on the start that issued it (never again). */
+  readonly initialApiKey?: string;
+  readonly webhooks: ReadonlyArray<{ readonly id: string; readonly url: string; readonly events: readonly string[] }>;
+}
+
+export interface AdminCredentials {
+  readonly apiKey: string;
+  /** A bearer token for `admin@<admin domain>`, valid for 12 hours from the runtime clock's now. */
+  token(): Promise<string>;
+  readonly email: string;
+}
+
+export interface LocalPortalEndpoints {
+  readonly url: string;
+  readonly issuerUrl: string;
+  /** Sign in with this email at the local issuer (any password). */
+  readonly testUserEmail: string;
+}
+
+export interface LocalRuntime {
+  readonly apiUrl: string;
+  /** Present when started with `portal: true`. */
+  readonly portal?: LocalPortalEndpoints;
+  readonly eventBridgeUrl: string;
+  readonly dynamoDbEndpoint: string;
+  readonly platformBusName: string;
+  readonly partners: readonly OnboardedPartner[];
+  readonly admin: AdminCredentials;
+  /** Where the admin API stores webhook secrets it generates (from the template). */
+  readonly webhookSecretPrefix: string;
+  readonly tables: PlatformTableNames;
+  readonly doc: DynamoDBDocumentClient;
+  readonly client: DynamoDBClient;
+  readonly secrets: InMemorySecretStore;
+  readonly bus: LocalEventBus;
+  readonly gateway: LocalApiGateway;
+  readonly urlPolicy: UrlPolicyOptions;
+  readonly clock: Clock;
+  /** Verifies every due pending webhook now (the runtime also does it on an interval). */
+  verifyPendingWebhooks(): Promise<void>;
+  /** Stops the servers, the sweep and DynamoDB Local. Safe to call twice. */
+  stop(): Promise<void>;
+}
