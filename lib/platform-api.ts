@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../lambda/core/contracts';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../lambda/api/partner-context';
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
@@ -48,8 +49,6 @@ export interface PlatformApiProps {
 
 /** Longest authorizer cache the platform accepts: revocation must bite within it. */
 export const MAX_AUTHORIZER_CACHE_TTL = Duration.seconds(PARTNER_AUTHORIZER_CACHE_SECONDS);
-export const PARTNER_KEY_HEADER = 'X-API-Key';
-export const ADMIN_KEY_HEADER = 'X-Admin-API-Key';
 
 /**
  * The admin and partner APIs: one REST API whose resources and methods come

@@ -8,8 +8,9 @@
  * jose is passed in rather than imported: the Lambda bundle gets it from
  * esbuild, and the tests load it themselves (it is ESM-only).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { JWTVerifyGetKey, jwtVerify } from 'jose';
+import { constantTimeEqual } from '../core/constant-time';
+import { ADMIN_KEY_HEADER } from '../core/contracts';
 import { ForbiddenError, UnauthorizedError } from '../core/errors';
 import type { ApiEvent } from './router';
 
@@ -33,8 +34,6 @@ export interface AdminAuthOptions {
   readonly now?: () => Date;
 }
 
-export const ADMIN_KEY_HEADER = 'x-admin-api-key';
-
 /** HTTP header names are case-insensitive; API Gateway passes them as sent. */
 export function header(event: Pick<ApiEvent, 'headers'>, name: string): string | undefined {
   const wanted = name.toLowerCase();
@@ -44,15 +43,6 @@ export function header(event: Pick<ApiEvent, 'headers'>, name: string): string |
   return undefined;
 }
 
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** Compares digests, so the comparison takes the same time whatever the lengths. */
-export function constantTimeEquals(presented: string, expected: string): boolean {
-  return timingSafeEqual(sha256(presented), sha256(expected));
-}
-
 export function createAdminAuthenticator(options: AdminAuthOptions): (event: ApiEvent) => Promise<AdminCaller> {
   const domain = `@${options.adminEmailDomain.toLowerCase()}`;
   return async (event) => {
@@ -60,7 +50,7 @@ export function createAdminAuthenticator(options: AdminAuthOptions): (event: Api
     const authorization = header(event, 'authorization');
     const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(authorization ?? '')?.[1];
     if (presentedKey === undefined || token === undefined) throw new UnauthorizedError('missing admin credentials');
-    if (!constantTimeEquals(presentedKey, await options.adminApiKey())) {
+    if (!constantTimeEqual(presentedKey, await options.adminApiKey())) {
       throw new UnauthorizedError('admin API key mismatch');
     }
     let payload: Record<string, unknown>;

@@ -4,6 +4,7 @@
  * router validates. scripts/openapi.ts writes it to docs/openapi.json.
  */
 import { z } from 'zod';
+import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../core/contracts';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS } from './partner-context';
 import type { RouteSpec } from './route-table';
 import { errorBody, routes } from './routes';
@@ -77,7 +78,7 @@ export function buildOpenApiDocument(): JsonObject {
       title: 'Partner platform API',
       version: '1.0.0',
       description:
-        'Admin routes need both X-Admin-API-Key and an admin JWT (Authorization: Bearer). Partner routes need X-API-Key; ' +
+        `Admin routes need both ${ADMIN_KEY_HEADER} and an admin JWT (Authorization: Bearer). Partner routes need ${PARTNER_KEY_HEADER}; ` +
         `the gateway caches the key check for ${PARTNER_AUTHORIZER_CACHE_SECONDS} s, so a revoked key may keep working for up to that long. ` +
         'Every error is {"error": {"code", "message"}}.',
     },
@@ -88,8 +89,8 @@ export function buildOpenApiDocument(): JsonObject {
     paths,
     components: {
       securitySchemes: {
-        partnerApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-        adminApiKey: { type: 'apiKey', in: 'header', name: 'X-Admin-API-Key' },
+        partnerApiKey: { type: 'apiKey', in: 'header', name: PARTNER_KEY_HEADER },
+        adminApiKey: { type: 'apiKey', in: 'header', name: ADMIN_KEY_HEADER },
         adminJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
       },
       responses: Object.fromEntries(

@@ -9,11 +9,11 @@
  * Request bodies are strict objects: an unknown field is a 400.
  */
 import { z } from 'zod';
+import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
 import { defineRoute, type RouteSpec } from './route-table';
 
-const orgId = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or hyphens, not starting with a hyphen');
+const orgId = z.string().regex(ORG_ID_PATTERN, ORG_ID_MESSAGE);
+const orgName = z.string().trim().min(1).max(ORG_NAME_MAX_LENGTH);
 const resourceId = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1-128 letters, digits, "_" or "-"');
 const timestamp = z.iso.datetime({ offset: true });
 const email = z.email().max(254);
@@ -95,7 +95,7 @@ export const adminRoutes = {
     summary: 'Register a tenant',
     status: 201,
     params: orgParams,
-    body: z.strictObject({ orgName: z.string().trim().min(1).max(200), ownerEmail: email }),
+    body: z.strictObject({ orgName, ownerEmail: email }),
     response: tenantView,
     errors: [403, 409],
   }),
@@ -118,7 +118,7 @@ export const adminRoutes = {
     auth: 'admin',
     summary: "Issue a tenant's API key (shown once)",
     status: 201,
-    body: z.strictObject({ orgId, orgName: z.string().trim().min(1).max(200), expiresAt: timestamp.optional() }),
+    body: z.strictObject({ orgId, orgName, expiresAt: timestamp.optional() }),
     response: issuedKeyView,
     errors: [403, 404, 409],
   }),

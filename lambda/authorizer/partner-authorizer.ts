@@ -16,10 +16,11 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { hashApiKey, isKeyUsable, isWellFormedApiKey } from '../core/api-keys';
 import type { Clock } from '../core/clock';
+import { PARTNER_KEY_HEADER } from '../core/contracts';
 import type { StoredApiKey } from '../repositories/api-keys-repository';
 import type { PartnerCaller } from '../api/partner-context';
 
-export const API_KEY_HEADER = 'x-api-key';
+const PARTNER_KEY_HEADER_LOWER = PARTNER_KEY_HEADER.toLowerCase();
 
 export interface PartnerAuthorizerDependencies {
   readonly keys: { getByHash(keyHash: string): Promise<StoredApiKey | undefined> };
@@ -42,7 +43,9 @@ export async function decide(
   event: Pick<APIGatewayRequestAuthorizerEvent, 'headers'>,
   deps: PartnerAuthorizerDependencies,
 ): Promise<AuthorizerOutcome> {
-  const presented = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === API_KEY_HEADER)?.[1];
+  const presented = Object.entries(event.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === PARTNER_KEY_HEADER_LOWER,
+  )?.[1];
   if (presented === undefined || !isWellFormedApiKey(presented)) return { allowed: false };
   const record = await deps.keys.getByHash(hashApiKey(presented));
   if (record === undefined || !isKeyUsable(record, deps.clock.now())) return { allowed: false };

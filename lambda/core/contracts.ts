@@ -41,3 +41,17 @@ export function isValidOrgId(orgId: string): boolean {
  * constructs declare it, the local runtime replays it and the audit lists it.
  */
 export const ONBOARDING_RESOURCE_TYPE = 'Custom::PartnerOnboarding';
+
+/**
+ * The header a partner sends its API key in. HTTP header names are
+ * case-insensitive; this is the documented spelling, and readers compare
+ * in lower case.
+ */
+export const PARTNER_KEY_HEADER = 'X-API-Key';
+
+/** The header an admin sends the shared admin API key in (beside `Authorization: Bearer <JWT>`). */
+export const ADMIN_KEY_HEADER = 'X-Admin-API-Key';
+
+/** The environments a deploy can target; `-c env=NAME` picks one, and handlers check ENVIRONMENT_NAME against it. */
+export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];

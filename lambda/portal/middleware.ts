@@ -6,12 +6,13 @@
  * or changed.
  */
 import type { MiddlewareHandler } from 'hono';
+import { constantTimeEqual } from '../core/constant-time';
 import { repositoriesFor } from '../repositories/platform-repositories';
 import { parsePortalSettings } from './config';
 import { MembershipsRepository } from './memberships';
 import type { PortalContext, PortalEnv, PortalServices } from './portal-context';
 import { BACK_TO_PORTAL } from './responses';
-import { CookieCodec, type Session, constantTimeEqual, cookieName, parseCookies } from './session';
+import { CookieCodec, type Session, cookieName, parseCookies } from './session';
 import { configErrorPage, messagePage } from './views';
 
 /** Validates the settings, reads the session and sets the request's `portal`; adds the security headers after. */

@@ -14,8 +14,9 @@
  * Keys are derived from the session secret with HKDF, one per purpose, so
  * the signing key never encrypts and vice versa.
  */
-import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import type { EncryptJWT as EncryptJwtClass, jwtDecrypt as jwtDecryptFunction } from 'jose';
+import { constantTimeEqual } from '../core/constant-time';
 
 export const SESSION_TTL_SECONDS = 8 * 60 * 60;
 export const LOGIN_TTL_SECONDS = 10 * 60;
@@ -82,13 +83,6 @@ export function clearCookie(name: CookieName, secure: boolean): string {
 
 export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
-}
-
-/** Equal strings, in time independent of where they differ. */
-export function constantTimeEqual(left: string, right: string): boolean {
-  const a = Buffer.from(left, 'utf8');
-  const b = Buffer.from(right, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function derive(secret: string, purpose: string): Buffer {

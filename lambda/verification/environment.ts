@@ -7,10 +7,8 @@
  * `allowLoopback: true` themselves.
  */
 import { z } from 'zod';
+import { ENVIRONMENT_NAMES } from '../core/contracts';
 import { readEnv, requiredString } from '../shared/env';
-
-/** The deployable environments (lib/config's list; lambda code does not import lib/). */
-export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
 
 export const verificationEnvSchema = z
   .object({

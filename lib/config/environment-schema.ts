@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-/** The environments a deploy can target; `-c env=NAME` picks one. */
-export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+
+export { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lambda/core/contracts';
 
 const positiveInt = (what: string, max: number) =>
   z

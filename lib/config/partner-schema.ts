@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import { GRACE_HOURS } from '../../lambda/core/api-keys';
+import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../../lambda/core/contracts';
 import { checkWebhookUrl } from '../../lambda/core/url-policy';
 
-export const ORG_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
-export const ROTATION_GRACE_HOURS = [0, 24, 48, 72] as const;
-export type RotationGraceHours = (typeof ROTATION_GRACE_HOURS)[number];
 /** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
 export const MAX_WEBHOOKS_PER_PARTNER = 10;
 export const ALL_EVENTS = '*';
@@ -74,15 +73,12 @@ export function partnerSchema(context: PartnerSchemaContext) {
     .strictObject({
       orgId: z
         .string({ error: 'is required: the partner id, equal to the file name' })
-        .regex(
-          ORG_ID_PATTERN,
-          'must be 2-63 lower-case letters, digits and dashes, starting with a letter or digit (e.g. acme-corp)',
-        ),
+        .regex(ORG_ID_PATTERN, ORG_ID_MESSAGE),
       orgName: z
         .string({ error: 'is required: the organization name' })
         .trim()
         .min(1, 'must not be empty: the organization name')
-        .max(128, 'must be at most 128 characters'),
+        .max(ORG_NAME_MAX_LENGTH, `must be at most ${ORG_NAME_MAX_LENGTH} characters`),
       ownerEmail: z.email({ error: 'must be an email address such as owner@example.com' }),
       apiKey: z
         .strictObject({
@@ -97,8 +93,8 @@ export function partnerSchema(context: PartnerSchemaContext) {
             .default(365),
           rotationGraceHours: z
             .union(
-              ROTATION_GRACE_HOURS.map((hours) => z.literal(hours)),
-              { error: `must be one of ${ROTATION_GRACE_HOURS.join(', ')} hours` },
+              GRACE_HOURS.map((hours) => z.literal(hours)),
+              { error: `must be one of ${GRACE_HOURS.join(', ')} hours` },
             )
             .default(24),
         })

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { loadConfig } from '../../lib/config/load-config';
-import { ORG_ID_PATTERN } from '../../lib/config/partner-schema';
+import { ORG_ID_PATTERN } from '../../lambda/core/contracts';
 import { buildNaiveApp, MAX_RESOURCES_PER_STACK, PARTNERS_PER_STACK } from '../../bench/naive-baseline';
 import { syntheticPartners, syntheticPartnersDir } from '../../bench/synthetic-partners';
 import { readCloudAssembly, resourcesOfType } from '../../local/cloud-assembly';
