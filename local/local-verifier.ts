@@ -29,6 +29,8 @@ export interface LocalVerifierOptions {
 export interface LocalVerifier {
   /** One sweep over the due pending webhooks, as the schedule runs it. */
   sweep(): Promise<SweepResult>;
+  /** Verifies one webhook now: the handler's direct invoke `{orgId, webhookId}`, as the provisioner makes it. */
+  verify(orgId: string, webhookId: string): Promise<unknown>;
   /** Releases the sender's connections. */
   close(): Promise<void>;
 }
@@ -52,6 +54,7 @@ export function createLocalVerifier(options: LocalVerifierOptions): LocalVerifie
   });
   return {
     sweep: async () => (await verify({ action: 'sweep' })) as SweepResult,
+    verify: (orgId, webhookId) => verify({ orgId, webhookId }),
     close: () => sender.close(),
   };
 }

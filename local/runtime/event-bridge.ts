@@ -1,11 +1,16 @@
 /**
  * The EventBridge endpoint: a local bus delivering by the templates' rules
- * (through the local URL overrides), served on the EventBridge port.
+ * and the ones created at run time (through the local URL overrides),
+ * served on the EventBridge port with its control plane; with a data
+ * directory, the run-time resources are kept there.
  */
+import * as path from 'node:path';
 import { LocalEventBus } from '../event-bus';
 import { EventBridgeServer } from '../eventbridge-server';
 import type { RuntimeContext } from './context';
 import { listen } from './ports';
+
+const RESOURCES_FILE = 'eventbridge.json';
 
 export interface LocalEventBridge {
   readonly url: string;
@@ -21,6 +26,10 @@ export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventB
     ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
     ...(options.retryMaxDelayMs === undefined ? {} : { retryMaxDelayMs: options.retryMaxDelayMs }),
     ...(options.onDelivery === undefined ? {} : { onDelivery: options.onDelivery }),
+    // Run-time rules, destinations and connections survive a restart with the tables they serve.
+    ...(options.dataDir === undefined
+      ? {}
+      : { resourcesFile: path.join(path.resolve(options.dataDir), RESOURCES_FILE) }),
   });
   const server = new EventBridgeServer(bus);
   const port = ctx.ports.eventBridge;

@@ -11,6 +11,8 @@ const DEFAULT_VERIFICATION_INTERVAL_MS = 2000;
 export interface VerificationSweep {
   /** Verifies every due pending webhook now; joins a sweep already running. */
   verifyPendingWebhooks(): Promise<void>;
+  /** Verifies one webhook now (what the provisioner calls on a new or changed URL). */
+  verify(orgId: string, webhookId: string): Promise<unknown>;
 }
 
 export async function startVerificationSweep(ctx: RuntimeContext): Promise<VerificationSweep> {
@@ -42,5 +44,5 @@ export async function startVerificationSweep(ctx: RuntimeContext): Promise<Verif
     await sweeping;
     await verifier.close();
   });
-  return { verifyPendingWebhooks };
+  return { verifyPendingWebhooks, verify: (orgId, webhookId) => verifier.verify(orgId, webhookId) };
 }
