@@ -3,7 +3,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { onboardingProviderFunctionName, pickupSecretPrefix, webhookSecretPrefix } from './config/naming';
+import {
+  onboardingProviderFunctionName,
+  pickupSecretPrefix,
+  shardsNamePrefix,
+  webhookSecretPrefix,
+} from './config/naming';
 import { PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
 
@@ -29,7 +34,7 @@ export class PlatformHandlers extends Construct {
     super(scope, id);
     const env = props.environmentName;
     const { tables } = props;
-    const shardNames = `pp-${env}-s`;
+    const shardNames = shardsNamePrefix(env);
     const common = { ENVIRONMENT_NAME: env, ALLOW_HTTP_WEBHOOKS: String(props.allowHttpWebhooks) };
 
     this.verification = new PlatformFunction(this, 'Verification', {

@@ -14,8 +14,8 @@ export interface PlatformStackProps extends StackProps {
   /** Plain http:// webhook URLs are verified in dev only. */
   readonly allowHttpWebhooks: boolean;
   /**
-   * Admin API identity settings.
-   * @default the `adminApi` context value, else settings that accept no token (fail closed)
+   * Admin API identity settings, from `config/<env>.yaml` through loadConfig.
+   * @default settings that accept no token (fail closed)
    */
   readonly adminApi?: AdminApiSettings;
   /** The partner portal's sign-in settings. @default no portal */
@@ -57,7 +57,7 @@ export class PlatformStack extends Stack {
       environmentName: props.environmentName,
       tables: this.tables,
       allowHttpWebhooks: props.allowHttpWebhooks,
-      admin: props.adminApi ?? this.node.tryGetContext('adminApi') ?? UNCONFIGURED_ADMIN_API,
+      admin: props.adminApi ?? UNCONFIGURED_ADMIN_API,
     });
     if (props.portal) {
       this.portal = new PartnerPortal(this, 'Portal', {

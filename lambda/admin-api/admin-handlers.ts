@@ -34,15 +34,20 @@ export interface AdminApiDependencies {
   readonly logger?: Pick<Logger, 'info' | 'error'>;
 }
 
-export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRoutes, AdminCaller> {
+type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
+type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey';
+
+export function adminHandlers(deps: AdminApiDependencies): AdminHandlers {
+  return { ...tenantHandlers(deps), ...webhookHandlers(deps) };
+}
+
+/** Tenants and their keys. */
+function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantRoute> {
   const requireTenant = async (orgId: string) => {
     const tenant = await deps.tenants.get(orgId);
     if (tenant === undefined) throw new NotFoundError('Tenant not registered');
     return tenant;
   };
-
-  const storeSecret = (webhook: { orgId: string; webhookId: string; secretArn?: string }, value: string) =>
-    storeWebhookSecret(deps.secrets, deps.webhookSecretPrefix, webhook, value);
 
   return {
     registerTenant: async ({ params, body, caller }) => {
@@ -79,7 +84,15 @@ export function adminHandlers(deps: AdminApiDependencies): RouteHandlers<AdminRo
       deps.logger?.info('api key issued', { orgId: tenant.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, caller.email);
     },
+  };
+}
 
+/** A tenant's webhooks, made at run time by the one flow every door shares. */
+function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, TenantRoute> {
+  const storeSecret = (webhook: { orgId: string; webhookId: string; secretArn?: string }, value: string) =>
+    storeWebhookSecret(deps.secrets, deps.webhookSecretPrefix, webhook, value);
+
+  return {
     createWebhook: async ({ params, body }) => {
       const stored = await createRuntimeWebhook(deps, {
         orgId: params.orgId,

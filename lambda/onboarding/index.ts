@@ -8,16 +8,14 @@
  * Environment:
  * - TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE  table names
  * - PICKUP_SECRET_PREFIX                            e.g. partner-platform/dev/pickup/
- * - PICKUP_SECRET_KMS_KEY_ID (optional)             KMS key for pickup secrets
  * - ALLOW_HTTP_WEBHOOKS (optional, "true" in dev)   plain http:// webhook URLs
- * - ALLOW_LOOPBACK_WEBHOOKS (optional, local runtime only)
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
-import { booleanFlag, optionalString, readEnv, requiredString } from '../shared/env';
+import { booleanFlag, readEnv, requiredString } from '../shared/env';
 import { createObservability, loggableError, publishMetrics } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { handleOnboardingEvent, type OnboardingDependencies, type OnboardingResponse } from './onboarding-handler';
@@ -27,9 +25,7 @@ const { logger, metrics } = createObservability('onboarding');
 export const onboardingEnvironment = z.object({
   ...platformTablesEnvironment,
   PICKUP_SECRET_PREFIX: requiredString,
-  PICKUP_SECRET_KMS_KEY_ID: optionalString,
   ALLOW_HTTP_WEBHOOKS: booleanFlag,
-  ALLOW_LOOPBACK_WEBHOOKS: booleanFlag,
 });
 
 let dependencies: OnboardingDependencies | undefined;
@@ -46,8 +42,8 @@ function resolveDependencies(): OnboardingDependencies {
     logger,
     metrics,
     pickupSecretPrefix: env.PICKUP_SECRET_PREFIX,
-    ...(env.PICKUP_SECRET_KMS_KEY_ID === undefined ? {} : { pickupKmsKeyId: env.PICKUP_SECRET_KMS_KEY_ID }),
-    urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS, allowLoopback: env.ALLOW_LOOPBACK_WEBHOOKS },
+    // Never loopback in a deployed Lambda: only the local runtime and tests allow it, by passing urlPolicy themselves.
+    urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
   };
   return dependencies;
 }

@@ -70,8 +70,6 @@ export interface InitialKeyDependencies {
   readonly clock: Clock;
   /** Secret name prefix; the pickup is `${prefix}${orgId}/initial-api-key`. */
   readonly pickupSecretPrefix: string;
-  /** KMS key for the pickup secret. @default the account's aws/secretsmanager key */
-  readonly pickupKmsKeyId?: string;
   /** @default node:crypto randomBytes */
   readonly random?: RandomSource;
 }
@@ -121,7 +119,6 @@ export async function ensureInitialKey(
         name,
         value: serialise(issued),
         description: `partner-platform initial API key of ${orgId}, for one-time pickup`,
-        kmsKeyId: deps.pickupKmsKeyId,
         tags: { 'partner-platform:org-id': orgId, 'partner-platform:purpose': 'api-key-pickup' },
       });
       continue;

@@ -43,8 +43,6 @@ export interface OnboardingDependencies {
   readonly metrics?: Metrics;
   /** Secret name prefix for pickup secrets, e.g. `partner-platform/dev/pickup/`. */
   readonly pickupSecretPrefix: string;
-  /** @default the account's aws/secretsmanager key */
-  readonly pickupKmsKeyId?: string;
   /** The environment's webhook URL rules (http in dev only). */
   readonly urlPolicy: UrlPolicyOptions;
   /** @default node:crypto randomBytes */

@@ -30,9 +30,14 @@ export function shardBusName(env: string, shard: number): string {
   return `${PROJECT}-${env}-${shardLabel(shard)}`;
 }
 
+/** Prefix of every EventBridge name in the environment's shards: `pp-<env>-s`. */
+export function shardsNamePrefix(env: string): string {
+  return `pp-${env}-s`;
+}
+
 /** Prefix of every EventBridge name a shard owns; its IAM and DLQ policies match it. */
 export function shardNamePrefix(env: string, shard: number): string {
-  return `pp-${env}-s${String(shard).padStart(3, '0')}`;
+  return `${shardsNamePrefix(env)}${String(shard).padStart(3, '0')}`;
 }
 
 /** Name of a webhook's connection, API destination and rule. */
