@@ -5,40 +5,20 @@
  * template, a webhook receiver on 127.0.0.1 and the real verification
  * handler. A screenshot of every page lands in test-artifacts/portal/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { type PortalWorld, startRuntimePortalWorld } from './portal-world';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'portal');
 
 let world: PortalWorld & { readonly testUser: string };
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the portal's browser tests need it. Run \`npm test\` (its pretest, scripts/test-tools.sh, installs it when missing) or \`apt-get install chromium\`, or set CHROMIUM_PATH.`,
-    );
-  }
   mkdirSync(ARTIFACTS, { recursive: true });
-  [world, browser] = await Promise.all([
-    startRuntimePortalWorld(),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
-  ]);
+  [world, browser] = await Promise.all([startRuntimePortalWorld(), launchChromium()]);
 }, 120_000);
 
 afterAll(async () => {

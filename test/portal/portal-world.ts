@@ -23,7 +23,7 @@ import {
   scanPlatformTables,
 } from '../support/platform-tables';
 import { type Receiver, startReceiver } from '../verification/receiver';
-import { startLocalRuntime } from '../../local/runtime';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 export const TEST_USER = { sub: 'dana', email: 'dana@partner.example', name: 'Dana Partner' };
@@ -129,7 +129,9 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
  * Local, issuer, portal and API), and the partner probe over real HTTP
  * through the local API Gateway built from the template.
  */
-export async function startRuntimePortalWorld(): Promise<PortalWorld & { readonly testUser: string }> {
+export async function startRuntimePortalWorld(): Promise<
+  PortalWorld & { readonly testUser: string; readonly runtime: LocalRuntime }
+> {
   const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'config-partner' }])));
   const runtime = await startLocalRuntime({
     assemblyDir: outdir,
@@ -141,6 +143,7 @@ export async function startRuntimePortalWorld(): Promise<PortalWorld & { readonl
   const receiver = await startReceiver();
   const repositories = repositoriesFor(runtime.doc, runtime.tables, runtime.clock);
   return {
+    runtime,
     portalUrl: runtime.portal!.url,
     issuerUrl: runtime.portal!.issuerUrl,
     testUser: runtime.portal!.testUserEmail,
