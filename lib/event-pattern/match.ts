@@ -9,6 +9,10 @@
  * event match when any element matches. Numeric ranges, `cidr` and
  * `wildcard` are not supported: a pattern that uses them throws
  * {@link UnsupportedEventPatternError} rather than matching wrongly.
+ *
+ * `$or` follows EventBridge's compiler exactly (see {@link patternBranches}).
+ * Leaves are scalars: `exists` looks at leaf values only, as EventBridge's
+ * does, and a path through an array of objects matches any element.
  */
 
 /** An event pattern as written into a rule (JSON). */
@@ -51,43 +55,122 @@ const isScalar = (value: unknown): value is Scalar =>
 const UNSUPPORTED = new Set(['numeric', 'cidr', 'wildcard']);
 
 /**
- * Whether `event` matches `pattern` (an object, or its JSON text as a
- * template may hold it). Throws on an invalid or unsupported pattern.
+ * One way a pattern can match: every leaf path (e.g. `detail.partnerId`) with
+ * its list of alternatives. A pattern without `$or` has one branch.
  */
-export function matchesEventPattern(pattern: EventPattern | string, event: MatchableEvent): boolean {
-  if (typeof pattern === 'string') return matchesEventPattern(JSON.parse(pattern) as EventPattern, event);
-  if (!isPlainObject(pattern)) throw new InvalidEventPatternError('a pattern must be a JSON object', '(pattern)');
-  return matchObject(pattern, event, '');
+export type PatternBranch = ReadonlyMap<string, readonly unknown[]>;
+
+/** Field names that are operators, refused as field names inside `$or` (as EventBridge does). */
+const RESERVED_IN_OR = new Set([
+  'prefix',
+  'suffix',
+  'equals-ignore-case',
+  'anything-but',
+  'exists',
+  'wildcard',
+  'numeric',
+  'cidr',
+]);
+
+/**
+ * Expands a pattern into its branches the way EventBridge's rule compiler
+ * (aws/event-ruler's JsonRuleCompiler) does: fields are ANDed; each `$or`
+ * forks every branch built so far once per alternative (at least two, each a
+ * non-empty object); a later occurrence of the same path in a branch replaces
+ * the earlier one, in the order the fields are written.
+ * @throws InvalidEventPatternError for a pattern EventBridge would refuse.
+ */
+export function patternBranches(pattern: EventPattern | string): PatternBranch[] {
+  const cached = typeof pattern === 'string' ? undefined : compiled.get(pattern);
+  if (cached) return cached;
+  const parsed = typeof pattern === 'string' ? (JSON.parse(pattern) as unknown) : pattern;
+  if (!isPlainObject(parsed)) throw new InvalidEventPatternError('a pattern must be a JSON object', '(pattern)');
+  const branches: Array<Map<string, readonly unknown[]>> = [];
+  compileObject(parsed, [], branches, false);
+  const result = branches.length === 0 ? [new Map()] : branches;
+  if (typeof pattern !== 'string') compiled.set(pattern, result);
+  return result;
 }
 
-function matchObject(pattern: Record<string, unknown>, event: unknown, path: string): boolean {
+/** Rules are matched against every event; their patterns are compiled once. */
+const compiled = new WeakMap<EventPattern, PatternBranch[]>();
+
+function compileObject(
+  pattern: Record<string, unknown>,
+  path: readonly string[],
+  branches: Array<Map<string, readonly unknown[]>>,
+  insideOr: boolean,
+): void {
+  const where = () => path.join('.') || '(pattern)';
+  if (insideOr && Object.keys(pattern).length === 0) {
+    throw new InvalidEventPatternError('empty objects are not allowed', where());
+  }
   for (const [field, condition] of Object.entries(pattern)) {
-    const fieldPath = path ? `${path}.${field}` : field;
+    const fieldPath = [...path, field].join('.');
     if (field === '$or') {
-      if (!Array.isArray(condition) || condition.length < 2 || !condition.every(isPlainObject)) {
-        throw new InvalidEventPatternError('$or takes a list of at least two patterns', fieldPath);
-      }
-      if (!condition.some((alternative) => matchObject(alternative, event, path))) return false;
+      compileOr(condition, path, branches, fieldPath);
       continue;
     }
-    const value = isPlainObject(event) ? event[field] : undefined;
+    if (insideOr && RESERVED_IN_OR.has(field)) {
+      throw new InvalidEventPatternError(`"${field}" is an operator and cannot be a field name inside $or`, fieldPath);
+    }
     if (isPlainObject(condition)) {
-      // A nested pattern: the event must have an object here that matches it.
-      if (!isPlainObject(value) || !matchObject(condition, value, fieldPath)) return false;
+      compileObject(condition, [...path, field], branches, insideOr);
       continue;
     }
     if (!Array.isArray(condition)) {
       throw new InvalidEventPatternError('a field must map to a list of values or to a nested pattern', fieldPath);
     }
-    if (!matchField(condition, value, fieldPath)) return false;
+    if (condition.length === 0) throw new InvalidEventPatternError('empty lists are not allowed', fieldPath);
+    if (branches.length === 0) branches.push(new Map());
+    for (const branch of branches) branch.set(fieldPath, condition);
   }
-  return true;
 }
 
-/** A leaf: a list of alternatives, any of which may match. */
-function matchField(alternatives: readonly unknown[], value: unknown, path: string): boolean {
-  const present = value !== undefined;
-  const values: readonly unknown[] = Array.isArray(value) ? value : present ? [value] : [];
+function compileOr(
+  condition: unknown,
+  path: readonly string[],
+  branches: Array<Map<string, readonly unknown[]>>,
+  fieldPath: string,
+): void {
+  if (!Array.isArray(condition) || !condition.every(isPlainObject)) {
+    throw new InvalidEventPatternError('$or takes a list of patterns (objects)', fieldPath);
+  }
+  if (condition.length < 2) throw new InvalidEventPatternError('$or takes at least two patterns', fieldPath);
+  const before = branches.length === 0 ? [new Map<string, readonly unknown[]>()] : branches.map((b) => new Map(b));
+  branches.length = 0;
+  for (const alternative of condition) {
+    const forked = before.map((branch) => new Map(branch));
+    compileObject(alternative, path, forked, true);
+    branches.push(...forked);
+  }
+}
+
+/** The scalar leaves at `path` in the event; arrays contribute each element, objects are not leaves. */
+function leavesAt(event: unknown, path: readonly string[]): unknown[] {
+  let current: unknown[] = [event];
+  for (const step of path) {
+    current = current
+      .flatMap((value) => (Array.isArray(value) ? value : [value]))
+      .flatMap((value) => (isPlainObject(value) && step in value ? [value[step]] : []));
+  }
+  const flatten = (values: unknown[]): unknown[] => values.flatMap((v) => (Array.isArray(v) ? flatten(v) : [v]));
+  return flatten(current).filter(isScalar);
+}
+
+/**
+ * Whether `event` matches `pattern` (an object, or its JSON text as a
+ * template may hold it): some branch has every leaf path matching. Throws on
+ * an invalid or unsupported pattern.
+ */
+export function matchesEventPattern(pattern: EventPattern | string, event: MatchableEvent): boolean {
+  return patternBranches(pattern).some((branch) =>
+    [...branch].every(([path, alternatives]) => matchField(alternatives, leavesAt(event, path.split('.')), path)),
+  );
+}
+
+/** A leaf: a list of alternatives, any of which may match one of the event's values there. */
+function matchField(alternatives: readonly unknown[], values: readonly unknown[], path: string): boolean {
   return alternatives.some((alternative) => {
     if (isScalar(alternative)) return values.some((v) => v === alternative);
     if (!isPlainObject(alternative)) throw new InvalidEventPatternError('values must be scalars or operators', path);
@@ -102,7 +185,7 @@ function matchField(alternatives: readonly unknown[], value: unknown, path: stri
     const argument = alternative[operator];
     if (operator === 'exists') {
       if (typeof argument !== 'boolean') throw new InvalidEventPatternError('exists takes true or false', path);
-      return argument ? present && values.length > 0 : !present;
+      return argument === values.length > 0;
     }
     if (UNSUPPORTED.has(operator)) throw new UnsupportedEventPatternError(operator, path);
     // Every other operator needs the field present.

@@ -16,6 +16,7 @@ const event = {
     online: true,
     firmware: null,
     tags: ['front-door', 'ground-floor'],
+    rooms: [{ name: 'hall' }, { name: 'lobby' }],
     location: { building: 'HQ', floor: 2 },
   },
 };
@@ -71,6 +72,45 @@ describe('matchesEventPattern', () => {
       { source: ['other'], $or: [{ detail: { battery: [12] } }, { account: ['123456789012'] }] },
       false,
     ],
+    [
+      '$or: a later field in a branch replaces the same field written before the $or (EventBridge order)',
+      { source: ['other'], $or: [{ source: ['spk.api'] }, { account: ['nope'] }] },
+      true,
+    ],
+    [
+      '$or: a field written after the $or replaces the branch value',
+      { $or: [{ source: ['other'] }, { account: ['nope'] }], source: ['spk.api'] },
+      true,
+    ],
+    [
+      '$or nested in a branch',
+      { $or: [{ source: ['x'] }, { $or: [{ account: ['y'] }, { detail: { lockId: ['lock-17'] } }] }] },
+      true,
+    ],
+    [
+      'the webhook shape: each type only from its own source (right pair)',
+      {
+        $or: [
+          { source: ['spk.api'], 'detail-type': ['LockCreated'] },
+          { source: ['spk.iot.shadow'], 'detail-type': ['Shadow Update'] },
+        ],
+        detail: { partnerId: ['acme-corp'] },
+      },
+      true,
+    ],
+    [
+      "the webhook shape: a type from the other branch's source does not match",
+      {
+        $or: [
+          { source: ['spk.api'], 'detail-type': ['Shadow Update'] },
+          { source: ['spk.iot.shadow'], 'detail-type': ['LockCreated'] },
+        ],
+      },
+      false,
+    ],
+    ['exists looks at leaves: an object is not one', { detail: { location: [{ exists: true }] } }, false],
+    ['exists false on an object (not a leaf)', { detail: { location: [{ exists: false }] } }, true],
+    ['a path through an array of objects matches any element', { detail: { rooms: { name: ['lobby'] } } }, true],
   ])('%s', (_why, pattern, expected) => {
     expect(matchesEventPattern(pattern, event)).toBe(expected);
   });
@@ -112,6 +152,11 @@ describe('matchesEventPattern', () => {
     ['a list inside a list', { source: [['spk.api']] }],
     ['a pattern that is a list', [{ source: ['spk.api'] }]],
     ['prefix with a number', { source: [{ prefix: 1 }] }],
+    ['$or that is not a list', { $or: { source: ['spk.api'] } }],
+    ['$or holding a value instead of a pattern', { $or: [{ source: ['spk.api'] }, 'x'] }],
+    ['an empty object inside $or', { $or: [{ source: ['spk.api'] }, {}] }],
+    ['an operator name as a field inside $or', { $or: [{ source: ['spk.api'] }, { prefix: ['x'] }] }],
+    ['an empty list', { source: [] }],
   ])('refuses an invalid pattern: %s', (_why, pattern) => {
     expect(() => matchesEventPattern(pattern as EventPattern, event)).toThrow(InvalidEventPatternError);
   });
