@@ -21,6 +21,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { catalogSources } from '../lambda/core/event-catalog';
 import type { PlatformConfig } from '../lib/config/load-config';
 import { ALL_EVENTS } from '../lib/config/partner-schema';
 
@@ -81,7 +82,7 @@ export function buildNaiveApp(app: App, config: PlatformConfig): NaiveApp {
       new events.Rule(owner, `${webhook.id}Rule`, {
         eventBus: bus,
         eventPattern: {
-          source: [...environment.eventSources],
+          source: catalogSources(config.catalog),
           ...(webhook.events.includes(ALL_EVENTS) ? {} : { detailType: [...webhook.events] }),
           detail: { partnerId: [partner.orgId] },
         },

@@ -3,10 +3,11 @@
  * tests. Partner `i` is the same whatever N is (the first 100 of 1,000 are
  * the 100 of the smaller run), so results are comparable across sizes.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { readEventCatalog } from '../lib/config/load-config';
 
 export interface SyntheticWebhook {
   readonly id: string;
@@ -27,12 +28,9 @@ const WORDS = ['acme', 'globex', 'initech', 'umbrella', 'stark', 'wayne', 'tyrel
 const WEBHOOK_IDS = ['primary', 'security', 'devices'];
 const RATES = [1, 5, 10, 10, 10, 20, 50, 300];
 
-/** The detail-types of config/event-types.yaml, so generated partners validate. */
+/** The detail-types of config/event-types.yaml (read by the config loader), so generated partners validate. */
 export function repositoryEventTypes(rootDir = REPO_ROOT): string[] {
-  const doc = parse(readFileSync(path.join(rootDir, 'config', 'event-types.yaml'), 'utf8')) as {
-    eventTypes: Array<{ name: string }>;
-  };
-  return doc.eventTypes.map((type) => type.name);
+  return readEventCatalog(rootDir).types.map((type) => type.name);
 }
 
 /** A small, well-mixed 32-bit hash (splitmix-style), so partner `i` never depends on N. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { staleBundledCatalog } from '../lib/config/bundled-catalog';
 import { ConfigError } from '../lib/config/config-error';
 import { loadConfig, PlatformConfig } from '../lib/config/load-config';
 import { QuotaError } from '../lib/config/quota-check';
@@ -24,6 +25,9 @@ function main(): number {
       environment,
       partnersDir: partnersDir ? path.resolve(partnersDir) : undefined,
     });
+    // The functions bundle their own copy of the catalog; never deploy one that disagrees with the rules.
+    const stale = staleBundledCatalog(config.catalog);
+    if (stale) throw new ConfigError([stale]);
     buildPlatformApp(app, config);
   } catch (error) {
     if (error instanceof ConfigError || error instanceof QuotaError) {

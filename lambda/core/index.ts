@@ -6,6 +6,7 @@ export * from './api-keys';
 export * from './clock';
 export * from './data-model';
 export * from './errors';
+export * from './event-catalog';
 export * from './random';
 export * from './url-policy';
 export * from './verification';

@@ -6,6 +6,7 @@
  */
 import { Clock, HOUR_MS, MINUTE_MS } from './clock';
 import { DUE_BUCKET } from './data-model';
+import { ALL_EVENTS } from './event-catalog';
 import { ConflictError, ManagedByConfigError, ValidationError } from './errors';
 import { RandomSource, cryptoRandom, randomAlphanumeric } from './random';
 import { UrlPolicyOptions, checkWebhookUrl } from './url-policy';
@@ -48,8 +49,7 @@ export function assertChangeAllowed(
 
 export const WEBHOOK_ID_PREFIX = 'wh_';
 const WEBHOOK_ID_RANDOM_LENGTH = 20;
-/** Every event type; matches the `*` filter of a partner's event rule. */
-export const ALL_EVENTS = '*';
+export { ALL_EVENTS };
 
 /** The first retry waits this long; each further one doubles, up to the cap. */
 export const FIRST_RETRY_DELAY_MS = MINUTE_MS;

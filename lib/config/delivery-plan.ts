@@ -1,3 +1,4 @@
+import { catalogSources, EventPattern, webhookEventPattern } from '../../lambda/core/event-catalog';
 import type { PlatformConfig } from './load-config';
 import {
   platformBusName,
@@ -8,30 +9,15 @@ import {
   webhookResourceName,
   webhookSecretName,
 } from './naming';
-import { ALL_EVENTS, PartnerConfig, WebhookConfig } from './partner-schema';
+import type { PartnerConfig, WebhookConfig } from './partner-schema';
 import { routeSlotOf, shardOf } from './sharding';
 
-/** An EventBridge event pattern, as written into the template. */
-export type EventPattern = Record<string, unknown>;
+export type { EventPattern };
 
 /**
- * The pattern of one webhook's rule: the configured sources, the webhook's
- * detail-types (no filter for `*`) and the partner's own orgId, so a rule can
- * never match another partner's events.
+ * The pattern of a routing rule that forwards a set of partners to their
+ * shard bus: every catalog source, the partners' orgIds.
  */
-export function webhookEventPattern(
-  orgId: string,
-  events: readonly string[],
-  sources: readonly string[],
-): EventPattern {
-  return {
-    source: [...sources],
-    ...(events.includes(ALL_EVENTS) ? {} : { 'detail-type': [...events] }),
-    detail: { partnerId: [orgId] },
-  };
-}
-
-/** The pattern of a routing rule that forwards a set of partners to their shard bus. */
 export function routingEventPattern(orgIds: readonly string[], sources: readonly string[]): EventPattern {
   return { source: [...sources], detail: { partnerId: [...orgIds] } };
 }
@@ -77,6 +63,7 @@ export interface ShardPlan {
 export interface DeliveryPlan {
   readonly env: string;
   readonly platformBusName: string;
+  /** The event catalog's sources: the only ones routed, so the only ones a webhook can receive. */
   readonly sources: readonly string[];
   /** Shards that hold at least one partner, in shard order. */
   readonly shards: readonly ShardPlan[];
@@ -90,7 +77,7 @@ export interface DeliveryPlan {
 export function planDelivery(config: PlatformConfig): DeliveryPlan {
   const { environment } = config;
   const env = environment.name;
-  const sources = environment.eventSources;
+  const sources = catalogSources(config.catalog);
   const { shardCount, routesPerShard } = environment.sharding;
   const byShard = new Map<number, PartnerConfig[]>();
   for (const partner of config.partners) {
@@ -107,7 +94,7 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
           config: webhook,
           resourceName: webhookResourceName(env, shard, partner.orgId, webhook.id),
           secretName: webhookSecretName(env, partner.orgId, webhook.id),
-          pattern: webhookEventPattern(partner.orgId, webhook.events, sources),
+          pattern: webhookEventPattern(partner.orgId, webhook.events, config.catalog),
         })),
       }));
       const slots = new Map<number, string[]>();

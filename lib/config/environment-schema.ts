@@ -24,10 +24,6 @@ export const environmentSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
       .optional(),
-    eventSources: z
-      .array(z.string().regex(/^[A-Za-z0-9._-]{1,256}$/, 'must be an event source such as spk.api'))
-      .min(1, 'list at least one event source, e.g. [spk.api]')
-      .default(['spk.api', 'spk.iot.shadow']),
     allowHttpWebhooks: z.boolean({ error: 'must be true or false' }).default(false),
     delivery: z
       .strictObject({

@@ -4,12 +4,16 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ConfigProblem } from './config-error';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentName, environmentSchema } from './environment-schema';
-import { eventTypesSchema, PartnerConfig, partnerSchema } from './partner-schema';
+import type { EventCatalog } from '../../lambda/core/event-catalog';
+import { catalogSchemaProblems } from '../../lambda/core/event-validation';
+import { eventCatalogFileSchema } from './event-catalog-schema';
+import { PartnerConfig, partnerSchema } from './partner-schema';
 
 /** Everything the CDK app needs from `config/` and `partners/`, validated. */
 export interface PlatformConfig {
   readonly environment: EnvironmentConfig;
-  readonly eventTypes: readonly string[];
+  /** config/event-types.yaml: every type's source, schema and example. */
+  readonly catalog: EventCatalog;
   /** Sorted by orgId, so output never depends on directory order. */
   readonly partners: readonly PartnerConfig[];
 }
@@ -125,22 +129,60 @@ function loadEnvironment(rootDir: string, name: string, problems: Problems): Env
   return environment;
 }
 
-function loadEventTypes(rootDir: string, problems: Problems): string[] {
-  const file = 'config/event-types.yaml';
+export const EVENT_CATALOG_FILE = 'config/event-types.yaml';
+
+/**
+ * Reads and checks the event catalog: its shape, then that every schema
+ * compiles and every example validates. Problems are reported once, here;
+ * undefined tells the caller the catalog is unusable.
+ */
+function loadEventCatalog(rootDir: string, problems: Problems): EventCatalog | undefined {
+  const file = EVENT_CATALOG_FILE;
   const absolute = path.join(rootDir, file);
   if (!existsSync(absolute)) {
     problems.push({ file, field: '(file)', message: 'missing; list the detail-types partners may subscribe to' });
-    return [];
+    return undefined;
   }
   const raw = readYaml(absolute, file, problems);
-  const parsed = raw === undefined ? undefined : parseWith(eventTypesSchema, raw, file, problems);
-  return parsed ? parsed.eventTypes.map((type) => type.name) : [];
+  const parsed = raw === undefined ? undefined : parseWith(eventCatalogFileSchema, raw, file, problems);
+  if (!parsed) return undefined;
+  const catalog: EventCatalog = {
+    types: parsed.eventTypes.map(({ name, source, description, schema, example }) => ({
+      name,
+      source,
+      description,
+      schema,
+      example,
+    })),
+  };
+  const schemaProblems = catalogSchemaProblems(catalog);
+  for (const problem of schemaProblems) {
+    const index = catalog.types.findIndex((type) => type.name === problem.type);
+    problems.push({
+      file,
+      field: `eventTypes[${index}].${problem.field}`,
+      message: `${problem.type}: ${problem.field === 'schema' ? 'the JSON Schema does not compile' : 'does not validate against its schema'}: ${problem.message}`,
+    });
+  }
+  return schemaProblems.length === 0 ? catalog : undefined;
+}
+
+/**
+ * The event catalog alone, for tools that need no partners (the catalog
+ * generator, the docs, the bench generator).
+ * @throws ConfigError listing every problem in config/event-types.yaml.
+ */
+export function readEventCatalog(rootDir: string): EventCatalog {
+  const problems: Problems = [];
+  const catalog = loadEventCatalog(rootDir, problems);
+  if (!catalog) throw new ConfigError(problems);
+  return catalog;
 }
 
 function loadPartners(
   partnersDir: string,
   relativeDir: string,
-  eventTypes: readonly string[],
+  eventTypes: readonly string[] | undefined,
   allowHttp: boolean,
   problems: Problems,
 ): PartnerConfig[] {
@@ -187,23 +229,23 @@ function loadPartners(
 }
 
 /**
- * Reads and validates the environment, the event types and every partner
+ * Reads and validates the environment, the event catalog and every partner
  * file. Throws one {@link ConfigError} listing every problem in every file.
  */
 export function loadConfig(options: LoadConfigOptions): PlatformConfig {
   const problems: Problems = [];
   const environment = loadEnvironment(options.rootDir, options.environment ?? 'dev', problems);
-  const eventTypes = loadEventTypes(options.rootDir, problems);
+  const catalog = loadEventCatalog(options.rootDir, problems);
   const partnersDir = options.partnersDir ?? path.join(options.rootDir, 'partners');
   const relative = path.relative(options.rootDir, partnersDir).split(path.sep).join('/') || '.';
   const relativeDir = relative.startsWith('..') ? partnersDir : relative;
   const partners = loadPartners(
     partnersDir,
     relativeDir,
-    eventTypes,
+    catalog?.types.map((type) => type.name),
     environment?.allowHttpWebhooks ?? false,
     problems,
   );
-  if (problems.length > 0 || !environment) throw new ConfigError(problems);
-  return { environment, eventTypes, partners };
+  if (problems.length > 0 || !environment || !catalog) throw new ConfigError(problems);
+  return { environment, catalog, partners };
 }

@@ -1,17 +1,21 @@
 import { z } from 'zod';
 import { GRACE_HOURS } from '../../lambda/core/api-keys';
 import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../../lambda/core/contracts';
+import { ALL_EVENTS } from '../../lambda/core/event-catalog';
 import { checkWebhookUrl } from '../../lambda/core/url-policy';
 
 export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
 export const MAX_WEBHOOKS_PER_PARTNER = 10;
-export const ALL_EVENTS = '*';
+export { ALL_EVENTS };
 const VALIDITY_MESSAGE = 'must be a whole number of days from 1 to 3650, or "never"';
 
 export interface PartnerSchemaContext {
-  /** Detail-types from config/event-types.yaml. */
-  readonly eventTypes: readonly string[];
+  /**
+   * Detail-types from config/event-types.yaml; undefined when the catalog
+   * itself is invalid, so its one error does not repeat in every partner file.
+   */
+  readonly eventTypes: readonly string[] | undefined;
   /** Whether plain http:// URLs are allowed (dev only). */
   readonly allowHttp: boolean;
 }
@@ -21,7 +25,7 @@ export interface PartnerSchemaContext {
  * how to fix it; the loader adds the file and field.
  */
 export function partnerSchema(context: PartnerSchemaContext) {
-  const known = new Set(context.eventTypes);
+  const known = context.eventTypes === undefined ? undefined : new Set(context.eventTypes);
 
   const webhook = z
     .strictObject({
@@ -47,11 +51,11 @@ export function partnerSchema(context: PartnerSchemaContext) {
           }
           const seen = new Set<string>();
           events.forEach((event, index) => {
-            if (event !== ALL_EVENTS && !known.has(event)) {
+            if (known && event !== ALL_EVENTS && !known.has(event)) {
               ctx.addIssue({
                 code: 'custom',
                 path: [index],
-                message: `unknown event type "${event}"; use one of ${[...known].join(', ')} (config/event-types.yaml) or "${ALL_EVENTS}"`,
+                message: `unknown event type "${event}"; use one of ${[...known].map((name) => JSON.stringify(name)).join(', ')} (config/event-types.yaml) or "${ALL_EVENTS}"`,
               });
             }
             if (seen.has(event)) {
@@ -124,15 +128,3 @@ export function partnerSchema(context: PartnerSchemaContext) {
 
 export type PartnerConfig = z.output<ReturnType<typeof partnerSchema>>;
 export type WebhookConfig = PartnerConfig['webhooks'][number];
-
-/** Event types file: `config/event-types.yaml`. */
-export const eventTypesSchema = z.strictObject({
-  eventTypes: z
-    .array(
-      z.strictObject({
-        name: z.string().regex(/^[A-Za-z][A-Za-z0-9.]{0,127}$/, 'must be a detail-type name such as LockCreated'),
-        description: z.string().min(1, 'say what the event means'),
-      }),
-    )
-    .min(1, 'list at least one event type'),
-});

@@ -11,7 +11,7 @@ import { parse } from 'yaml';
 import { environmentSchema } from '../../lib/config/environment-schema';
 import { TAG_PREFIX } from '../../lib/config/naming';
 import { PLATFORM_BUS_RESERVED_RULES } from '../../lib/config/quota-check';
-import { matchesEventPattern } from '../../lib/event-pattern/match';
+import { matchesEventPattern, patternBranches } from '../../lib/event-pattern/match';
 import {
   allRules,
   CfnResourceJson,
@@ -190,14 +190,22 @@ function webhookIdOf(rule: CfnResourceJson, orgId: string): string {
   return fromDescription ? fromDescription[1] : String(rule.Properties?.Name ?? '');
 }
 
-/** A representative event the webhook rule accepts, used to find the route that feeds it. */
+/** A representative event the webhook rule accepts (from its first branch), used to find the route that feeds it. */
 function sampleEvent(pattern: Record<string, any>, orgId: string): Record<string, unknown> {
+  const [branch] = patternBranches(pattern);
   const first = (values: unknown) => (Array.isArray(values) && typeof values[0] === 'string' ? values[0] : undefined);
   return {
-    source: first(pattern.source) ?? 'unknown',
-    'detail-type': first(pattern['detail-type']) ?? 'AnyEventType',
+    source: first(branch.get('source')) ?? 'unknown',
+    'detail-type': first(branch.get('detail-type')) ?? 'AnyEventType',
     detail: { partnerId: orgId },
   };
+}
+
+/** The detail-types a rule delivers, over all its `$or` branches; `*` when some branch takes any. */
+function deliveredTypes(pattern: Record<string, any>): string[] {
+  const lists = patternBranches(pattern).map((branch) => branch.get('detail-type'));
+  if (lists.some((list) => list === undefined)) return ['*'];
+  return [...new Set(lists.flatMap((list) => (list ?? []).map(String)))];
 }
 
 function auditWebhook(
@@ -208,7 +216,6 @@ function auditWebhook(
 ): WebhookAudit {
   const props = rule.resource.Properties ?? {};
   const pattern = typeof props.EventPattern === 'string' ? JSON.parse(props.EventPattern) : (props.EventPattern ?? {});
-  const types = pattern['detail-type'];
   const target = (props.Targets ?? [])[0] ?? {};
   const route = platformRules.find(
     (candidate) =>
@@ -272,7 +279,7 @@ function auditWebhook(
     ...(route ? { route: ref(route.stack, route.logicalId, route.resource) } : {}),
     rule: ref(rule.stack, rule.logicalId, rule.resource),
     eventPattern: eventPatternText(rule.resource),
-    eventTypes: Array.isArray(types) ? types.map(String) : ['*'],
+    eventTypes: deliveredTypes(pattern),
     ...(destination ? { destination } : {}),
     ...(connection ? { connection } : {}),
     ...(target.RetryPolicy

@@ -1,14 +1,19 @@
 import fc from 'fast-check';
+import { webhookEventPattern } from '../../lambda/core/event-catalog';
 import { ConfigError } from '../../lib/config/config-error';
+import { readEventCatalog } from '../../lib/config/load-config';
 import {
   loadWorkspace,
   PartnerFileInput,
+  REPO_ROOT,
   resourcesOfType,
   synthesize,
   workspaceWithPartners,
 } from '../support/workspace';
 
-const EVENT_TYPES = ['LockCreated', 'LockDeleted', 'KeyAdded', 'KeyRemoved', 'BatteryLow'];
+// Both sources, and a detail-type with a space.
+const EVENT_TYPES = ['LockCreated', 'OwnerSet', 'KeyAdded', 'KeyRemoved', 'Shadow Update'];
+const catalog = readEventCatalog(REPO_ROOT);
 
 const orgIdArb = fc
   .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,20}$/), fc.constantFrom('', '-corp', '-io'))
@@ -63,9 +68,7 @@ describe('partner isolation and diff locality (property tests)', () => {
           }
           for (const webhook of partner.webhooks ?? []) {
             const rule = own.find((r) => r.Description.endsWith(`${partner.orgId}/${webhook.id}`));
-            expect(rule?.EventPattern['detail-type']).toEqual(
-              webhook.events?.includes('*') ? undefined : webhook.events,
-            );
+            expect(rule?.EventPattern).toEqual(webhookEventPattern(partner.orgId, webhook.events ?? ['*'], catalog));
           }
           // The partner's events reach its shard bus through exactly one route,
           // in the same stack as its webhooks.

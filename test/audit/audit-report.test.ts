@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { subscribedTypes } from '../../lambda/core/event-catalog';
 import { loadConfig, PlatformConfig } from '../../lib/config/load-config';
 import { allRules, readCloudAssembly, targetResource } from '../../local/cloud-assembly';
 import { ORG_ID_TAG } from '../../scripts/lib/audit-report';
@@ -84,7 +85,8 @@ describe('audit report of the example partners', () => {
         expect(entry.eventPattern).toBe(JSON.stringify(rule.resource.Properties?.EventPattern));
         expect(entry.destination.url).toBe(destination.resource.Properties?.InvocationEndpoint);
         expect(entry.destination.url).toBe(webhook.url);
-        expect(entry.eventTypes).toEqual(webhook.events);
+        // Every type the rule delivers ("*" spelled out as the whole catalog).
+        expect(entry.eventTypes).toEqual(subscribedTypes(webhook.events, config.catalog).map((type) => type.name));
         expect(entry.destination.rateLimitPerSecond).toBe(webhook.rateLimitPerSecond);
         expect(entry.connection.secretReference).toMatch(
           /^\{\{resolve:secretsmanager:\$\{[A-Za-z0-9]+\}:SecretString:::\}\}$/,

@@ -159,7 +159,7 @@ describe('partner diff', () => {
     const root = workspaceWithPartners([
       { orgId: 'acme-corp' },
       { orgId: 'globex', webhooks: [{ id: 'all' }] },
-      { orgId: 'initech', webhooks: [{ id: 'security', events: ['KeyUsed'] }] },
+      { orgId: 'initech', webhooks: [{ id: 'security', events: ['TempKeyUsed'] }] },
     ]);
     const git = (...args: string[]) =>
       execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', ...args], {
@@ -189,7 +189,9 @@ describe('partner diff', () => {
     );
     writeFileSync(
       path.join(root, 'partners', 'initech.yaml'),
-      stringify(partnerDocument({ orgId: 'initech', webhooks: [{ id: 'security', events: ['KeyUsed', 'KeyAdded'] }] })),
+      stringify(
+        partnerDocument({ orgId: 'initech', webhooks: [{ id: 'security', events: ['TempKeyUsed', 'KeyAdded'] }] }),
+      ),
     );
     rmSync(path.join(root, 'partners', 'globex.yaml'));
     expect(diffPartners({ rootDir: root, base: 'HEAD' })).toEqual(

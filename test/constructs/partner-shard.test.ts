@@ -1,10 +1,15 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import { routingEventPattern, webhookEventPattern } from '../../lib/config/delivery-plan';
+import { EventCatalog, webhookEventPattern } from '../../lambda/core/event-catalog';
+import { routingEventPattern } from '../../lib/config/delivery-plan';
 import { PartnerShard } from '../../lib/partner-shard';
 import { PartnerWebhook, WEBHOOK_SECRET_HEADER } from '../../lib/partner-webhook';
 
 const sources = ['spk.api', 'spk.iot.shadow'];
+const entry = (name: string, source: string) => ({ name, source, description: name, schema: {}, example: {} });
+const catalog: EventCatalog = {
+  types: [entry('LockCreated', 'spk.api'), entry('KeyAdded', 'spk.api'), entry('Shadow Update', 'spk.iot.shadow')],
+};
 
 function shardStack(options: { rateLimitPerSecond?: number; events?: string[] } = {}) {
   const app = new App();
@@ -30,7 +35,7 @@ function shardStack(options: { rateLimitPerSecond?: number; events?: string[] } 
     secretName: 'partner-platform/dev/webhooks/acme-corp/primary',
     url: 'https://acme-corp.example/hooks',
     rateLimitPerSecond: options.rateLimitPerSecond,
-    eventPattern: webhookEventPattern('acme-corp', options.events ?? ['LockCreated', 'KeyAdded'], sources),
+    eventPattern: webhookEventPattern('acme-corp', options.events ?? ['LockCreated', 'KeyAdded'], catalog),
     shard,
   });
   return Template.fromStack(stack);
@@ -173,7 +178,7 @@ describe('PartnerWebhook', () => {
       Name: 'pp-dev-s007-acme-corp-primary-1234abcd',
       EventBusName: { Ref: Match.stringLikeRegexp('^ShardBus') },
       EventPattern: {
-        source: sources,
+        source: ['spk.api'],
         'detail-type': ['LockCreated', 'KeyAdded'],
         detail: { partnerId: ['acme-corp'] },
       },
@@ -189,10 +194,16 @@ describe('PartnerWebhook', () => {
     });
   });
 
-  it('has no detail-type filter for "*"', () => {
+  it('writes "*" as every catalog type, each from its own source, for the partner only', () => {
     shardStack({ events: ['*'] }).hasResourceProperties('AWS::Events::Rule', {
       Name: 'pp-dev-s007-acme-corp-primary-1234abcd',
-      EventPattern: { source: sources, 'detail-type': Match.absent(), detail: { partnerId: ['acme-corp'] } },
+      EventPattern: Match.objectEquals({
+        $or: [
+          { source: ['spk.api'], 'detail-type': ['LockCreated', 'KeyAdded'] },
+          { source: ['spk.iot.shadow'], 'detail-type': ['Shadow Update'] },
+        ],
+        detail: { partnerId: ['acme-corp'] },
+      }),
     });
   });
 });

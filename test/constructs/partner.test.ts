@@ -3,7 +3,7 @@ import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/wor
 
 describe('Partner', () => {
   const root = workspaceWithPartners([
-    { orgId: 'initech', webhooks: [{ id: 'security', events: ['KeyUsed'] }, { id: 'devices' }] },
+    { orgId: 'initech', webhooks: [{ id: 'security', events: ['TempKeyUsed'] }, { id: 'devices' }] },
   ]);
   const { platformApp } = synthesize(loadWorkspace(root));
   const [stack] = platformApp.shards;

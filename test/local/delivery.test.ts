@@ -5,24 +5,28 @@
  * HTTP receivers on 127.0.0.1 record what arrives.
  */
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { findEventType } from '../../lambda/core/event-catalog';
+import { readEventCatalog } from '../../lib/config/load-config';
 import { LocalEventBus } from '../../local/event-bus';
 import { EventBridgeServer } from '../../local/eventbridge-server';
 import { readCloudAssembly, resourcesOfType } from '../../local/cloud-assembly';
 import { RecordingReceiver } from './recording-receiver';
-import { loadWorkspace, PartnerFileInput, synthesize, workspaceWithPartners } from '../support/workspace';
+import { loadWorkspace, PartnerFileInput, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
+// Both catalog sources; each type is delivered only from its own.
 const EVENT_TYPES = [
   'LockCreated',
-  'LockDeleted',
-  'LockStateChanged',
+  'OwnerSet',
   'KeyAdded',
   'KeyRemoved',
-  'KeyUsed',
-  'AccessDenied',
-  'BatteryLow',
-  'DeviceOnline',
-  'DeviceOffline',
+  'ResidentAdded',
+  'TempKeyUsed',
+  'HubOnline',
+  'HubOffline',
+  'CameraMotionDetected',
+  'Shadow Update',
 ];
+const catalog = readEventCatalog(REPO_ROOT);
 const RETRY_ATTEMPTS = 2;
 
 interface Hook {
@@ -34,11 +38,11 @@ interface Hook {
 const HOOKS: readonly Hook[] = [
   { orgId: 'alpha', id: 'all', events: ['*'] },
   { orgId: 'beta', id: 'primary', events: ['LockCreated', 'KeyAdded'] },
-  { orgId: 'gamma', id: 'security', events: ['AccessDenied', 'KeyUsed'] },
-  { orgId: 'gamma', id: 'devices', events: ['BatteryLow', 'DeviceOnline'] },
+  { orgId: 'gamma', id: 'security', events: ['OwnerSet', 'TempKeyUsed'] },
+  { orgId: 'gamma', id: 'devices', events: ['HubOffline', 'HubOnline', 'Shadow Update'] },
   // Failing receivers: 500 until healed, 400 until healed.
   { orgId: 'delta', id: 'flaky', events: ['*'] },
-  { orgId: 'epsilon', id: 'strict', events: ['KeyAdded', 'KeyRemoved', 'KeyUsed'] },
+  { orgId: 'epsilon', id: 'strict', events: ['KeyAdded', 'KeyRemoved', 'TempKeyUsed'] },
 ];
 const PARTNER_IDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'unknown-org'];
 
@@ -54,8 +58,7 @@ interface Published {
 
 function subscribed(hook: Hook, event: Published): boolean {
   return (
-    event.source.startsWith('spk.') &&
-    event.source !== 'spk.other' &&
+    findEventType(catalog, event.detailType)?.source === event.source &&
     event.detail.partnerId === hook.orgId &&
     (hook.events.includes('*') || hook.events.includes(event.detailType))
   );

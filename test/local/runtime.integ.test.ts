@@ -31,11 +31,12 @@ interface Hook {
 const HOOKS: readonly Hook[] = [
   { orgId: 'alpha', id: 'all', events: ['*'] },
   { orgId: 'beta', id: 'primary', events: ['LockCreated', 'KeyAdded'] },
-  { orgId: 'gamma', id: 'security', events: ['AccessDenied', 'KeyUsed'] },
+  { orgId: 'gamma', id: 'security', events: ['OwnerSet', 'TempKeyUsed'] },
   // Answers 500 until healed: retried, then dead-lettered, then replayed.
-  { orgId: 'gamma', id: 'devices', events: ['BatteryLow', 'DeviceOnline'] },
+  { orgId: 'gamma', id: 'devices', events: ['HubOffline', 'HubOnline'] },
 ];
-const TYPES = ['LockCreated', 'KeyAdded', 'AccessDenied', 'KeyUsed', 'BatteryLow', 'DeviceOnline', 'KeyRemoved'];
+// All from spk.api, the source the events below are published with.
+const TYPES = ['LockCreated', 'KeyAdded', 'OwnerSet', 'TempKeyUsed', 'HubOffline', 'HubOnline', 'KeyRemoved'];
 const PARTNER_IDS = ['alpha', 'beta', 'gamma', 'nobody'];
 const RETRY_ATTEMPTS = 2;
 const hookUrl = (hook: Hook) => `https://${hook.orgId}.example/hooks/${hook.id}`;

@@ -133,7 +133,7 @@ describe(`diff locality with ${PARTNERS} partners`, () => {
         webhooks: target.webhooks.map((webhook, index) => ({
           id: webhook.config.id,
           url: `https://moved.${target.config.orgId}.example/hooks/${index}`,
-          events: index === 0 ? ['KeyUsed'] : webhook.config.events,
+          events: index === 0 ? ['TempKeyUsed'] : webhook.config.events,
           rateLimitPerSecond: webhook.config.rateLimitPerSecond,
         })),
       };

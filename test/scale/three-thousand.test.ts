@@ -148,7 +148,7 @@ describe('routing sample events through the synthesized rules', () => {
     for (const partner of sample) {
       const orgId = partner.config.orgId;
       for (const source of plan.sources) {
-        for (const detailType of config.eventTypes) {
+        for (const { name: detailType, source: ownSource } of config.catalog.types) {
           const event = { source, 'detail-type': detailType, account: '123456789012', detail: { partnerId: orgId } };
           const routes = matching(plan.platformBusName, event);
           if (partner.webhooks.length === 0) {
@@ -160,8 +160,10 @@ describe('routing sample events through the synthesized rules', () => {
           const buses = targetBuses(routes[0]);
           expect(buses).toHaveLength(1);
           const delivered = buses.flatMap((bus) => matching(bus, event));
+          // A type arrives only from its own source, whatever the webhook subscribed to.
           const expected = partner.webhooks
             .filter((webhook) => webhook.config.events.includes('*') || webhook.config.events.includes(detailType))
+            .filter(() => source === ownSource)
             .map((webhook) => webhook.resourceName)
             .sort();
           expect({ orgId, detailType, rules: delivered.map((rule) => rule.resource.Properties?.Name).sort() }).toEqual({
@@ -180,11 +182,12 @@ describe('routing sample events through the synthesized rules', () => {
   it('delivers nothing for an unknown partner, a foreign source, or a partnerId that only prefixes a real one', () => {
     const someone = allPartners().find((partner) => partner.webhooks.length > 0 && partner.config.orgId.length > 4);
     const orgId = someone!.config.orgId;
+    const detailType = config.catalog.types[0].name;
     const events = [
-      { source: plan.sources[0], 'detail-type': config.eventTypes[0], detail: { partnerId: 'no-such-partner' } },
-      { source: 'someone.else', 'detail-type': config.eventTypes[0], detail: { partnerId: orgId } },
-      { source: plan.sources[0], 'detail-type': config.eventTypes[0], detail: { partnerId: orgId.slice(0, -1) } },
-      { source: plan.sources[0], 'detail-type': config.eventTypes[0], detail: {} },
+      { source: plan.sources[0], 'detail-type': detailType, detail: { partnerId: 'no-such-partner' } },
+      { source: 'someone.else', 'detail-type': detailType, detail: { partnerId: orgId } },
+      { source: plan.sources[0], 'detail-type': detailType, detail: { partnerId: orgId.slice(0, -1) } },
+      { source: plan.sources[0], 'detail-type': detailType, detail: {} },
     ];
     for (const event of events) {
       expect(matching(plan.platformBusName, event)).toEqual([]);
