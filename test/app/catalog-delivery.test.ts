@@ -9,13 +9,7 @@ import { rmSync } from 'node:fs';
 import { findEventType } from '../../lambda/core/event-catalog';
 import { readEventCatalog } from '../../lib/config/load-config';
 import { matchesEventPattern } from '../../lib/event-pattern/match';
-import {
-  allRules,
-  CloudAssemblyView,
-  readCloudAssembly,
-  RuleRef,
-  targetResource,
-} from '../../scripts/lib/cloud-assembly';
+import { allRules, CloudAssemblyView, readCloudAssembly, RuleRef, targetResource } from '../../local/cloud-assembly';
 import { loadWorkspace, PartnerFileInput, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
 const catalog = readEventCatalog(REPO_ROOT);
