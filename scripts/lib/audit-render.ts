@@ -36,6 +36,27 @@ const retry = (w: WebhookAudit) =>
     ? `max age ${w.retryPolicy.maximumEventAgeInSeconds ?? '-'} s, ${w.retryPolicy.maximumRetryAttempts ?? '-'} attempts`
     : '-';
 
+/**
+ * A table cell before it is rendered: the renderers differ only in how they
+ * escape and join, so every table is built once, below, and rendered twice.
+ */
+type Cell =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'code'; readonly text: string }
+  /** A value that needs attention (a crossed quota). */
+  | { readonly kind: 'alarm'; readonly text: string }
+  /** Parts shown in sequence: `path` as hops (a -> b), `stack` one above the other. */
+  | { readonly kind: 'parts'; readonly parts: readonly Cell[]; readonly join: 'path' | 'stack' };
+
+interface Table {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+}
+
+const text = (value: unknown): Cell => ({ kind: 'text', text: String(value ?? '') });
+const codeCell = (value: unknown): Cell => ({ kind: 'code', text: String(value ?? '') });
+const NONE = text('-');
+
 interface Row {
   readonly partner: PartnerAudit;
   readonly webhook?: WebhookAudit;
@@ -46,11 +67,104 @@ const partnerRows = (report: AuditReport): Row[] =>
     partner.webhooks.length ? partner.webhooks.map((webhook) => ({ partner, webhook })) : [{ partner }],
   );
 
-function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+const quotaTable = (report: AuditReport): Table => ({
+  header: ['quota', 'where', 'actual', 'limit', 'ok'],
+  rows: report.quotas.map((q) => [
+    text(q.quota),
+    text(q.where),
+    text(q.actual),
+    text(q.limit),
+    q.ok ? text('yes') : { kind: 'alarm', text: 'NO' },
+  ]),
+});
+
+/** Who receives what, where, with which credential: one row per webhook (or per partner without one). */
+const partnerTable = (report: AuditReport): Table => ({
+  header: [
+    'orgId',
+    'stack',
+    'webhook',
+    'bus path',
+    'event types',
+    'event pattern',
+    'destination URL',
+    'rate/s',
+    'auth',
+    'secret reference',
+    'retry',
+    'DLQ',
+  ],
+  rows: partnerRows(report).map(({ partner, webhook: w }) => [
+    text(partner.orgId),
+    text(partner.stack),
+    text(w?.webhookId ?? '(no webhook)'),
+    w ? { kind: 'parts', parts: w.busPath.map(text), join: 'path' } : NONE,
+    text(w?.eventTypes.join(', ') ?? '-'),
+    w ? codeCell(w.eventPattern) : NONE,
+    text(w?.destination?.url ?? '-'),
+    text(w?.destination?.rateLimitPerSecond ?? '-'),
+    text(w?.connection ? `${w.connection.authorizationType} ${w.connection.credentialName ?? ''}`.trim() : '-'),
+    w?.connection
+      ? {
+          kind: 'parts',
+          parts: [codeCell(w.connection.secretReference), text(where(w.connection.secret))],
+          join: 'stack',
+        }
+      : NONE,
+    text(w ? retry(w) : '-'),
+    text(where(w?.deadLetterQueue)),
+  ]),
+});
+
+const acknowledgedTable = (report: AuditReport): Table => ({
+  header: ['rule', 'resource', 'reason'],
+  rows: report.nag.acknowledged.map((a) => [codeCell(a.rule), text(`${a.stack}/${a.logicalId}`), text(a.reason)]),
+});
+
+const unsuppressedTable = (report: AuditReport): Table => ({
+  header: ['plugin', 'rule', 'severity', 'description', 'resources'],
+  rows: report.nag.unsuppressed.map((u) => [
+    text(u.plugin),
+    codeCell(u.rule),
+    text(u.severity),
+    text(u.description),
+    text(u.resources.join(', ')),
+  ]),
+});
+
+const stackTable = (report: AuditReport): Table => ({
+  header: ['stack', 'template', 'resources', 'bytes', 'stack tags'],
+  rows: report.stacks.map((s) => [
+    text(s.name),
+    text(s.templateFile),
+    text(s.resources),
+    text(s.templateBytes),
+    text(
+      Object.entries(s.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', '),
+    ),
+  ]),
+});
+
+function markdownCell(cell: Cell): string {
+  switch (cell.kind) {
+    case 'text':
+      return md(cell.text);
+    case 'code':
+      return code(cell.text);
+    case 'alarm':
+      return `**${md(cell.text)}**`;
+    case 'parts':
+      return cell.parts.map(markdownCell).join(cell.join === 'path' ? ' -> ' : ' ');
+  }
+}
+
+function markdownTable(table: Table): string {
   return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    `| ${table.header.join(' | ')} |`,
+    `|${table.header.map(() => '---').join('|')}|`,
+    ...table.rows.map((r) => `| ${r.map(markdownCell).join(' | ')} |`),
   ].join('\n');
 }
 
@@ -74,43 +188,11 @@ export function renderMarkdown(report: AuditReport): string {
     '',
     '## Quotas',
     '',
-    markdownTable(
-      ['quota', 'where', 'actual', 'limit', 'ok'],
-      report.quotas.map((q) => [md(q.quota), md(q.where), String(q.actual), String(q.limit), q.ok ? 'yes' : '**NO**']),
-    ),
+    markdownTable(quotaTable(report)),
     '',
     '## Partners: who receives what, where, with which credential',
     '',
-    markdownTable(
-      [
-        'orgId',
-        'stack',
-        'webhook',
-        'bus path',
-        'event types',
-        'event pattern',
-        'destination URL',
-        'rate/s',
-        'auth',
-        'secret reference',
-        'retry',
-        'DLQ',
-      ],
-      partnerRows(report).map(({ partner, webhook: w }) => [
-        md(partner.orgId),
-        md(partner.stack),
-        md(w?.webhookId ?? '(no webhook)'),
-        md(w?.busPath.join(' -> ') ?? '-'),
-        md(w?.eventTypes.join(', ') ?? '-'),
-        w ? code(w.eventPattern) : '-',
-        md(w?.destination?.url ?? '-'),
-        md(w?.destination?.rateLimitPerSecond ?? '-'),
-        md(w?.connection ? `${w.connection.authorizationType} ${w.connection.credentialName ?? ''}`.trim() : '-'),
-        w?.connection ? `${code(w.connection.secretReference)} ${md(where(w.connection.secret))}` : '-',
-        md(w ? retry(w) : '-'),
-        md(where(w?.deadLetterQueue)),
-      ]),
-    ),
+    markdownTable(partnerTable(report)),
     '',
     '## IAM roles',
     '',
@@ -126,61 +208,45 @@ export function renderMarkdown(report: AuditReport): string {
     ]),
     '## cdk-nag: acknowledged findings',
     '',
-    markdownTable(
-      ['rule', 'resource', 'reason'],
-      report.nag.acknowledged.map((a) => [code(a.rule), md(`${a.stack}/${a.logicalId}`), md(a.reason)]),
-    ),
+    markdownTable(acknowledgedTable(report)),
     '',
     '## Unsuppressed findings (cdk.out/validation-report.json)',
     '',
-    ...(report.nag.unsuppressed.length
-      ? [
-          markdownTable(
-            ['plugin', 'rule', 'severity', 'description', 'resources'],
-            report.nag.unsuppressed.map((u) => [
-              md(u.plugin),
-              code(u.rule),
-              md(u.severity),
-              md(u.description),
-              md(u.resources.join(', ')),
-            ]),
-          ),
-        ]
-      : ['None.']),
+    ...(report.nag.unsuppressed.length ? [markdownTable(unsuppressedTable(report))] : ['None.']),
     '',
     '## Stacks',
     '',
-    markdownTable(
-      ['stack', 'template', 'resources', 'bytes', 'stack tags'],
-      report.stacks.map((s) => [
-        md(s.name),
-        md(s.templateFile),
-        String(s.resources),
-        String(s.templateBytes),
-        md(
-          Object.entries(s.tags)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', '),
-        ),
-      ]),
-    ),
+    markdownTable(stackTable(report)),
     '',
   ];
   return lines.join('\n');
 }
 
-function htmlTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+const hcode = (value: unknown) => `<code>${html(value)}</code>`;
+
+function htmlCell(cell: Cell): string {
+  switch (cell.kind) {
+    case 'text':
+      return html(cell.text);
+    case 'code':
+      return hcode(cell.text);
+    case 'alarm':
+      return `<strong class="bad">${html(cell.text)}</strong>`;
+    case 'parts':
+      return cell.parts.map(htmlCell).join(cell.join === 'path' ? '<br>&rarr; ' : '<br>');
+  }
+}
+
+function htmlTable(table: Table): string {
   return [
     '<table>',
-    `<thead><tr>${header.map((h) => `<th>${html(h)}</th>`).join('')}</tr></thead>`,
+    `<thead><tr>${table.header.map((h) => `<th>${html(h)}</th>`).join('')}</tr></thead>`,
     '<tbody>',
-    ...rows.map((r) => `<tr>${r.map((cell) => `<td>${cell}</td>`).join('')}</tr>`),
+    ...table.rows.map((r) => `<tr>${r.map((cell) => `<td>${htmlCell(cell)}</td>`).join('')}</tr>`),
     '</tbody>',
     '</table>',
   ].join('\n');
 }
-
-const hcode = (value: unknown) => `<code>${html(value)}</code>`;
 
 /** One HTML file, no external CSS, scripts, fonts or images. */
 export function renderHtml(report: AuditReport): string {
@@ -193,47 +259,9 @@ export function renderHtml(report: AuditReport): string {
     '<h2>Problems</h2>',
     report.problems.length ? `<ul>${report.problems.map((p) => `<li>${html(p)}</li>`).join('')}</ul>` : '<p>None.</p>',
     '<h2>Quotas</h2>',
-    htmlTable(
-      ['quota', 'where', 'actual', 'limit', 'ok'],
-      report.quotas.map((q) => [
-        html(q.quota),
-        html(q.where),
-        html(q.actual),
-        html(q.limit),
-        q.ok ? 'yes' : '<strong class="bad">NO</strong>',
-      ]),
-    ),
+    htmlTable(quotaTable(report)),
     '<h2>Partners: who receives what, where, with which credential</h2>',
-    htmlTable(
-      [
-        'orgId',
-        'stack',
-        'webhook',
-        'bus path',
-        'event types',
-        'event pattern',
-        'destination URL',
-        'rate/s',
-        'auth',
-        'secret reference',
-        'retry',
-        'DLQ',
-      ],
-      partnerRows(report).map(({ partner, webhook: w }) => [
-        html(partner.orgId),
-        html(partner.stack),
-        html(w?.webhookId ?? '(no webhook)'),
-        w ? w.busPath.map(html).join('<br>&rarr; ') : '-',
-        html(w?.eventTypes.join(', ') ?? '-'),
-        w ? hcode(w.eventPattern) : '-',
-        html(w?.destination?.url ?? '-'),
-        html(w?.destination?.rateLimitPerSecond ?? '-'),
-        html(w?.connection ? `${w.connection.authorizationType} ${w.connection.credentialName ?? ''}`.trim() : '-'),
-        w?.connection ? `${hcode(w.connection.secretReference)}<br>${html(where(w.connection.secret))}` : '-',
-        html(w ? retry(w) : '-'),
-        html(where(w?.deadLetterQueue)),
-      ]),
-    ),
+    htmlTable(partnerTable(report)),
     '<h2>IAM roles</h2>',
     ...report.roles.map((role) =>
       [
@@ -247,38 +275,11 @@ export function renderHtml(report: AuditReport): string {
       ].join('\n'),
     ),
     '<h2>cdk-nag: acknowledged findings</h2>',
-    htmlTable(
-      ['rule', 'resource', 'reason'],
-      report.nag.acknowledged.map((a) => [hcode(a.rule), html(`${a.stack}/${a.logicalId}`), html(a.reason)]),
-    ),
+    htmlTable(acknowledgedTable(report)),
     '<h2>Unsuppressed findings (cdk.out/validation-report.json)</h2>',
-    report.nag.unsuppressed.length
-      ? htmlTable(
-          ['plugin', 'rule', 'severity', 'description', 'resources'],
-          report.nag.unsuppressed.map((u) => [
-            html(u.plugin),
-            hcode(u.rule),
-            html(u.severity),
-            html(u.description),
-            html(u.resources.join(', ')),
-          ]),
-        )
-      : '<p>None.</p>',
+    report.nag.unsuppressed.length ? htmlTable(unsuppressedTable(report)) : '<p>None.</p>',
     '<h2>Stacks</h2>',
-    htmlTable(
-      ['stack', 'template', 'resources', 'bytes', 'stack tags'],
-      report.stacks.map((s) => [
-        html(s.name),
-        html(s.templateFile),
-        html(s.resources),
-        html(s.templateBytes),
-        html(
-          Object.entries(s.tags)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', '),
-        ),
-      ]),
-    ),
+    htmlTable(stackTable(report)),
   ].join('\n');
   return [
     '<!DOCTYPE html>',
