@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+import { CLOUDFORMATION_MAX_RESOURCES, CLOUDFORMATION_MAX_TEMPLATE_BYTES } from './aws-limits';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lambda/core/contracts';
 
@@ -43,8 +44,14 @@ export const environmentSchema = z
     sharding: z
       .strictObject({
         shardCount: positiveInt('partner stacks', 1000),
-        maxResourcesPerStack: positiveInt('resources per stack, CloudFormation allows 500', 500).default(450),
-        maxTemplateBytes: positiveInt('bytes per template, CloudFormation allows 1 MB', 1_000_000).default(800_000),
+        maxResourcesPerStack: positiveInt(
+          `resources per stack, CloudFormation allows ${CLOUDFORMATION_MAX_RESOURCES}`,
+          CLOUDFORMATION_MAX_RESOURCES,
+        ).default(450),
+        maxTemplateBytes: positiveInt(
+          'bytes per template, CloudFormation allows 1 MB',
+          CLOUDFORMATION_MAX_TEMPLATE_BYTES,
+        ).default(800_000),
         routesPerShard: positiveInt('routing rules per shard on the platform bus', 50).default(4),
       })
       .default({ shardCount: 4, maxResourcesPerStack: 450, maxTemplateBytes: 800_000, routesPerShard: 4 }),

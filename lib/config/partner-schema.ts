@@ -3,6 +3,7 @@ import { GRACE_HOURS } from '../../lambda/core/api-keys';
 import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../../lambda/core/contracts';
 import { ALL_EVENTS } from '../../lambda/core/event-catalog';
 import { checkWebhookUrl } from '../../lambda/core/url-policy';
+import { API_DESTINATION_MAX_INVOCATIONS_PER_SECOND as MAX_RATE } from './aws-limits';
 
 export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
@@ -65,10 +66,10 @@ export function partnerSchema(context: PartnerSchemaContext) {
           });
         }),
       rateLimitPerSecond: z
-        .number({ error: 'must be a number of deliveries per second from 1 to 300' })
-        .int('must be a whole number of deliveries per second from 1 to 300')
+        .number({ error: `must be a number of deliveries per second from 1 to ${MAX_RATE}` })
+        .int(`must be a whole number of deliveries per second from 1 to ${MAX_RATE}`)
         .min(1, 'must be at least 1 delivery per second')
-        .max(300, 'must be at most 300 deliveries per second (EventBridge API destination maximum)')
+        .max(MAX_RATE, `must be at most ${MAX_RATE} deliveries per second (EventBridge API destination maximum)`)
         .default(10),
     })
     .strict();

@@ -1,14 +1,20 @@
 /**
  * The audit report: who receives what, where, with which credential, built
  * from a cloud assembly only (manifest, templates, validation report) plus
- * the environment's quotas from config/<env>.yaml. Deterministic: the same
+ * the environment's quotas from config/<env>.yaml, read through loadConfig. Deterministic: the same
  * cdk.out gives byte-identical output (no timestamps, no absolute paths, no
  * stack traces), and no secret value is ever read or printed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
-import { environmentSchema } from '../../lib/config/environment-schema';
+import {
+  API_DESTINATION_MAX_INVOCATIONS_PER_SECOND,
+  CLOUDFORMATION_MAX_RESOURCES,
+  CLOUDFORMATION_MAX_TEMPLATE_BYTES,
+  EVENTBRIDGE_TARGETS_PER_RULE,
+} from '../../lib/config/aws-limits';
+import { ConfigError } from '../../lib/config/config-error';
+import { loadConfig } from '../../lib/config/load-config';
 import { TAG_PREFIX } from '../../lib/config/naming';
 import { PLATFORM_BUS_RESERVED_RULES } from '../../lib/config/quota-check';
 import { matchesEventPattern, patternBranches } from '../../lib/event-pattern/match';
@@ -29,11 +35,7 @@ import {
 export const ENVIRONMENT_TAG = `${TAG_PREFIX}:environment`;
 export const ORG_ID_TAG = `${TAG_PREFIX}:org-id`;
 /** CloudFormation's own ceilings, next to the stricter ones the config sets. */
-const CFN_MAX_RESOURCES = 500;
-const CFN_MAX_TEMPLATE_BYTES = 1_000_000;
 /** EventBridge: targets per rule, and the maximum invocation rate of an API destination. */
-const TARGETS_PER_RULE = 5;
-const MAX_INVOCATION_RATE = 300;
 
 export interface ResourceRefJson {
   readonly stack: string;
@@ -404,9 +406,15 @@ function loadQuotas(rootDir: string, env: string) {
   const file = `config/${env}.yaml`;
   const absolute = path.join(rootDir, file);
   if (!existsSync(absolute)) return { file, error: `${file} not found` } as const;
-  const parsed = environmentSchema.safeParse(parse(readFileSync(absolute, 'utf8')));
-  if (!parsed.success) return { file, error: `${file} is invalid; run npm run partner -- validate` } as const;
-  return { file, environment: parsed.data } as const;
+  try {
+    return { file, environment: loadConfig({ rootDir, environment: env }).environment } as const;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return {
+      file,
+      error: `the config is invalid (${file} or a partner file); run npm run partner -- validate`,
+    } as const;
+  }
 }
 
 function quotaRows(assembly: CloudAssemblyView, partners: readonly PartnerAudit[], rootDir: string, env: string) {
@@ -424,10 +432,15 @@ function quotaRows(assembly: CloudAssemblyView, partners: readonly PartnerAudit[
 
   const resources = maxBy(assembly.stacks, (s) => Object.keys(s.template.Resources ?? {}).length);
   row('Resources per stack (config)', resources.item?.stackName ?? '-', resources.value, sharding.maxResourcesPerStack);
-  row('Resources per stack (CloudFormation)', resources.item?.stackName ?? '-', resources.value, CFN_MAX_RESOURCES);
+  row(
+    'Resources per stack (CloudFormation)',
+    resources.item?.stackName ?? '-',
+    resources.value,
+    CLOUDFORMATION_MAX_RESOURCES,
+  );
   const bytes = maxBy(assembly.stacks, (s) => Buffer.byteLength(s.templateText));
   row('Template bytes (config)', bytes.item?.stackName ?? '-', bytes.value, sharding.maxTemplateBytes);
-  row('Template bytes (CloudFormation)', bytes.item?.stackName ?? '-', bytes.value, CFN_MAX_TEMPLATE_BYTES);
+  row('Template bytes (CloudFormation)', bytes.item?.stackName ?? '-', bytes.value, CLOUDFORMATION_MAX_TEMPLATE_BYTES);
 
   const routeBuses = new Set(
     partners.flatMap((p) => p.webhooks.flatMap((w) => (w.route ? [w.busPath[0].replace(/ \(event bus\)$/, '')] : []))),
@@ -479,7 +492,7 @@ function quotaRows(assembly: CloudAssemblyView, partners: readonly PartnerAudit[
     'EventBridge targets per rule',
     targets.item ? `${targets.item.stack.stackName}/${targets.item.logicalId}` : '-',
     targets.value,
-    TARGETS_PER_RULE,
+    EVENTBRIDGE_TARGETS_PER_RULE,
   );
   const rates = partners.flatMap((p) =>
     p.webhooks.map((w) => ({ w, rate: Number(w.destination?.rateLimitPerSecond ?? 0) })),
@@ -489,7 +502,7 @@ function quotaRows(assembly: CloudAssemblyView, partners: readonly PartnerAudit[
     'API destination invocations per second',
     fastest.item?.w.destination?.name ?? '-',
     fastest.value,
-    MAX_INVOCATION_RATE,
+    API_DESTINATION_MAX_INVOCATIONS_PER_SECOND,
   );
   return { from: loaded.file, rows };
 }
