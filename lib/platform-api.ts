@@ -8,7 +8,7 @@ import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../lambda/api/partner-context'
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
 import { webhookSecretPrefix } from './config/naming';
-import { PlatformFunction } from './platform-function';
+import { type AuthorizerCacheTarget, PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
 
 /** Who may call the admin API: the identity provider's tokens and the admin email domain. */
@@ -40,8 +40,9 @@ export interface PlatformApiProps {
   /** @default 50 requests per second, bursts of 100 */
   readonly throttle?: ApiThrottleSettings;
   /**
-   * How long API Gateway caches the authorizer's answer per API key; a
-   * revoked key keeps working for at most this long. At most 30 seconds.
+   * How long API Gateway caches the authorizer's answer per API key. Revoke,
+   * rotate and disable flush the cache, and the authorizer refuses keys that
+   * end within this time, so no cached answer outlives a key. At most 30 seconds.
    * @default Duration.seconds(30)
    */
   readonly authorizerCacheTtl?: Duration;
@@ -66,6 +67,8 @@ export class PlatformApi extends Construct {
   /** The shared admin API key; admins read it from here. */
   public readonly adminApiKeySecret: secretsmanager.Secret;
   public readonly accessLogs: logs.LogGroup;
+  /** The stage whose authorizer cache key changes flush (`PlatformFunction.bindAuthorizerCacheFlush`). */
+  public readonly authorizerCache: AuthorizerCacheTarget;
 
   constructor(scope: Construct, id: string, props: PlatformApiProps) {
     super(scope, id);
@@ -96,6 +99,8 @@ export class PlatformApi extends Construct {
       serviceName: 'partner-authorizer',
       description: 'Checks partner X-API-Key headers by hash for the partner API',
       timeout: Duration.seconds(10),
+      // No cached answer may outlive a key: the authorizer refuses keys that end within one TTL.
+      environment: { AUTHORIZER_CACHE_TTL_SECONDS: String(cacheTtl.toSeconds()) },
     })
       .bindTable('API_KEYS_TABLE', tables.apiKeys, 'read')
       .bindTable('TENANTS_TABLE', tables.tenants, 'read');
@@ -157,6 +162,8 @@ export class PlatformApi extends Construct {
 
     // The URL is exposed as `api.url`; no stack output, so shard stacks never depend on an export.
     this.api.node.tryRemoveChild('Endpoint');
+    this.authorizerCache = { restApiId: this.api.restApiId, stageName: env };
+    this.partnerFunction.bindAuthorizerCacheFlush(this.authorizerCache);
 
     this.authorizer = new apigateway.RequestAuthorizer(this, 'PartnerKeyAuthorizer', {
       authorizerName: 'partner-api-key',

@@ -6,7 +6,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import type { PlatformTables } from './platform-tables';
+
+/** The stage whose authorizer cache a function may flush (`PlatformApi.authorizerCache`). */
+export interface AuthorizerCacheTarget {
+  readonly restApiId: string;
+  /** A literal name: a reference to the stage resource would make the API depend on its own functions. */
+  readonly stageName: string;
+}
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -104,6 +112,32 @@ export class PlatformFunction extends nodejs.NodejsFunction {
     return this.bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
       .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
       .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite');
+  }
+
+  /**
+   * Lets the function flush the partner API stage's authorizer cache after
+   * it revokes or rotates a key (lambda/shared/authorizer-cache.ts): the API
+   * id and stage in its environment, and `apigateway:DELETE` on that one
+   * stage's authorizer cache, which is what FlushStageAuthorizersCache needs.
+   */
+  public bindAuthorizerCacheFlush(target: AuthorizerCacheTarget): this {
+    this.addEnvironment(AUTHORIZER_CACHE_ENV.restApiId, target.restApiId);
+    this.addEnvironment(AUTHORIZER_CACHE_ENV.stage, target.stageName);
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['apigateway:DELETE'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'apigateway',
+            account: '',
+            resource: '/restapis',
+            resourceName: `${target.restApiId}/stages/${target.stageName}/cache/authorizers`,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    return this;
   }
 
   /**

@@ -59,6 +59,9 @@ export class PlatformStack extends Stack {
       allowHttpWebhooks: props.allowHttpWebhooks,
       admin: props.adminApi ?? UNCONFIGURED_ADMIN_API,
     });
+    // Everything that revokes or rotates keys drops the partner API's cached authorizer answers at once.
+    this.handlers.rotation.bindAuthorizerCacheFlush(this.api.authorizerCache);
+    this.handlers.onboarding.bindAuthorizerCacheFlush(this.api.authorizerCache);
     if (props.portal) {
       this.portal = new PartnerPortal(this, 'Portal', {
         ...props.portal,
@@ -67,6 +70,7 @@ export class PlatformStack extends Stack {
         encryptionKey: this.key.key,
         allowHttpWebhooks: props.allowHttpWebhooks,
       });
+      this.portal.function.bindAuthorizerCacheFlush(this.api.authorizerCache);
     }
   }
 }

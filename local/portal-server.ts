@@ -43,6 +43,8 @@ export interface LocalPortalOptions {
   /** @default "local/webhooks/" */
   readonly webhookSecretPrefix?: string;
   readonly logger?: PortalLogger;
+  /** The local gateway's authorizer cache flush, run after a rotation. @default none */
+  readonly flushAuthorizerCache?: () => Promise<void>;
 }
 
 export interface LocalPortal {
@@ -76,6 +78,7 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
     urlPolicy: options.urlPolicy ?? LOCAL_WEBHOOK_URL_POLICY,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -25,11 +25,12 @@ import { systemClock } from '../lambda/core/clock';
 import type { CloudAssemblyView, StackArtifact } from './cloud-assembly';
 import { LOCAL_WEBHOOK_URL_POLICY } from './portal-server';
 import { createAdminIdentity } from './runtime/admin-identity';
+import { AuthorizerCacheLink } from './runtime/authorizer-cache';
 import { startApi } from './runtime/api';
 import { functionEnvironment, platformStackOf, readAssembly } from './runtime/assembly';
 import { type RuntimeContext, loggerFactory } from './runtime/context';
 import { startEventBridge } from './runtime/event-bridge';
-import { replayOnboarding } from './runtime/onboarding-replay';
+import { offboardPartner, replayOnboarding } from './runtime/onboarding-replay';
 import { type PortPlan, planPorts } from './runtime/ports';
 import { startPortal } from './runtime/portal';
 import { LocalSecrets } from './runtime/secrets';
@@ -76,7 +77,8 @@ async function startFoundation(base: {
   const { options, platform } = base;
   const clock = options.clock ?? systemClock;
   const secrets = await LocalSecrets.start(base.assembly, options.dataDir);
-  const tables = await startTables(platform, options.dataDir, clock, base.stoppables);
+  const authorizerCache = new AuthorizerCacheLink();
+  const tables = await startTables(platform, options.dataDir, clock, base.stoppables, authorizerCache.flush);
   const adminEnv = functionEnvironment(platform, 'admin-api');
   return {
     ...base,
@@ -86,6 +88,7 @@ async function startFoundation(base: {
     secrets,
     tables,
     webhookSecretPrefix: String(adminEnv.WEBHOOK_SECRET_PREFIX ?? DEFAULT_WEBHOOK_SECRET_PREFIX),
+    authorizerCache,
   };
 }
 
@@ -121,6 +124,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
     urlPolicy: ctx.urlPolicy,
     clock: ctx.clock,
     verifyPendingWebhooks: verification.verifyPendingWebhooks,
+    offboard: (orgId) => offboardPartner(ctx, orgId),
     stop: () => (stopped ??= ctx.stoppables.stopAll()),
   };
 }

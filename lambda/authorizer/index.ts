@@ -1,10 +1,12 @@
 /**
  * Lambda entry point of the partner API's REQUEST authorizer.
  *
- * Environment: API_KEYS_TABLE, TENANTS_TABLE (table names).
+ * Environment: API_KEYS_TABLE, TENANTS_TABLE (table names), AUTHORIZER_CACHE_TTL_SECONDS
+ * (the authorizer's result TTL on the stage, so no cached answer outlives a key).
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { z } from 'zod';
+import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../api/partner-context';
 import { systemClock } from '../core/clock';
 import { ApiKeysRepository } from '../repositories/api-keys-repository';
 import { awsClients } from '../shared/aws-clients';
@@ -14,7 +16,11 @@ import { AuthorizerUnauthorized, authorizePartner, type PartnerAuthorizerDepende
 
 const { logger } = createObservability('partner-authorizer');
 
-export const authorizerEnvironment = z.object({ API_KEYS_TABLE: requiredString, TENANTS_TABLE: requiredString });
+export const authorizerEnvironment = z.object({
+  API_KEYS_TABLE: requiredString,
+  TENANTS_TABLE: requiredString,
+  AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(PARTNER_AUTHORIZER_CACHE_SECONDS),
+});
 
 let dependencies: PartnerAuthorizerDependencies | undefined;
 
@@ -30,6 +36,7 @@ function resolveDependencies(): PartnerAuthorizerDependencies {
       clock: systemClock,
     }),
     clock: systemClock,
+    cacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
   };
   return dependencies;
 }

@@ -5,9 +5,16 @@
  * error API Gateway turns into a 401), so a caller cannot tell them apart.
  *
  * The policy allows every partner route of this stage, because API Gateway
- * caches it per key (identity source: the header) for at most 30 s and
- * reuses it across routes. A revoked key therefore works for at most that
- * long after revocation; the docs say so.
+ * caches it per key (identity source: the header) for up to 30 s and reuses
+ * it across routes. Two things keep that cache from outliving a key:
+ *
+ * - revoke, rotate and tenant disable flush the stage's authorizer cache
+ *   (ApiKeysRepository's `flushAuthorizerCache`), so those bite at once;
+ * - API Gateway REST cannot take a TTL from the authorizer's answer, so a
+ *   key whose end of use (`expiresAt`, or `graceEndsAt` in grace) is less
+ *   than one cache TTL away is refused now: an answer cached from here on
+ *   can never outlive the key. A key thus stops up to one TTL (30 s) before
+ *   its stated end, never after it.
  *
  * Usage (lastUsedAt, daily count) is recorded by the partner API after the
  * request, not here: the cache means the authorizer sees only some calls,
@@ -17,6 +24,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { hashApiKey, isKeyUsable, isWellFormedApiKey } from '../core/api-keys';
 import type { Clock } from '../core/clock';
 import { PARTNER_KEY_HEADER } from '../core/contracts';
+import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../api/partner-context';
 import type { StoredApiKey } from '../repositories/api-keys-repository';
 import type { PartnerCaller } from '../api/partner-context';
 
@@ -25,6 +33,8 @@ const PARTNER_KEY_HEADER_LOWER = PARTNER_KEY_HEADER.toLowerCase();
 export interface PartnerAuthorizerDependencies {
   readonly keys: { getByHash(keyHash: string): Promise<StoredApiKey | undefined> };
   readonly clock: Clock;
+  /** The stage's authorizer cache TTL. @default PARTNER_AUTHORIZER_CACHE_SECONDS */
+  readonly cacheTtlSeconds?: number;
 }
 
 /** What API Gateway needs to answer 401. */
@@ -48,7 +58,10 @@ export async function decide(
   )?.[1];
   if (presented === undefined || !isWellFormedApiKey(presented)) return { allowed: false };
   const record = await deps.keys.getByHash(hashApiKey(presented));
-  if (record === undefined || !isKeyUsable(record, deps.clock.now())) return { allowed: false };
+  const cacheTtlMs = (deps.cacheTtlSeconds ?? PARTNER_AUTHORIZER_CACHE_SECONDS) * 1000;
+  // Usable for the whole time API Gateway may reuse this answer, not just now.
+  const cachedUntil = new Date(deps.clock.now().getTime() + cacheTtlMs);
+  if (record === undefined || !isKeyUsable(record, cachedUntil)) return { allowed: false };
   return {
     allowed: true,
     caller: {

@@ -14,6 +14,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
+import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { booleanFlag, readEnv, requiredString } from '../shared/env';
 import { createObservability, loggableError, publishMetrics } from '../shared/observability';
@@ -36,7 +37,9 @@ function resolveDependencies(): OnboardingDependencies {
   const { doc, secretsManager } = awsClients();
   const clock = systemClock;
   dependencies = {
-    ...platformRepositories(doc, env, clock),
+    ...platformRepositories(doc, env, clock, {
+      flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
+    }),
     secrets: new SecretsManagerSecretStore(secretsManager),
     clock,
     logger,

@@ -3,12 +3,14 @@
  * behind the partner REQUEST authorizer).
  *
  * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names),
- * ALLOW_HTTP_WEBHOOKS.
+ * ALLOW_HTTP_WEBHOOKS; PARTNER_API_ID and PARTNER_API_STAGE (the stage whose
+ * authorizer cache a revoke or rotation flushes).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
+import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { booleanFlag, readEnv } from '../shared/env';
 import { createObservability, publishMetrics } from '../shared/observability';
@@ -29,7 +31,9 @@ function resolveApi(): PartnerApi {
   const { doc } = awsClients();
   const clock = systemClock;
   api = createPartnerApi({
-    ...platformRepositories(doc, env, clock),
+    ...platformRepositories(doc, env, clock, {
+      flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
+    }),
     urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
     clock,
     logger,

@@ -18,6 +18,7 @@ import { handle } from 'hono/aws-lambda';
 import * as jose from 'jose';
 import * as openid from 'openid-client';
 import { systemClock } from '../core/clock';
+import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { createObservability } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
@@ -37,6 +38,7 @@ export const app = createPortalApp({
   secrets,
   clock: systemClock,
   logger,
+  flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
 });
 
 export const handler = handle(app);

@@ -44,7 +44,9 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
       baseUrl,
       secure,
       codec,
-      repositories: repositoriesFor(deps.doc, settings.tables, clock),
+      repositories: repositoriesFor(deps.doc, settings.tables, clock, {
+        flushAuthorizerCache: deps.flushAuthorizerCache,
+      }),
       memberships: new MembershipsRepository(deps.doc, settings.tables.tenants),
       cookies,
       ...(session === undefined ? {} : { session }),

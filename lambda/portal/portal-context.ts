@@ -37,6 +37,8 @@ export interface PortalDependencies {
    */
   readonly urlPolicy?: UrlPolicyOptions;
   readonly logger?: PortalLogger;
+  /** Drops the partner API's cached authorizer answers after a rotation. @default none */
+  readonly flushAuthorizerCache?: () => Promise<void>;
 }
 
 /** The app-wide services every route module receives. */

@@ -125,6 +125,12 @@ export interface ApiKeysRepositoryProps {
   readonly clock: Clock;
   /** Attempts for a transaction that lost a race. @default 5 */
   readonly conflictRetries?: number;
+  /**
+   * Called after a key is revoked (also by the sweep) or rotated, so cached
+   * authorizer answers for it are dropped at once; it must not throw.
+   * @default nothing is flushed
+   */
+  readonly flushAuthorizerCache?: () => Promise<void>;
 }
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -138,8 +144,10 @@ export class ApiKeysRepository {
   private readonly tenantsTable: string;
   private readonly clock: Clock;
   private readonly retries: number;
+  private readonly flushAuthorizerCache: () => Promise<void>;
 
   public constructor(props: ApiKeysRepositoryProps) {
+    this.flushAuthorizerCache = props.flushAuthorizerCache ?? (async () => undefined);
     this.doc = props.doc;
     this.keysTable = props.apiKeysTableName;
     this.tenantsTable = props.tenantsTableName;
@@ -353,6 +361,7 @@ export class ApiKeysRepository {
             ],
           }),
         );
+        await this.flushAuthorizerCache();
         return { newKey: plan.newKey, oldKey: plan.oldKeyAfter };
       } catch (error) {
         if (!isTransactionConflict(error)) throw error;
@@ -369,6 +378,14 @@ export class ApiKeysRepository {
    * @throws ConflictError when it is already revoked.
    */
   public async revoke(input: { readonly orgId: string; readonly keyId: string } & ActingKey): Promise<ApiKeyRecord> {
+    const revoked = await this.revokeWithoutFlush(input);
+    await this.flushAuthorizerCache();
+    return revoked;
+  }
+
+  private async revokeWithoutFlush(
+    input: { readonly orgId: string; readonly keyId: string } & ActingKey,
+  ): Promise<ApiKeyRecord> {
     for (let attempt = 1; ; attempt++) {
       if (input.actingKeyHash !== undefined) await this.requirePermitted(input.actingKeyHash);
       const current = await this.requireById(input.orgId, input.keyId);
@@ -397,7 +414,7 @@ export class ApiKeysRepository {
       for (const listed of page.items) {
         if (listed.status === 'revoked') continue;
         try {
-          await this.revoke({ orgId, keyId: listed.keyId });
+          await this.revokeWithoutFlush({ orgId, keyId: listed.keyId });
           revoked++;
         } catch (error) {
           // Revoked meanwhile (a sweep, a concurrent offboarding): the goal is met.
@@ -406,6 +423,8 @@ export class ApiKeysRepository {
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
+    // Once for the whole org, even when nothing was left to revoke: a retried offboarding still flushes.
+    await this.flushAuthorizerCache();
     return revoked;
   }
 
@@ -493,6 +512,7 @@ export class ApiKeysRepository {
     try {
       const wrote = await this.writeTransition(current, decision.record);
       if (decision.transition === undefined || !wrote) return { kind: 'unchanged' };
+      if (decision.transition.to === 'revoked') await this.flushAuthorizerCache();
       return { kind: 'transitioned', transition: decision.transition, record: decision.record };
     } catch (error) {
       if (isTransactionConflict(error) || isConditionalCheckFailed(error)) return { kind: 'conflict' };

@@ -36,15 +36,27 @@ export interface PlatformTableNames {
   readonly webhooks: string;
 }
 
+export interface RepositoryOptions {
+  /** Drops the partner API's cached authorizer answers after a revoke or rotation. @default none */
+  readonly flushAuthorizerCache?: () => Promise<void>;
+}
+
 /** The three repositories over the named tables. */
 export function repositoriesFor(
   doc: DynamoDBDocumentClient,
   tables: PlatformTableNames,
   clock: Clock,
+  options: RepositoryOptions = {},
 ): PlatformRepositories {
   return {
     tenants: new TenantsRepository({ doc, tableName: tables.tenants, clock }),
-    keys: new ApiKeysRepository({ doc, apiKeysTableName: tables.apiKeys, tenantsTableName: tables.tenants, clock }),
+    keys: new ApiKeysRepository({
+      doc,
+      apiKeysTableName: tables.apiKeys,
+      tenantsTableName: tables.tenants,
+      clock,
+      ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
+    }),
     webhooks: new WebhooksRepository({ doc, tableName: tables.webhooks, clock }),
   };
 }
@@ -54,10 +66,12 @@ export function platformRepositories(
   doc: DynamoDBDocumentClient,
   env: PlatformTablesEnvironment,
   clock: Clock,
+  options: RepositoryOptions = {},
 ): PlatformRepositories {
   return repositoriesFor(
     doc,
     { tenants: env.TENANTS_TABLE, apiKeys: env.API_KEYS_TABLE, webhooks: env.WEBHOOKS_TABLE },
     clock,
+    options,
   );
 }

@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
+import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { EventBridgeConnectionUpdater } from '../shared/connection-updater';
 import { readEnv } from '../shared/env';
@@ -34,7 +35,9 @@ function resolveDependencies(): RotationDependencies {
   const { doc, secretsManager, eventBridge } = awsClients();
   const clock = systemClock;
   dependencies = {
-    ...platformRepositories(doc, env, clock),
+    ...platformRepositories(doc, env, clock, {
+      flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
+    }),
     secrets: new SecretsManagerSecretStore(secretsManager),
     connections: new EventBridgeConnectionUpdater(eventBridge),
     clock,

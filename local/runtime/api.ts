@@ -25,12 +25,18 @@ export async function startApi(ctx: RuntimeContext, admin: AdminIdentity): Promi
     admin.auth,
   );
   const partnerApi = createPartnerApi({ ...repositories, urlPolicy, clock, logger: ctx.logger('partner-api') });
+  const model = loadApiModel(ctx.assembly);
+  // The template's TTL, so the authorizer refuses keys that end within it, as in AWS.
+  const cacheTtlSeconds = model.methods.find((method) => method.authorizer !== undefined)?.authorizer?.ttlSeconds;
   const gateway = new LocalApiGateway({
-    model: loadApiModel(ctx.assembly),
+    model,
     functions: { 'admin-api': adminApi, 'partner-api': partnerApi },
-    authorizers: { 'partner-authorizer': (event) => authorizePartner(event, { keys: repositories.keys, clock }) },
+    authorizers: {
+      'partner-authorizer': (event) => authorizePartner(event, { keys: repositories.keys, clock, cacheTtlSeconds }),
+    },
     now: () => clock.now().getTime(),
   });
+  ctx.authorizerCache.attach(gateway);
   const port = ctx.ports.api;
   const server = ctx.stoppables.add(
     await listen('the API', port, () => startHttpServer(port, (request) => gateway.handle(request))),

@@ -11,6 +11,7 @@ import type { Clock } from '../../lambda/core/clock';
 import type { UrlPolicyOptions } from '../../lambda/core/url-policy';
 import type { PlatformRepositories, PlatformTableNames } from '../../lambda/repositories/platform-repositories';
 import type { CloudAssemblyView, StackArtifact } from '../cloud-assembly';
+import type { AuthorizerCacheLink } from './authorizer-cache';
 import type { PortPlan } from './ports';
 import type { LocalSecrets } from './secrets';
 import type { Stoppables } from './stoppables';
@@ -41,6 +42,8 @@ export interface RuntimeContext {
   /** Where run-time webhook secrets go (the admin API's WEBHOOK_SECRET_PREFIX in the template). */
   readonly webhookSecretPrefix: string;
   readonly stoppables: Stoppables;
+  /** Flushed by key changes; the API component attaches its gateway. */
+  readonly authorizerCache: AuthorizerCacheLink;
 }
 
 /** The logger factory for a log level. */

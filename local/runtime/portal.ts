@@ -43,6 +43,7 @@ export async function startPortal(
         clock: ctx.clock,
         secrets: ctx.secrets.store,
         webhookSecretPrefix: ctx.webhookSecretPrefix,
+        flushAuthorizerCache: ctx.authorizerCache.flush,
       }),
     ),
   );

@@ -18,6 +18,7 @@ export async function startTables(
   dataDir: string | undefined,
   clock: Clock,
   stoppables: Stoppables,
+  flushAuthorizerCache: () => Promise<void>,
 ): Promise<LocalTables> {
   const dynamo = stoppables.add(await startDynamoDb(dataDir));
   const { client, doc } = localDynamoClients(dynamo.endpoint);
@@ -28,7 +29,13 @@ export async function startTables(
     reuseExisting: true,
   });
   const names = platformTableNames(platform, created);
-  return { endpoint: dynamo.endpoint, client, doc, names, repositories: repositoriesFor(doc, names, clock) };
+  return {
+    endpoint: dynamo.endpoint,
+    client,
+    doc,
+    names,
+    repositories: repositoriesFor(doc, names, clock, { flushAuthorizerCache }),
+  };
 }
 
 async function startDynamoDb(dataDir: string | undefined): Promise<DynamoDbLocal> {

@@ -81,6 +81,12 @@ export interface LocalRuntime {
   readonly clock: Clock;
   /** Verifies every due pending webhook now (the runtime also does it on an interval). */
   verifyPendingWebhooks(): Promise<void>;
+  /**
+   * Runs onboarding's Delete for a partner, as a deploy does when its file is
+   * removed: the tenant is disabled and its keys revoked (and the gateway's
+   * authorizer cache flushed).
+   */
+  offboard(orgId: string): Promise<void>;
   /** Stops the servers, the sweep and DynamoDB Local. Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -6,6 +6,7 @@
  * and over HTTP against the local runtime (test/local/runtime.integ.test.ts).
  */
 import { HOUR_MS, MINUTE_MS } from '../../lambda/core/clock';
+import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../../lambda/api/partner-context';
 import { routes } from '../../lambda/api/routes';
 import type { ApiWorld } from './api-harness';
 
@@ -235,7 +236,7 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       await world.callAdmin('DELETE', `/tenants/${orgId}/webhooks/from-file`);
     });
 
-    it('rotation with 24 h grace keeps the old key valid until the grace ends, then revoke gives 401', async () => {
+    it('rotation with 24 h grace keeps the old key valid until one authorizer cache TTL (30 s) before the grace ends, then revoke gives 401', async () => {
       const rotated = await world.callPartner('POST', `/v1/partner/credentials/${firstKeyId}/rotate`, firstKey, {
         body: { graceHours: 24 },
       });
@@ -248,7 +249,8 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       expect((await world.callPartner('GET', '/partner-auth-probe', firstKey)).body.status).toBe('grace');
       expect((await world.callPartner('GET', '/partner-auth-probe', newKey)).body.status).toBe('active');
 
-      world.clock.advance(24 * HOUR_MS - 1);
+      // Refused from one cache TTL before its end, so no cached answer outlives the key.
+      world.clock.advance(24 * HOUR_MS - PARTNER_AUTHORIZER_CACHE_SECONDS * 1000 - 1);
       expect((await world.callPartner('GET', '/partner-auth-probe', firstKey)).status).toBe(200);
       world.clock.advance(1);
       expect(await world.callPartner('GET', '/partner-auth-probe', firstKey)).toEqual({

@@ -73,13 +73,13 @@ describe('partner authorizer', () => {
     expect(w.lookups).toHaveLength(2);
   });
 
-  it('rotation with 24 h grace keeps the old key valid until the grace ends', async () => {
+  it('rotation with 24 h grace keeps the old key valid until one cache TTL (30 s) before the grace ends', async () => {
     const w = world();
     const issued = issueKey({ orgId: 'acme', clock: w.clock });
     const plan = planRotation({ current: issued.record, graceHours: 24, clock: w.clock });
     w.records.set(issued.record.keyHash, plan.oldKeyAfter);
     const old = w.event({ 'X-API-Key': issued.plaintext });
-    w.clock.advance(24 * HOUR_MS - 1);
+    w.clock.advance(24 * HOUR_MS - 30_001);
     expect((await authorizePartner(old, w.deps)).context.status).toBe('grace');
     w.clock.advance(1);
     await expect(authorizePartner(old, w.deps)).rejects.toThrow('Unauthorized');
@@ -92,6 +92,25 @@ describe('partner authorizer', () => {
     w.clock.advance(24 * HOUR_MS);
     await expect(authorizePartner(w.event({ 'X-API-Key': issued.plaintext }), w.deps)).rejects.toThrow('Unauthorized');
   });
+
+  it.each([
+    [30, 30_000],
+    [5, 5_000],
+    [0, 0],
+  ])(
+    'with a %i s cache TTL a key is refused from %i ms before its expiry, so no cached answer outlives it',
+    async (cacheTtlSeconds, marginMs) => {
+      const w = world();
+      const issued = issueKey({ orgId: 'acme', clock: w.clock, validityDays: 1 });
+      w.records.set(issued.record.keyHash, issued.record);
+      const deps = { ...w.deps, cacheTtlSeconds };
+      const event = w.event({ 'X-API-Key': issued.plaintext });
+      w.clock.advance(24 * HOUR_MS - marginMs - 1);
+      expect((await authorizePartner(event, deps)).context.orgId).toBe('acme');
+      w.clock.advance(1);
+      await expect(authorizePartner(event, deps)).rejects.toThrow('Unauthorized');
+    },
+  );
 
   it('builds the stage wildcard from any method ARN', () => {
     expect(stageWildcard('arn:aws:execute-api:r:1:api/dev/GET/partner-auth-probe')).toBe(

@@ -11,6 +11,7 @@ import { PlatformApi } from '../../lib/platform-api';
 import { PlatformKey } from '../../lib/platform-key';
 import { PlatformStack } from '../../lib/platform-stack';
 import { PlatformTables } from '../../lib/platform-tables';
+import { actionsOf, statementsOfService } from '../support/iam-statements';
 
 const ADMIN = {
   issuer: 'https://idp.example.com/',
@@ -158,6 +159,44 @@ describe('PlatformApi', () => {
           authorizerCacheTtl: Duration.seconds(31),
         }),
     ).toThrow('S/Api: authorizerCacheTtl is 31 s; at most 30 s');
+  });
+
+  it('lets exactly the functions that revoke or rotate keys flush that one stage authorizer cache', () => {
+    const flushers = ['partner-api', 'key-rotation', 'onboarding'];
+    for (const service of [...flushers, 'admin-api', 'partner-authorizer', 'webhook-verification']) {
+      const statements = statementsOfService(template, service).filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('apigateway:')),
+      );
+      if (!flushers.includes(service)) {
+        expect({ service, statements }).toEqual({ service, statements: [] });
+        continue;
+      }
+      expect(statements).toHaveLength(1);
+      expect(statements[0].Action).toBe('apigateway:DELETE');
+      expect(JSON.stringify(statements[0].Resource)).toMatch(
+        /::\/restapis\/",\{"Ref":"Api\w+"\},"\/stages\/stage\/cache\/authorizers"/,
+      );
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'partner-api',
+          PARTNER_API_ID: { Ref: Match.stringLikeRegexp('^Api') },
+          PARTNER_API_STAGE: 'stage',
+        }),
+      },
+    });
+  });
+
+  it('tells the authorizer its cache TTL, so it refuses keys that end within one TTL', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'partner-authorizer',
+          AUTHORIZER_CACHE_TTL_SECONDS: '30',
+        }),
+      },
+    });
   });
 
   it('has no cdk-nag AwsSolutions findings', () => {

@@ -72,6 +72,8 @@ const PORTAL_VARIABLES = [
   'PORTAL_SESSION_SECRET_ID',
   'ALLOW_HTTP_WEBHOOKS',
   'WEBHOOK_SECRET_PREFIX',
+  'PARTNER_API_ID',
+  'PARTNER_API_STAGE',
 ];
 
 describe('PartnerPortal', () => {
@@ -202,7 +204,11 @@ describe('PartnerPortal', () => {
       }
 
       const services = new Set(statements.flatMap((s) => [s.Action].flat()).map((a: string) => a.split(':')[0]));
-      expect([...services].sort()).toEqual(['dynamodb', 'kms', 'secretsmanager']);
+      expect([...services].sort()).toEqual(['apigateway', 'dynamodb', 'kms', 'secretsmanager']);
+      // Rotating a key in the portal flushes the partner API's authorizer cache, and may do nothing else there.
+      const apigateway = statements.filter((s) => JSON.stringify(s.Action).includes('apigateway:'));
+      expect(apigateway.map((s) => s.Action)).toEqual(['apigateway:DELETE']);
+      expect(JSON.stringify(apigateway[0].Resource)).toMatch(/\/stages\/dev\/cache\/authorizers"/);
       for (const statement of statements) expect(statement.Resource).not.toBe('*');
     });
 
