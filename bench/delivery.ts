@@ -5,10 +5,11 @@
  * is the synthesized one: platform bus -> shard bus -> webhook rule -> API
  * destination. Prints numbers; asserts nothing.
  */
+import { localEventBridgeClient } from '../local/eventbridge-client';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus } from '../local/event-bus';
 import { EventBridgeServer } from '../local/eventbridge-server';
 import { readCloudAssembly, resourcesOfType } from '../local/cloud-assembly';
@@ -65,11 +66,7 @@ async function main(): Promise<void> {
   const bus = new LocalEventBus({ assembly, secrets, urlOverrides });
   const endpoint = new EventBridgeServer(bus);
   await endpoint.start();
-  const client = new EventBridgeClient({
-    endpoint: endpoint.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = localEventBridgeClient(endpoint.url);
 
   const started = performance.now();
   let next = 0;

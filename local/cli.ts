@@ -10,6 +10,7 @@
  * endpoint is port N+1). Problems the user can fix end in one line on
  * stderr and exit status 1.
  */
+import { localEventBridgeClient } from './eventbridge-client';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { startDemoReceivers, type ReceivedRequest } from './demo-receivers';
@@ -277,12 +278,7 @@ async function putEvents(
 }
 
 function eventBridgeClient(endpoint: string): EventBridgeClient {
-  return new EventBridgeClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  return localEventBridgeClient(endpoint, { maxAttempts: 1 });
 }
 
 async function control(url: string, method: string): Promise<unknown> {

@@ -81,11 +81,7 @@ function connectionSummary(c: ConnectionRecord) {
 function createConnection(store: EventBridgeStore, input: Input) {
   const name = resourceName(input);
   if (store.connections.has(name)) throw alreadyExists(`Connection '${name}'`);
-  if (store.connections.size >= store.limits.connectionsPerAccount) {
-    throw limitExceeded(
-      `The requested resource exceeds the maximum number allowed: ${store.limits.connectionsPerAccount} connections.`,
-    );
-  }
+  assertRoom(store.connections.size, store.limits.connectionsPerAccount, 'connections');
   const now = epochSeconds();
   const record: ConnectionRecord = {
     Name: name,
@@ -190,11 +186,7 @@ function destinationDetails(d: ApiDestinationRecord) {
 function createApiDestination(store: EventBridgeStore, input: Input) {
   const name = resourceName(input);
   if (store.apiDestinations.has(name)) throw alreadyExists(`An api-destination '${name}'`);
-  if (store.apiDestinations.size >= store.limits.apiDestinationsPerAccount) {
-    throw limitExceeded(
-      `The requested resource exceeds the maximum number allowed: ${store.limits.apiDestinationsPerAccount} api-destinations.`,
-    );
-  }
+  assertRoom(store.apiDestinations.size, store.limits.apiDestinationsPerAccount, 'api-destinations');
   const now = epochSeconds();
   const record: ApiDestinationRecord = {
     Name: name,
@@ -249,6 +241,12 @@ function listApiDestinations(store: EventBridgeStore, input: Input) {
 /** `{ [key]: value }` when the value is present, `{}` otherwise. */
 export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** AWS's LimitExceededException once an account quota is reached. */
+function assertRoom(used: number, limit: number, what: string): void {
+  if (used >= limit)
+    throw limitExceeded(`The requested resource exceeds the maximum number allowed: ${limit} ${what}.`);
 }
 
 function authorizationType(input: Input): string {

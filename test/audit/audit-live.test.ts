@@ -5,6 +5,7 @@
  * that no template and no record explains are flagged, and so are records
  * whose live resources differ from what they ask for.
  */
+import { localEventBridgeClient } from '../../local/eventbridge-client';
 import {
   CreateApiDestinationCommand,
   CreateConnectionCommand,
@@ -46,11 +47,7 @@ describe('live audit', () => {
     }
     server = new EventBridgeServer(new LocalEventBus({ assembly, secrets }));
     await server.start();
-    client = new EventBridgeClient({
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    client = localEventBridgeClient(server.url);
     const make = async (name: string, endpoint: string) => {
       const { ConnectionArn } = await client.send(
         new CreateConnectionCommand({

@@ -4,6 +4,7 @@
  * assembly, events are published with the real EventBridge client, and real
  * HTTP receivers on 127.0.0.1 record what arrives.
  */
+import { localEventBridgeClient } from '../../local/eventbridge-client';
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { findEventType } from '../../lambda/core/event-catalog';
 import { readEventCatalog } from '../../lib/config/load-config';
@@ -104,11 +105,7 @@ describe('local EventBridge delivery from the synthesized templates', () => {
     bus = new LocalEventBus({ assembly, secrets, urlOverrides, retryBaseDelayMs: 5, retryMaxDelayMs: 50 });
     server = new EventBridgeServer(bus);
     await server.start();
-    client = new EventBridgeClient({
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    client = localEventBridgeClient(server.url);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,6 +6,7 @@
  * run-time rules to real receivers on 127.0.0.1 with the connection's
  * secret header, retries and the shard's dead-letter queue.
  */
+import { localEventBridgeClient } from '../../local/eventbridge-client';
 import { mkdtempSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -70,12 +71,7 @@ describe('local EventBridge control plane through the real EventBridge client', 
     bus = new LocalEventBus({ assembly, secrets, retryBaseDelayMs: 5, retryMaxDelayMs: 20, ...options });
     server = new EventBridgeServer(bus);
     await server.start();
-    client = new EventBridgeClient({
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    client = localEventBridgeClient(server.url, { maxAttempts: 1 });
   };
   const stop = async () => {
     client?.destroy();

@@ -6,12 +6,13 @@
  * every call made over real HTTP (fetch, the real EventBridge client, the
  * CLI as a child process).
  */
+import { localEventBridgeClient } from '../../local/eventbridge-client';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { FakeClock } from '../../lambda/core/clock';
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { LocalRuntimeError, type LocalRuntime, startLocalRuntime } from '../../local/runtime';
@@ -147,11 +148,7 @@ describe('npm run local: events through the EventBridge endpoint', () => {
     // beta answers 400 from now on (its webhook verified earlier), gamma/devices 500 all along.
     const strict = receivers.get('beta/primary')!;
     strict.status = 400;
-    const client = new EventBridgeClient({
-      endpoint: runtime.eventBridgeUrl,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const client = localEventBridgeClient(runtime.eventBridgeUrl);
     const published: Array<{ type: string; detail: { partnerId: string; seq: number } }> = [];
     for (let seq = 0; seq < 300; seq += 1) {
       published.push({
