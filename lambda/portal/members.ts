@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '../core/errors';
 import type { PortalContext, PortalRequest, PortalServices } from './portal-context';
-import { redirect, viewerOf } from './responses';
+import { portalRoute, redirect, viewerOf } from './responses';
 import type { Session } from './session';
 import type { DashboardModel } from './views';
 
@@ -20,7 +20,7 @@ export async function membershipOf(services: PortalServices, portal: PortalReque
   );
 }
 
-export type Member = { readonly session: Session; readonly orgId: string } | { readonly response: Response };
+export type Member = SignedInMember | { readonly response: Response };
 
 /** The signed-in user's org, or a redirect to where they must go first. */
 export async function requireMember(
@@ -32,6 +32,23 @@ export async function requireMember(
   const membership = await membershipOf(services, portal, portal.session);
   if (membership === undefined) return { response: redirect(c, '/onboarding') };
   return { session: portal.session, orgId: membership.orgId };
+}
+
+/** The signed-in member of an org, as a route handler receives them. */
+export interface SignedInMember {
+  readonly session: Session;
+  readonly orgId: string;
+}
+
+/** A route for members only: others are sent to sign in or onboard first. */
+export function memberRoute(
+  services: PortalServices,
+  handler: (c: PortalContext, portal: PortalRequest, member: SignedInMember) => Promise<Response>,
+) {
+  return portalRoute(services, async (c, portal) => {
+    const member = await requireMember(services, c, portal);
+    return 'response' in member ? member.response : handler(c, portal, member);
+  });
 }
 
 export async function dashboardModel(

@@ -2,9 +2,9 @@
  * The dashboard: the org, its live key (the plaintext only in the one view
  * right after it was issued, from the encrypted flash cookie) and its webhook.
  */
-import { dashboardModel, requireMember } from '../members';
+import { dashboardModel, memberRoute } from '../members';
 import type { PortalRoutes } from '../portal-context';
-import { deleteCookie, portalRoute } from '../responses';
+import { deleteCookie } from '../responses';
 import { cookieName } from '../session';
 import { dashboardPage } from '../views';
 
@@ -18,10 +18,7 @@ const NOTICES: Readonly<Record<string, string>> = {
 export const dashboardRoutes: PortalRoutes = (app, services) => {
   app.get(
     '/dashboard',
-    portalRoute(services, async (c, portal) => {
-      const member = await requireMember(services, c, portal);
-      if ('response' in member) return member.response;
-      const { session, orgId } = member;
+    memberRoute(services, async (c, portal, { session, orgId }) => {
       const flashCookie = portal.cookies.get(cookieName('flash', portal.secure));
       const flash = await portal.codec.decryptFlash(flashCookie, session);
       if (flashCookie !== undefined) deleteCookie(c, portal, 'flash');

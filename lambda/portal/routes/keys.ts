@@ -2,9 +2,9 @@
 import { GRACE_HOURS, type GraceHours } from '../../core/api-keys';
 import { ConflictError, NotFoundError } from '../../core/errors';
 import { loggableKey } from '../../shared/observability';
-import { dashboardModel, requireMember } from '../members';
+import { dashboardModel, memberRoute } from '../members';
 import type { PortalContext, PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
-import { createdBy, flashKey, portalRoute, redirect, statusOf } from '../responses';
+import { createdBy, flashKey, redirect, statusOf } from '../responses';
 import type { Session } from '../session';
 import { dashboardPage } from '../views';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -12,10 +12,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const keyRoutes: PortalRoutes = (app, services) => {
   app.post(
     '/keys/issue',
-    portalRoute(services, async (c, portal) => {
-      const member = await requireMember(services, c, portal);
-      if ('response' in member) return member.response;
-      const { session, orgId } = member;
+    memberRoute(services, async (c, portal, { session, orgId }) => {
       try {
         const issued = await portal.repositories.keys.issue({ orgId, createdBy: createdBy(session) });
         services.logger?.info('api key issued', { orgId, ...loggableKey(issued.record), outcome: 'created' });
@@ -30,11 +27,7 @@ export const keyRoutes: PortalRoutes = (app, services) => {
   );
   app.post(
     '/keys/rotate',
-    portalRoute(services, async (c, portal) => {
-      const member = await requireMember(services, c, portal);
-      if ('response' in member) return member.response;
-      return rotate(services, c, portal, member.session, member.orgId);
-    }),
+    memberRoute(services, (c, portal, { session, orgId }) => rotate(services, c, portal, session, orgId)),
   );
 };
 

@@ -8,18 +8,15 @@ import type { UrlPolicyOptions } from '../../core/url-policy';
 import { ALL_EVENTS, onUrlChanged } from '../../core/webhooks';
 import type { StoredWebhook } from '../../repositories/webhooks-repository';
 import { createRuntimeWebhook } from '../../shared/runtime-webhooks';
-import { dashboardModel, requireMember } from '../members';
+import { dashboardModel, memberRoute } from '../members';
 import type { PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
-import { portalRoute, redirect, statusOf } from '../responses';
+import { redirect, statusOf } from '../responses';
 import { dashboardPage } from '../views';
 
 export const webhookRoutes: PortalRoutes = (app, services) => {
   app.post(
     '/webhook',
-    portalRoute(services, async (c, portal) => {
-      const member = await requireMember(services, c, portal);
-      if ('response' in member) return member.response;
-      const { session, orgId } = member;
+    memberRoute(services, async (c, portal, { session, orgId }) => {
       const form = await c.req.parseBody();
       const url = typeof form.url === 'string' ? form.url.trim() : '';
       try {
