@@ -13,7 +13,7 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { LocalEventBus } from '../local/event-bus';
 import { EventBridgeServer } from '../local/eventbridge-server';
 import { readCloudAssembly, resourcesOfType } from '../local/cloud-assembly';
-import { loadWorkspace, synthesize, workspaceWithPartners } from '../test/support/workspace';
+import { loadWorkspace, synthesize, workspaceWithPartners } from '../scripts/lib/workspace';
 
 const PARTNERS = Number(process.env.BENCH_PARTNERS ?? 20);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 3000);

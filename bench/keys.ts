@@ -15,7 +15,7 @@ import { systemClock } from '../lambda/core/clock';
 import { ApiKeysRepository } from '../lambda/repositories/api-keys-repository';
 import { TenantsRepository } from '../lambda/repositories/tenants-repository';
 import { localDynamoClients, startDynamoDbLocal } from '../local/dynamodb-local';
-import { createPlatformTables } from '../test/support/platform-tables';
+import { createPlatformTables } from '../scripts/lib/platform-tables';
 
 const ORGS = Number(process.env.BENCH_ORGS ?? 500);
 const LOOKUPS = Number(process.env.BENCH_LOOKUPS ?? 4000);

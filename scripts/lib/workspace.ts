@@ -1,6 +1,6 @@
 /**
  * Temporary copies of the repository's config with partner files of the
- * test's choosing, and a synth helper that reads templates from a real cloud
+ * test's or benchmark's choosing, and a synth helper that reads templates from a real cloud
  * assembly (written to a temp dir, never to the repo's cdk.out).
  */
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
