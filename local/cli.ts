@@ -1,10 +1,15 @@
 /**
  * `npm run local` — the platform on this machine, from `cdk.out`.
  *
- *   npm run local [-- --demo] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
+ *   npm run local [-- --demo] [--strict] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
  *   npm run local -- dlq list [--port N]
  *   npm run local -- dlq replay [QUEUE] [--port N]
  *   npm run local -- put-events --partner ORG --type TYPE [--source S] [--detail JSON] [--count N] [--port N]
+ *
+ * put-events sends the type's catalog example (partnerId set) from the
+ * type's own source unless --source/--detail say otherwise, and refuses an
+ * event that breaks the catalog before sending it. --strict makes the running
+ * runtime refuse and report such events from any producer.
  *
  * The subcommands talk to a running runtime on 127.0.0.1 (its EventBridge
  * endpoint is port N+1). Problems the user can fix end in one line on
@@ -13,6 +18,9 @@
 import { localEventBridgeClient } from './eventbridge-client';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { findEventType } from '../lambda/core/event-catalog';
+import { EventValidator } from '../lambda/core/event-validation';
+import { PLATFORM_EVENT_CATALOG } from '../lambda/core/platform-event-catalog';
 import { startDemoReceivers, type ReceivedRequest } from './demo-receivers';
 import { ForwardOptionError, forwardOverrides } from './forward-option';
 import { declaredWebhooks, LocalRuntimeError, type LocalRuntime, startLocalRuntime } from './runtime';
@@ -34,11 +42,12 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
 const SAMPLE_TYPES = ['LockCreated', 'KeyAdded'];
+const validator = new EventValidator(PLATFORM_EVENT_CATALOG);
 
 const USAGE = `usage:
-  npm run local [-- --demo] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
+  npm run local [-- --demo] [--strict] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
   npm run local -- dlq list|replay [QUEUE] [--port N]
-  npm run local -- put-events --partner ORG --type TYPE [--source spk.api] [--detail JSON] [--count N] [--port N]`;
+  npm run local -- put-events --partner ORG --type TYPE [--source S] [--detail JSON] [--count N] [--port N]`;
 
 class UsageError extends Error {}
 
@@ -48,6 +57,7 @@ async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       demo: { type: 'boolean', default: false },
+      strict: { type: 'boolean', default: false },
       forward: { type: 'string', multiple: true, default: [] },
       data: { type: 'string' },
       port: { type: 'string' },
@@ -55,7 +65,7 @@ async function main(argv: string[]): Promise<void> {
       verbose: { type: 'boolean', default: false },
       partner: { type: 'string' },
       type: { type: 'string' },
-      source: { type: 'string', default: 'spk.api' },
+      source: { type: 'string' },
       detail: { type: 'string' },
       count: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -84,6 +94,7 @@ async function main(argv: string[]): Promise<void> {
 
 interface StartOptions {
   readonly demo: boolean;
+  readonly strict: boolean;
   readonly forward: readonly string[];
   readonly data?: string;
   readonly port: number;
@@ -109,6 +120,11 @@ async function start(options: StartOptions) {
       urlOverrides: { ...demo?.urlOverrides, ...forwards },
       portal: true,
       logLevel: options.verbose ? 'INFO' : 'WARN',
+      strictEvents: options.strict,
+      onRejected: (rejection) =>
+        log(
+          `✗ refused ${JSON.stringify(rejection.detailType)} from ${rejection.source} (--strict): ${rejection.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+        ),
       onDelivery: (report) => {
         if (report.outcome === 'dead-lettered') {
           log(
@@ -189,7 +205,7 @@ function describeReceipt(request: ReceivedRequest): string {
   return `→ ${request.webhook}: ${request.body?.['detail-type'] ?? '?'} ${detail.length > 100 ? `${detail.slice(0, 97)}...` : detail}`;
 }
 
-/** One sample event per partner and type it subscribes to (two types for `*`), so events flow at once. */
+/** The catalog example of each type a partner subscribes to (two types for `*`), so events flow at once. */
 async function publishSamples(runtime: LocalRuntime): Promise<void> {
   const client = eventBridgeClient(runtime.eventBridgeUrl);
   try {
@@ -199,12 +215,18 @@ async function publishSamples(runtime: LocalRuntime): Promise<void> {
           webhook.events.includes('*') ? SAMPLE_TYPES : webhook.events.slice(0, 2),
         ),
       );
-      const entries = [...types].map((type, index) => ({
-        Source: 'spk.api',
-        DetailType: type,
-        Detail: JSON.stringify({ partnerId: partner.orgId, lockId: `demo-lock-${index + 1}` }),
-        EventBusName: runtime.platformBusName,
-      }));
+      const entries = [...types].flatMap((name) => {
+        const type = findEventType(PLATFORM_EVENT_CATALOG, name);
+        if (!type) return [];
+        return [
+          {
+            Source: type.source,
+            DetailType: type.name,
+            Detail: JSON.stringify({ ...type.example, partnerId: partner.orgId }),
+            EventBusName: runtime.platformBusName,
+          },
+        ];
+      });
       if (entries.length > 0) await client.send(new PutEventsCommand({ Entries: entries.slice(0, 10) }));
     }
   } finally {
@@ -244,16 +266,29 @@ async function dlq(args: string[], controlUrl: string): Promise<void> {
 }
 
 async function putEvents(
-  values: { partner?: string; type?: string; source: string; detail?: string; count: string },
+  values: { partner?: string; type?: string; source?: string; detail?: string; count: string },
   endpoint: string,
 ): Promise<void> {
   if (values.partner === undefined || values.type === undefined)
     throw new UsageError('put-events needs --partner ORG and --type TYPE');
+  const type = findEventType(PLATFORM_EVENT_CATALOG, values.type);
   let detail: Record<string, unknown>;
   try {
-    detail = values.detail === undefined ? {} : (JSON.parse(values.detail) as Record<string, unknown>);
+    detail =
+      values.detail === undefined ? { ...type?.example } : (JSON.parse(values.detail) as Record<string, unknown>);
   } catch {
     throw new UsageError('--detail must be a JSON object');
+  }
+  const source = values.source ?? type?.source ?? 'spk.api';
+  const problems = validator.problems({
+    source,
+    detailType: values.type,
+    detail: { ...detail, partnerId: values.partner },
+  });
+  if (problems.length > 0) {
+    throw new UsageError(
+      `not sent: the event breaks the event catalog (docs/event-catalog.md): ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+    );
   }
   const count = Number(values.count);
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new UsageError('--count must be 1..1000');
@@ -262,7 +297,7 @@ async function putEvents(
     let accepted = 0;
     for (let offset = 0; offset < count; offset += 10) {
       const entries = Array.from({ length: Math.min(10, count - offset) }, (_, index) => ({
-        Source: values.source,
+        Source: source,
         DetailType: values.type,
         Detail: JSON.stringify({ ...detail, partnerId: values.partner, seq: offset + index + 1 }),
       }));

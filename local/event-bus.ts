@@ -15,6 +15,7 @@
  * connection's secret header never goes to a host the destination did not name.
  */
 import { randomUUID } from 'node:crypto';
+import type { EventProblem, EventValidator } from '../lambda/core/event-validation';
 import { type MatchableEvent, matchesEventPattern } from '../lib/event-pattern/match';
 import { type CloudAssemblyView, readCloudAssembly } from './cloud-assembly';
 import { EventBridgeControlPlane } from './eventbridge-control-plane';
@@ -111,7 +112,24 @@ export interface LocalEventBusOptions {
   readonly limits?: Partial<EventBridgeLimits>;
   /** Keep run-time resources (rules, destinations, connections) in this file. @default in memory */
   readonly resourcesFile?: string;
+  /**
+   * Strict mode: entries that break the event catalog are refused (entry
+   * error `EventSchemaViolation`, which AWS never returns) and reported.
+   * @default every well-formed event is accepted, as EventBridge does
+   */
+  readonly eventValidator?: EventValidator;
+  readonly onRejected?: (rejection: EventRejection) => void;
 }
+
+/** An entry strict mode refused, and why. */
+export interface EventRejection {
+  readonly source: string;
+  readonly detailType: string;
+  readonly problems: readonly EventProblem[];
+}
+
+/** The entry error strict mode answers with. */
+export const EVENT_SCHEMA_VIOLATION = 'EventSchemaViolation';
 
 /** A token bucket: `rate` tokens per second, burst of `rate`. Reservations may go negative. */
 class TokenBucket {
@@ -203,6 +221,16 @@ export class LocalEventBus {
       }
       if (!detail || typeof detail !== 'object' || Array.isArray(detail)) {
         return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+      }
+      const problems = this.options.eventValidator?.problems({
+        source: entry.Source,
+        detailType: entry.DetailType,
+        detail,
+      });
+      if (problems && problems.length > 0) {
+        this.options.onRejected?.({ source: entry.Source, detailType: entry.DetailType, problems });
+        const reasons = problems.map((problem) => `${problem.field} ${problem.message}`).join('; ');
+        return { ErrorCode: EVENT_SCHEMA_VIOLATION, ErrorMessage: reasons };
       }
       const time = entry.Time ? new Date(entry.Time) : new Date();
       const event: EventEnvelope = {

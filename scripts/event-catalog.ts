@@ -1,6 +1,6 @@
 /**
  * Writes what is generated from config/event-types.yaml: the catalog the
- * Lambda functions bundle (lambda/core/event-catalog.json). `--check` writes
+ * Lambda functions bundle (lambda/core/event-catalog.generated.json). `--check` writes
  * nothing and fails when a file is out of date.
  *
  *   npm run catalog            # regenerate

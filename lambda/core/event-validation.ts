@@ -6,6 +6,7 @@
  */
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { ValidationError } from './errors';
 import type { EventCatalog, EventTypeEntry } from './event-catalog';
 import { findEventType } from './event-catalog';
 
@@ -20,6 +21,20 @@ export interface ProducerEvent {
 export interface EventProblem {
   readonly field: string;
   readonly message: string;
+}
+
+/** An event breaks the catalog (unknown type, wrong source, or a detail its schema refuses). */
+export class EventRejectedError extends ValidationError {
+  public readonly problems: readonly EventProblem[];
+
+  public constructor(event: Pick<ProducerEvent, 'detailType'>, problems: readonly EventProblem[]) {
+    super(
+      `event ${JSON.stringify(event.detailType)} breaks the event catalog: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+      { field: problems[0]?.field },
+    );
+    this.name = 'EventRejectedError';
+    this.problems = problems;
+  }
 }
 
 function newAjv(): Ajv {
@@ -74,6 +89,12 @@ export class EventValidator {
     }
     const validate = this.validatorOf(type);
     return validate(event.detail) ? [] : (validate.errors ?? []).map(describe);
+  }
+
+  /** @throws EventRejectedError when the event has any problem. */
+  public assertValid(event: ProducerEvent): void {
+    const problems = this.problems(event);
+    if (problems.length > 0) throw new EventRejectedError(event, problems);
   }
 
   private validatorOf(type: EventTypeEntry): ValidateFunction {

@@ -4,7 +4,7 @@ import { PLATFORM_EVENT_CATALOG } from '../../lambda/core/platform-event-catalog
 import type { ConfigProblem } from './config-error';
 
 /** Where Lambda code gets the catalog: a JSON module esbuild bundles into each function. */
-export const BUNDLED_CATALOG_FILE = 'lambda/core/event-catalog.json';
+export const BUNDLED_CATALOG_FILE = 'lambda/core/event-catalog.generated.json';
 
 /**
  * The generated JSON module's content for a catalog. Lambda functions cannot

@@ -5,6 +5,8 @@
  * directory, the run-time resources are kept there.
  */
 import * as path from 'node:path';
+import { EventValidator } from '../../lambda/core/event-validation';
+import { PLATFORM_EVENT_CATALOG } from '../../lambda/core/platform-event-catalog';
 import { LocalEventBus } from '../event-bus';
 import { EventBridgeServer } from '../eventbridge-server';
 import type { RuntimeContext } from './context';
@@ -26,6 +28,9 @@ export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventB
     ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
     ...(options.retryMaxDelayMs === undefined ? {} : { retryMaxDelayMs: options.retryMaxDelayMs }),
     ...(options.onDelivery === undefined ? {} : { onDelivery: options.onDelivery }),
+    // The catalog the functions bundle (synth refuses a stale one).
+    ...(options.strictEvents ? { eventValidator: new EventValidator(PLATFORM_EVENT_CATALOG) } : {}),
+    ...(options.onRejected === undefined ? {} : { onRejected: options.onRejected }),
     // Run-time rules, destinations and connections survive a restart with the tables they serve.
     ...(options.dataDir === undefined
       ? {}

@@ -9,7 +9,7 @@ import type { UrlPolicyOptions } from '../../lambda/core/url-policy';
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
 import type { InMemorySecretStore } from '../../lambda/shared/secret-store';
 import type { LocalApiGateway } from '../api-gateway';
-import type { DeliveryReport, LocalEventBus } from '../event-bus';
+import type { DeliveryReport, EventRejection, LocalEventBus } from '../event-bus';
 
 export interface LocalRuntimeOptions {
   /** The synthesized cloud assembly. @default cdk.out */
@@ -26,6 +26,9 @@ export interface LocalRuntimeOptions {
   readonly retryBaseDelayMs?: number;
   readonly retryMaxDelayMs?: number;
   readonly onDelivery?: (report: DeliveryReport) => void;
+  /** Refuse and report events that break the event catalog (`npm run local -- --strict`). @default false */
+  readonly strictEvents?: boolean;
+  readonly onRejected?: (rejection: EventRejection) => void;
   /**
    * Also serve the partner portal (port N+2) with a local OIDC issuer (N+3)
    * and a test user. @default false

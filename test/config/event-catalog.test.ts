@@ -158,7 +158,7 @@ describe('the event catalog', () => {
       types: [{ ...catalog.types[0], description: 'changed' }, ...catalog.types.slice(1)],
     };
     expect(staleBundledCatalog(changed)).toEqual({
-      file: 'lambda/core/event-catalog.json',
+      file: 'lambda/core/event-catalog.generated.json',
       field: '(file)',
       message: expect.stringContaining('npm run catalog'),
     });
