@@ -19,8 +19,14 @@ export interface AdminApiSettings {
   readonly audience: string;
   /** Where the issuer publishes its signing keys (JWKS). */
   readonly jwksUri: string;
-  /** Admin tokens must carry an `email` in this domain, e.g. `example.com`. */
+  /** Admin tokens must carry a verified `email` in exactly this domain, e.g. `example.com`. */
   readonly adminEmailDomain: string;
+  /** Further domains accepted exactly, e.g. `ops.example.com`. @default none */
+  readonly adminEmailSubdomains?: readonly string[];
+  /** Oldest `iat` / `auth_time` accepted. @default 12 */
+  readonly maxTokenAgeHours?: number;
+  /** Longest `exp - iat` accepted. @default 12 */
+  readonly maxTokenLifetimeHours?: number;
 }
 
 export interface ApiThrottleSettings {
@@ -117,6 +123,9 @@ export class PlatformApi extends Construct {
         ADMIN_JWT_AUDIENCE: props.admin.audience,
         ADMIN_JWKS_URI: props.admin.jwksUri,
         ADMIN_EMAIL_DOMAIN: props.admin.adminEmailDomain,
+        ADMIN_EMAIL_SUBDOMAINS: (props.admin.adminEmailSubdomains ?? []).join(','),
+        ADMIN_MAX_TOKEN_AGE_SECONDS: String(Math.round((props.admin.maxTokenAgeHours ?? 12) * 3600)),
+        ADMIN_MAX_TOKEN_LIFETIME_SECONDS: String(Math.round((props.admin.maxTokenLifetimeHours ?? 12) * 3600)),
       },
     })
       .bindPlatformTables(tables)

@@ -4,11 +4,14 @@
  * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names),
  * WEBHOOK_SECRET_PREFIX, ADMIN_API_KEY_SECRET_ARN (the secret holding the
  * admin API key), ADMIN_JWT_ISSUER, ADMIN_JWT_AUDIENCE, ADMIN_JWKS_URI,
- * ADMIN_EMAIL_DOMAIN, ALLOW_HTTP_WEBHOOKS.
+ * ADMIN_EMAIL_DOMAIN, ADMIN_EMAIL_SUBDOMAINS (comma-separated, optional),
+ * ADMIN_MAX_TOKEN_AGE_SECONDS and ADMIN_MAX_TOKEN_LIFETIME_SECONDS (default
+ * 12 h each), ALLOW_HTTP_WEBHOOKS.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { z } from 'zod';
+import { adminTokenEnvironment, adminTokenLimitsFrom } from '../api/admin-auth';
 import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
@@ -27,6 +30,7 @@ export const adminApiEnvironment = z.object({
   ADMIN_JWT_AUDIENCE: requiredString,
   ADMIN_JWKS_URI: z.url(),
   ADMIN_EMAIL_DOMAIN: requiredString,
+  ...adminTokenEnvironment,
   ALLOW_HTTP_WEBHOOKS: booleanFlag,
 });
 
@@ -64,6 +68,7 @@ function resolveApi(): AdminApi {
       issuer: env.ADMIN_JWT_ISSUER,
       audience: env.ADMIN_JWT_AUDIENCE,
       adminEmailDomain: env.ADMIN_EMAIL_DOMAIN,
+      ...adminTokenLimitsFrom(env),
     },
   );
   return api;

@@ -63,6 +63,22 @@ export const environmentSchema = z
         adminEmailDomain: z
           .string()
           .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain such as example.com; admin tokens need an email there'),
+        /** Further domains accepted exactly (not their subdomains), e.g. ops.example.com. */
+        adminEmailSubdomains: z
+          .array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a full domain such as ops.example.com'))
+          .default([]),
+        maxTokenAgeHours: z
+          .number()
+          .positive()
+          .max(24, 'at most 24: an admin signs in again at least daily')
+          .default(12)
+          .describe('oldest iat / auth_time an admin token may have'),
+        maxTokenLifetimeHours: z
+          .number()
+          .positive()
+          .max(24, 'at most 24')
+          .default(12)
+          .describe('longest exp - iat an admin token may have'),
       })
       .optional(),
     /** The partner portal; omitted means no portal is deployed in this environment. */

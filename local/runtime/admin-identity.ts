@@ -5,7 +5,8 @@
  * signed with it for `admin@<admin domain>`.
  */
 import type * as Jose from 'jose';
-import type { AdminAuthOptions } from '../../lambda/api/admin-auth';
+import { z } from 'zod';
+import { type AdminAuthOptions, adminTokenEnvironment, adminTokenLimitsFrom } from '../../lambda/api/admin-auth';
 import { randomAlphanumeric } from '../../lambda/core/random';
 import { loadEsm } from '../esm';
 import { functionEnvironment } from './assembly';
@@ -41,7 +42,7 @@ export async function createAdminIdentity(ctx: RuntimeContext): Promise<AdminIde
   const signingKey = await jose.importJWK(signingJwk, 'ES256');
   const token = () => {
     const nowSeconds = Math.floor(ctx.clock.now().getTime() / 1000);
-    return new jose.SignJWT({ email })
+    return new jose.SignJWT({ email, email_verified: true })
       .setProtectedHeader({ alg: 'ES256', kid: ADMIN_KID })
       .setIssuer(issuer)
       .setAudience(audience)
@@ -59,6 +60,7 @@ export async function createAdminIdentity(ctx: RuntimeContext): Promise<AdminIde
       issuer,
       audience,
       adminEmailDomain: adminDomain,
+      ...adminTokenLimitsFrom(z.object(adminTokenEnvironment).parse(env)),
       now: () => ctx.clock.now(),
     },
   };

@@ -45,7 +45,18 @@ export interface ApiWorld {
   readonly admin: AdminApi;
   readonly partner: PartnerApi;
   /** An admin JWT signed by the test issuer; override claims or lifetime to break it. */
-  token(options?: { email?: string; expiresInSeconds?: number; issuer?: string; audience?: string }): Promise<string>;
+  token(options?: {
+    email?: string;
+    expiresInSeconds?: number;
+    issuer?: string;
+    audience?: string;
+    /** @default true; `null` leaves the claim out. */
+    emailVerified?: unknown;
+    /** Seconds before now the token was issued. @default 0 */
+    issuedSecondsAgo?: number;
+    /** Seconds before now the admin signed in (`auth_time`). @default absent */
+    authSecondsAgo?: number;
+  }): Promise<string>;
   /** Headers of a valid admin call. */
   adminHeaders(): Promise<Record<string, string>>;
   callAdmin(method: string, path: string, options?: CallOptions): Promise<ApiResponse>;
@@ -96,12 +107,18 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
 
   const token: ApiWorld['token'] = async (options = {}) => {
     const nowSeconds = Math.floor(clock.now().getTime() / 1000);
-    return new jose.SignJWT({ email: options.email ?? `ops@${ADMIN_DOMAIN}` })
+    const verified = options.emailVerified === undefined ? true : options.emailVerified;
+    const issuedAt = nowSeconds - (options.issuedSecondsAgo ?? 0);
+    return new jose.SignJWT({
+      email: options.email ?? `ops@${ADMIN_DOMAIN}`,
+      ...(verified === null ? {} : { email_verified: verified }),
+      ...(options.authSecondsAgo === undefined ? {} : { auth_time: nowSeconds - options.authSecondsAgo }),
+    })
       .setProtectedHeader({ alg: 'ES256', kid: KID })
       .setIssuer(options.issuer ?? ISSUER)
       .setAudience(options.audience ?? AUDIENCE)
       .setSubject('admin-1')
-      .setIssuedAt(nowSeconds)
+      .setIssuedAt(issuedAt)
       .setExpirationTime(nowSeconds + (options.expiresInSeconds ?? HOUR_MS / 1000))
       .sign(privateKey);
   };

@@ -127,6 +127,31 @@ describe('PlatformApi', () => {
           ADMIN_JWKS_URI: ADMIN.jwksUri,
           ADMIN_EMAIL_DOMAIN: ADMIN.adminEmailDomain,
           ADMIN_API_KEY_SECRET_ARN: Match.anyValue(),
+          // Admin tokens: at most 12 h old, at most 12 h long, no extra domains unless listed.
+          ADMIN_EMAIL_SUBDOMAINS: '',
+          ADMIN_MAX_TOKEN_AGE_SECONDS: '43200',
+          ADMIN_MAX_TOKEN_LIFETIME_SECONDS: '43200',
+        }),
+      },
+    });
+  });
+
+  it('passes listed admin subdomains and configured token limits to the admin function', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const custom = new PlatformStack(app, 'Custom', {
+      environmentName: 'prod',
+      allowHttpWebhooks: false,
+      platformBusName: 'partner-platform-prod',
+      archiveRetention: Duration.days(14),
+      adminApi: { ...ADMIN, adminEmailSubdomains: ['ops.example.com'], maxTokenAgeHours: 1, maxTokenLifetimeHours: 2 },
+    });
+    Template.fromStack(custom).hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Admin API: tenants, API keys and webhooks',
+      Environment: {
+        Variables: Match.objectLike({
+          ADMIN_EMAIL_SUBDOMAINS: 'ops.example.com',
+          ADMIN_MAX_TOKEN_AGE_SECONDS: '3600',
+          ADMIN_MAX_TOKEN_LIFETIME_SECONDS: '7200',
         }),
       },
     });

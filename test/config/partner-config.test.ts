@@ -313,6 +313,10 @@ describe('admin API settings', () => {
       audience: 'partner-platform-admin-prod',
       jwksUri: 'https://login.partner-platform.example/.well-known/jwks.json',
       adminEmailDomain: 'partner-platform.example',
+      // Defaults: only the domain itself, tokens at most 12 h old and 12 h long.
+      adminEmailSubdomains: [],
+      maxTokenAgeHours: 12,
+      maxTokenLifetimeHours: 12,
     });
   });
 

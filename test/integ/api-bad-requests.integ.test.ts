@@ -104,6 +104,39 @@ const cases: BadRequest[] = [
     status: 403,
     code: 'forbidden',
   },
+  // Admin identity (issue 13): the email verified and parsed, the token fresh.
+  ...(
+    [
+      ['an unverified email', { emailVerified: false }],
+      ['no email_verified claim', { emailVerified: null }],
+      ['email_verified as the string "true"', { emailVerified: 'true' }],
+      ['two @ (attacker@evil.com@example.com)', { email: 'attacker@evil.com@example.com' }],
+      ['a quoted local part', { email: '"mallory@evil.example"@example.com' }],
+      ['an escaped local part', { email: 'mallory\\@example.com' }],
+      ['a subdomain of the admin domain that is not listed', { email: 'mallory@evil.example.com' }],
+      ['the admin domain as a suffix of another label', { email: 'mallory@evilexample.com' }],
+      ['an empty local part', { email: '@example.com' }],
+    ] as const
+  ).map(([label, options]): BadRequest => ({
+    name: `register with a JWT with ${label}`,
+    call: admin('POST', '/tenants/gamma/register', register, withToken(options)),
+    status: 403,
+    code: 'forbidden',
+  })),
+  ...(
+    [
+      ['an exp 100 years ahead', { expiresInSeconds: 100 * 365 * 24 * 3600 }],
+      ['an exp 13 h after iat', { expiresInSeconds: 13 * 3600 }],
+      ['an iat 13 h ago', { issuedSecondsAgo: 13 * 3600 }],
+      ['an iat in the future', { issuedSecondsAgo: -3600 }],
+      ['an auth_time 13 h ago', { authSecondsAgo: 13 * 3600 }],
+    ] as const
+  ).map(([label, options]): BadRequest => ({
+    name: `register with a JWT with ${label}`,
+    call: admin('POST', '/tenants/gamma/register', register, withToken(options)),
+    status: 401,
+    code: 'unauthorized',
+  })),
   {
     name: 'register with an expired JWT',
     call: admin('POST', '/tenants/gamma/register', register, withToken({ expiresInSeconds: -60 })),
