@@ -168,6 +168,18 @@ function loadEventCatalog(rootDir: string, problems: Problems): EventCatalog | u
 }
 
 /**
+ * One environment's settings alone, for tools that need no partners (the
+ * partner-facing event catalog document quotes each one's retry policy).
+ * @throws ConfigError listing every problem in config/<name>.yaml.
+ */
+export function readEnvironment(rootDir: string, name: string): EnvironmentConfig {
+  const problems: Problems = [];
+  const environment = loadEnvironment(rootDir, name, problems);
+  if (!environment || problems.length > 0) throw new ConfigError(problems);
+  return environment;
+}
+
+/**
  * The event catalog alone, for tools that need no partners (the catalog
  * generator, the docs, the bench generator).
  * @throws ConfigError listing every problem in config/event-types.yaml.

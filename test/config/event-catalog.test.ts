@@ -12,6 +12,7 @@ import { PLATFORM_EVENT_CATALOG } from '../../lambda/core/platform-event-catalog
 import { BUNDLED_CATALOG_FILE, bundledCatalogDocument, staleBundledCatalog } from '../../lib/config/bundled-catalog';
 import { ConfigError } from '../../lib/config/config-error';
 import { loadConfig, readEventCatalog } from '../../lib/config/load-config';
+import { currentEventCatalogDoc, EVENT_CATALOG_DOC } from '../../scripts/lib/event-catalog-doc';
 import { makeWorkspace, partnerDocument, REPO_ROOT } from '../support/workspace';
 
 const catalog = readEventCatalog(REPO_ROOT);
@@ -151,6 +152,23 @@ describe('the event catalog', () => {
     expect(PLATFORM_EVENT_CATALOG.types.map((t) => t.name)).toEqual(catalog.types.map((t) => t.name));
     const committed = JSON.parse(readFileSync(path.join(REPO_ROOT, BUNDLED_CATALOG_FILE), 'utf8'));
     expect(committed).toEqual(bundledCatalogDocument(catalog));
+  });
+
+  it('is documented for partners in docs/event-catalog.md exactly as configured (run `npm run catalog`)', () => {
+    const committed = readFileSync(path.join(REPO_ROOT, EVENT_CATALOG_DOC), 'utf8');
+    expect(committed).toBe(currentEventCatalogDoc(REPO_ROOT));
+    for (const type of catalog.types) expect(committed).toContain(`### ${type.name}\n\nSource \`${type.source}\``);
+    expect(committed).toContain('x-partner-platform-secret');
+  });
+
+  it('renders a different document when the catalog changes, so the docs test fails until it is regenerated', () => {
+    const root = makeWorkspace();
+    const doc = rawCatalog();
+    doc.eventTypes[0].example.name = 'Back door';
+    writeFileSync(path.join(root, 'config', 'event-types.yaml'), stringify(doc));
+    const changed = currentEventCatalogDoc(root);
+    expect(changed).not.toBe(readFileSync(path.join(REPO_ROOT, EVENT_CATALOG_DOC), 'utf8'));
+    expect(changed).toContain('"name": "Back door"');
   });
 
   it('says the bundled copy is stale when the catalog changes', () => {
