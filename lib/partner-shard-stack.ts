@@ -38,6 +38,8 @@ export class PartnerShardStack extends Stack {
       namePrefix: props.plan.namePrefix,
       routes: props.plan.routes,
       retryPolicy: props.retryPolicy,
+      invocationRoleName: props.plan.invocationRoleName,
+      deadLetterQueueName: props.plan.deadLetterQueueName,
     });
     // Resolved once: the ARN holds only pseudo parameters, and every partner's
     // custom resource would otherwise re-resolve the same three tokens.

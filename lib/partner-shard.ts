@@ -21,6 +21,13 @@ export interface PartnerShardProps {
   /** Routing rules from the platform bus to this shard's bus, one per non-empty slot. */
   readonly routes: readonly RoutePlan[];
   readonly retryPolicy: DeliveryRetryPolicy;
+  /**
+   * Physical names of the invocation role and the dead-letter queue, so the
+   * provisioner can name them in the targets it creates at run time (and
+   * pass only these roles). @default names CloudFormation generates
+   */
+  readonly invocationRoleName?: string;
+  readonly deadLetterQueueName?: string;
 }
 
 /**
@@ -48,6 +55,7 @@ export class PartnerShard extends Construct {
     });
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      queueName: props.deadLetterQueueName,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -83,6 +91,7 @@ export class PartnerShard extends Construct {
     });
 
     this.invocationRole = new iam.Role(this, 'InvocationRole', {
+      roleName: props.invocationRoleName,
       description: `EventBridge delivers the events of ${props.namePrefix} to partner API destinations`,
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },

@@ -26,6 +26,7 @@ import {
 import type { Clock } from '../core/clock';
 import { DUE_BUCKET, WebhooksTable } from '../core/data-model';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import type { DeliveryState } from '../core/provisioning';
 import type { WebhookRecord } from '../core/webhooks';
 import {
   CONFLICT_RETRIES,
@@ -69,6 +70,8 @@ export type StoredWebhook = WebhookRecord &
     /** Incremented by every write; `save` requires the one it read. */
     readonly version: number;
     readonly secretRotation?: WebhookSecretRotation;
+    /** Run-time webhooks: how far the provisioner has got (absent until it first looks). */
+    readonly delivery?: DeliveryState;
   };
 
 /** A webhook not yet stored: a core record plus its delivery binding. */

@@ -4,6 +4,8 @@ import {
   platformBusName,
   routeRuleName,
   shardBusName,
+  shardDeadLetterQueueName,
+  shardInvocationRoleName,
   shardNamePrefix,
   shardStackName,
   webhookResourceName,
@@ -11,21 +13,12 @@ import {
 } from './naming';
 import type { PartnerConfig, WebhookConfig } from './partner-schema';
 import { routeSlotOf, shardOf } from './sharding';
+import { patternLength, routingEventPattern } from '../../lambda/core/routing';
 
 export type { EventPattern };
 
-/**
- * The pattern of a routing rule that forwards a set of partners to their
- * shard bus: every catalog source, the partners' orgIds.
- */
-export function routingEventPattern(orgIds: readonly string[], sources: readonly string[]): EventPattern {
-  return { source: [...sources], detail: { partnerId: [...orgIds] } };
-}
-
-/** Characters of a pattern as EventBridge counts them (its JSON text). */
-export function patternLength(pattern: EventPattern): number {
-  return JSON.stringify(pattern).length;
-}
+/** Routing rules' patterns (every catalog source, the partners' orgIds), shared with the provisioner. */
+export { patternLength, routingEventPattern };
 
 export interface WebhookPlan {
   readonly config: WebhookConfig;
@@ -55,6 +48,9 @@ export interface ShardPlan {
   readonly stackName: string;
   readonly busName: string;
   readonly namePrefix: string;
+  /** Fixed names, so the provisioner (another stack) can name the role and queue in its targets. */
+  readonly invocationRoleName: string;
+  readonly deadLetterQueueName: string;
   readonly partners: readonly PartnerPlan[];
   /** Non-empty routing slots only. */
   readonly routes: readonly RoutePlan[];
@@ -65,7 +61,12 @@ export interface DeliveryPlan {
   readonly platformBusName: string;
   /** The event catalog's sources: the only ones routed, so the only ones a webhook can receive. */
   readonly sources: readonly string[];
-  /** Shards that hold at least one partner, in shard order. */
+  /**
+   * Shards that hold at least one partner, in shard order; every shard when
+   * the environment has a run-time budget (a run-time tenant may hash to a
+   * shard no partner file uses, and its rules need that shard's bus, role
+   * and DLQ).
+   */
   readonly shards: readonly ShardPlan[];
 }
 
@@ -83,6 +84,9 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
   for (const partner of config.partners) {
     const shard = shardOf(partner.orgId, shardCount);
     byShard.set(shard, [...(byShard.get(shard) ?? []), partner]);
+  }
+  if (environment.runtime !== undefined) {
+    for (let shard = 0; shard < shardCount; shard++) if (!byShard.has(shard)) byShard.set(shard, []);
   }
   const shards = [...byShard.keys()]
     .sort((a, b) => a - b)
@@ -119,6 +123,8 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
         stackName: shardStackName(env, shard),
         busName: shardBusName(env, shard),
         namePrefix: shardNamePrefix(env, shard),
+        invocationRoleName: shardInvocationRoleName(env, shard),
+        deadLetterQueueName: shardDeadLetterQueueName(env, shard),
         partners,
         routes,
       };

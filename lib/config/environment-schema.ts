@@ -104,6 +104,22 @@ export const environmentSchema = z
           .optional(),
       })
       .optional(),
+    /**
+     * The run-time budget: webhooks made through the admin API and the
+     * portal, provisioned by the provisioner. Synth reserves it in the quota
+     * checks; omitted means no provisioner (only partner files deliver).
+     */
+    runtime: z
+      .strictObject({
+        maxWebhooks: z
+          .number({ error: 'must be a whole number (run-time webhooks in the environment)' })
+          .int('must be a whole number (run-time webhooks in the environment)')
+          .min(0, 'must be 0 or more (run-time webhooks in the environment)'),
+        maxWebhooksPerShard: positiveInt('run-time webhook rules per shard bus', 100_000),
+        routesPerShard: positiveInt('run-time routing rules per shard on the platform bus', 50).default(1),
+        rateLimitPerSecond: positiveInt('deliveries per second to a run-time webhook', 300).default(10),
+      })
+      .optional(),
     quotas: z
       .strictObject({
         rulesPerEventBus: positiveInt('EventBridge rules per event bus', 100_000).default(300),

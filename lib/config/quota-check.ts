@@ -37,39 +37,47 @@ export function checkQuotas(plan: DeliveryPlan, environment: EnvironmentConfig):
   const { quotas } = environment;
   const problems: QuotaProblem[] = [];
   const env = `config/${environment.name}.yaml`;
+  const { runtime } = environment;
   const webhooks = plan.shards.reduce(
     (sum, shard) => sum + shard.partners.reduce((n, partner) => n + partner.webhooks.length, 0),
     0,
   );
-  if (webhooks > quotas.apiDestinationsPerAccount) {
+  // The run-time budget is reserved next to the partner files: both share the account's quotas.
+  const runtimeWebhooks = runtime?.maxWebhooks ?? 0;
+  const needed = runtime
+    ? `${webhooks} webhooks in partners/ plus runtime.maxWebhooks ${runtimeWebhooks}`
+    : `${webhooks} webhooks`;
+  if (webhooks + runtimeWebhooks > quotas.apiDestinationsPerAccount) {
     problems.push({
       quota: 'EventBridge API destinations per account',
       where: 'partners/',
-      message: `${webhooks} webhooks need ${webhooks} API destinations, over the quota of ${quotas.apiDestinationsPerAccount}; ask AWS to raise it, then set quotas.apiDestinationsPerAccount in ${env}`,
+      message: `${needed} need ${webhooks + runtimeWebhooks} API destinations, over the quota of ${quotas.apiDestinationsPerAccount}; ask AWS to raise it, then set quotas.apiDestinationsPerAccount in ${env}${runtime ? ', or lower runtime.maxWebhooks' : ''}`,
     });
   }
-  if (webhooks > quotas.connectionsPerAccount) {
+  if (webhooks + runtimeWebhooks > quotas.connectionsPerAccount) {
     problems.push({
       quota: 'EventBridge connections per account',
       where: 'partners/',
-      message: `${webhooks} webhooks need ${webhooks} connections, over the quota of ${quotas.connectionsPerAccount}; ask AWS to raise it, then set quotas.connectionsPerAccount in ${env}`,
+      message: `${needed} need ${webhooks + runtimeWebhooks} connections, over the quota of ${quotas.connectionsPerAccount}; ask AWS to raise it, then set quotas.connectionsPerAccount in ${env}${runtime ? ', or lower runtime.maxWebhooks' : ''}`,
     });
   }
   const routeRules = plan.shards.reduce((sum, shard) => sum + shard.routes.length, 0);
-  if (routeRules + PLATFORM_BUS_RESERVED_RULES > quotas.rulesPerEventBus) {
+  const runtimeRoutes = runtime === undefined ? 0 : environment.sharding.shardCount * runtime.routesPerShard;
+  if (routeRules + runtimeRoutes + PLATFORM_BUS_RESERVED_RULES > quotas.rulesPerEventBus) {
     problems.push({
       quota: 'EventBridge rules per event bus',
       where: `event bus ${plan.platformBusName}`,
-      message: `${routeRules} routing rules plus ${PLATFORM_BUS_RESERVED_RULES} reserved exceed ${quotas.rulesPerEventBus}; lower sharding.routesPerShard or sharding.shardCount in ${env}`,
+      message: `${routeRules} routing rules${runtime ? ` plus ${runtimeRoutes} run-time routes` : ''} plus ${PLATFORM_BUS_RESERVED_RULES} reserved exceed ${quotas.rulesPerEventBus}; lower sharding.routesPerShard${runtime ? ', runtime.routesPerShard' : ''} or sharding.shardCount in ${env}`,
     });
   }
   for (const shard of plan.shards) {
     const rules = shard.partners.reduce((n, partner) => n + partner.webhooks.length, 0);
-    if (rules > quotas.rulesPerEventBus) {
+    const reserved = runtime?.maxWebhooksPerShard ?? 0;
+    if (rules + reserved > quotas.rulesPerEventBus) {
       problems.push({
         quota: 'EventBridge rules per event bus',
         where: `event bus ${shard.busName} (stack ${shard.stackName})`,
-        message: `${rules} webhook rules exceed ${quotas.rulesPerEventBus}; raise sharding.shardCount in ${env}`,
+        message: `${rules} webhook rules${runtime ? ` plus runtime.maxWebhooksPerShard ${reserved}` : ''} exceed ${quotas.rulesPerEventBus}; raise sharding.shardCount${runtime ? ' or lower runtime.maxWebhooksPerShard' : ''} in ${env}`,
       });
     }
     for (const route of shard.routes) {

@@ -102,28 +102,51 @@ describe('limits', () => {
   it.each<[string, Record<string, unknown>, RegExp]>([
     [
       'rules per shard bus',
-      { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 1 } },
+      { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 1 }, runtime: undefined },
       /event bus partner-platform-dev-shard-000 \(stack partner-platform-dev-shard-000\): EventBridge rules per event bus: 7 webhook rules exceed 6/,
     ],
     [
       'rules on the platform bus',
-      { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 4, routesPerShard: 4 } },
+      { quotas: { rulesPerEventBus: 6 }, sharding: { shardCount: 4, routesPerShard: 4 }, runtime: undefined },
       /event bus partner-platform-dev: EventBridge rules per event bus: \d+ routing rules plus 5 reserved exceed 6/,
     ],
     [
       'API destinations per account',
-      { quotas: { apiDestinationsPerAccount: 5 } },
+      { quotas: { apiDestinationsPerAccount: 5 }, runtime: undefined },
       /EventBridge API destinations per account: 7 webhooks need 7 API destinations, over the quota of 5/,
     ],
     [
       'connections per account',
-      { quotas: { connectionsPerAccount: 5 } },
+      { quotas: { connectionsPerAccount: 5 }, runtime: undefined },
       /EventBridge connections per account: 7 webhooks need 7 connections/,
     ],
     [
       'routing pattern size',
-      { quotas: { eventPatternMaxChars: 90 }, sharding: { shardCount: 1, routesPerShard: 1 } },
+      { quotas: { eventPatternMaxChars: 90 }, sharding: { shardCount: 1, routesPerShard: 1 }, runtime: undefined },
       /EventBridge event pattern size: routing pattern for 7 partners is \d+ characters, over 90; raise sharding\.routesPerShard/,
+    ],
+    [
+      'rules per shard bus, the run-time budget reserved',
+      {
+        quotas: { rulesPerEventBus: 106 },
+        sharding: { shardCount: 1 },
+        runtime: { maxWebhooks: 10, maxWebhooksPerShard: 100 },
+      },
+      /EventBridge rules per event bus: 7 webhook rules plus runtime\.maxWebhooksPerShard 100 exceed 106/,
+    ],
+    [
+      'rules on the platform bus, run-time routes reserved',
+      {
+        quotas: { rulesPerEventBus: 10 },
+        sharding: { shardCount: 4, routesPerShard: 1 },
+        runtime: { maxWebhooks: 5, maxWebhooksPerShard: 5, routesPerShard: 1 },
+      },
+      /event bus partner-platform-dev: EventBridge rules per event bus: \d routing rules plus 4 run-time routes plus 5 reserved exceed 10/,
+    ],
+    [
+      'API destinations per account, the run-time budget reserved',
+      { quotas: { apiDestinationsPerAccount: 10 }, runtime: { maxWebhooks: 5, maxWebhooksPerShard: 5 } },
+      /7 webhooks in partners\/ plus runtime\.maxWebhooks 5 need 12 API destinations, over the quota of 10/,
     ],
   ])('refuses a plan that crosses %s before building any stack', (_quota, overrides, expected) => {
     const partners = ['aa', 'bb', 'cc', 'dd', 'ee', 'ff'].map((orgId) => ({ orgId, webhooks: [{ id: 'main' }] }));

@@ -1,0 +1,155 @@
+/**
+ * The full reconcile (every 15 minutes, and on demand): what the stream
+ * path may have missed or a crash left half done is finished here.
+ *
+ * 1. Every run-time webhook of every tenant is converged, stored state or not.
+ * 2. Every runtime route is written from the whole table (the authority the
+ *    stream path's merges are repaired against); routes no tenant needs go.
+ * 3. Every resource under the provisioner's names that no record explains
+ *    (a crash after a delete began, a record removed while the function was
+ *    down) is deleted. Names that are not the provisioner's (`-_` after the
+ *    shard prefix, `-route-rt` on the platform bus) are never touched, so a
+ *    template's resources are safe.
+ */
+import type { Clock } from '../core/clock';
+import { runtimeWebhookNamePrefix, shardBusName, shardsNamePrefix } from '../core/delivery-names';
+import { type RuntimeRoute, desiredWebhook, needsRuntimeRoute, runtimeRouteOf } from '../core/provisioning';
+import type { TenantRecord, TenantsRepository } from '../repositories/tenants-repository';
+import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
+import type { EventBridgeResources } from './event-bridge-resources';
+import {
+  type ChangeOutcome,
+  type Converger,
+  type ProvisionerLogger,
+  type ProvisionerSettings,
+  errorName,
+} from './provisioner';
+import type { QuotaLedger } from './quota-ledger';
+import { runtimeName } from './quota-ledger';
+
+export interface ReconcileReport {
+  readonly webhooks: number;
+  readonly live: number;
+  readonly failed: number;
+  readonly errors: number;
+  readonly routes: number;
+  /** Resources deleted because no record explained them. */
+  readonly orphansDeleted: number;
+}
+
+export interface ReconcileContext {
+  readonly repositories: { readonly tenants: TenantsRepository; readonly webhooks: WebhooksRepository };
+  readonly settings: ProvisionerSettings;
+  readonly clock: Clock;
+  readonly resources: EventBridgeResources;
+  readonly converger: Converger;
+  readonly ledger: QuotaLedger;
+  readonly logger: ProvisionerLogger;
+}
+
+export async function reconcileAll(context: ReconcileContext): Promise<ReconcileReport> {
+  const byOrg = await loadAllWebhooks(context.repositories);
+  const outcomes: ChangeOutcome[] = [];
+  for (const [, { hooks }] of byOrg) {
+    for (const hook of hooks) {
+      if (hook.source === 'config') continue;
+      outcomes.push(await context.converger.settle(hook, context.ledger, { force: true, routes: false }));
+    }
+  }
+  const routes = await writeRoutes(context, byOrg);
+  const orphansDeleted = await deleteOrphans(context, byOrg);
+  const report: ReconcileReport = {
+    webhooks: outcomes.length,
+    live: outcomes.filter((outcome) => outcome.outcome === 'live').length,
+    failed: outcomes.filter((outcome) => outcome.outcome === 'failed').length,
+    errors: outcomes.filter((outcome) => outcome.outcome === 'error').length + routes.errors,
+    routes: routes.written,
+    orphansDeleted,
+  };
+  context.logger.info('reconcile finished', { ...report });
+  return report;
+}
+
+type OrgWebhooks = Map<string, { tenant: TenantRecord; hooks: StoredWebhook[] }>;
+
+async function loadAllWebhooks(repositories: ReconcileContext['repositories']): Promise<OrgWebhooks> {
+  const byOrg: OrgWebhooks = new Map();
+  let cursor: string | undefined;
+  do {
+    const page = await repositories.tenants.list({ limit: 100, cursor });
+    for (const tenant of page.items) {
+      byOrg.set(tenant.orgId, { tenant, hooks: await repositories.webhooks.listAll(tenant.orgId) });
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return byOrg;
+}
+
+/** Every runtime route from the table; routes no tenant needs are deleted. */
+async function writeRoutes(
+  context: ReconcileContext,
+  byOrg: OrgWebhooks,
+): Promise<{ written: number; errors: number }> {
+  const { topology } = context.settings;
+  const wanted = new Map<string, { route: RuntimeRoute; orgIds: string[] }>();
+  for (const [orgId, { hooks }] of byOrg) {
+    if (!needsRuntimeRoute(hooks)) continue;
+    const route = runtimeRouteOf(topology, orgId);
+    const entry = wanted.get(route.name) ?? { route, orgIds: [] };
+    entry.orgIds.push(orgId);
+    wanted.set(route.name, entry);
+  }
+  const routeName = new RegExp(`^${shardsNamePrefix(topology.env)}\\d{3}-route-rt\\d+$`);
+  const existing = await context.resources.ruleNames(topology.platformBusName, shardsNamePrefix(topology.env));
+  for (const name of existing.filter((rule) => routeName.test(rule) && !wanted.has(rule))) {
+    await context.resources.deleteRule(name, topology.platformBusName);
+  }
+  let errors = 0;
+  for (const { route, orgIds } of wanted.values()) {
+    try {
+      const problem = await context.converger.routes.write(route, orgIds, context.ledger);
+      if (problem !== undefined) {
+        errors += 1;
+        context.logger.warn('runtime route refused', { route: route.name, lastError: problem });
+      }
+    } catch (error) {
+      errors += 1;
+      context.logger.error('runtime route not written', { route: route.name, error: errorName(error) });
+    }
+  }
+  return { written: wanted.size, errors };
+}
+
+/** Deletes provisioner-named resources that no deliverable run-time webhook explains. */
+async function deleteOrphans(context: ReconcileContext, byOrg: OrgWebhooks): Promise<number> {
+  const { topology, patternOf } = context.settings;
+  const explained = new Set<string>();
+  for (const [, { tenant, hooks }] of byOrg) {
+    for (const hook of hooks) {
+      const desired = desiredWebhook(hook, tenant.status === 'active', topology, patternOf);
+      if (desired !== undefined) explained.add(desired.name);
+    }
+  }
+  const ours = runtimeName(topology.env);
+  const orphan = (name: string) => ours.test(name) && !explained.has(name);
+  let deleted = 0;
+  for (let shard = 0; shard < topology.shardCount; shard++) {
+    const bus = shardBusName(topology.env, shard);
+    for (const name of (await context.resources.ruleNames(bus, runtimeWebhookNamePrefix(topology.env, shard))).filter(
+      orphan,
+    )) {
+      await context.resources.deleteRule(name, bus);
+      deleted += 1;
+    }
+  }
+  for (const name of (await context.resources.destinationNames(shardsNamePrefix(topology.env))).filter(orphan)) {
+    await context.resources.deleteDestination(name);
+    deleted += 1;
+  }
+  for (const name of (await context.resources.connectionNames(shardsNamePrefix(topology.env))).filter(orphan)) {
+    await context.resources.deleteConnection(name);
+    deleted += 1;
+  }
+  if (deleted > 0) context.logger.warn('deleted resources no webhook record explains', { deleted });
+  return deleted;
+}
