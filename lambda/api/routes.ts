@@ -61,6 +61,15 @@ export const webhookView = z.object({
   verifiedAt: timestamp.nullable(),
   updatedAt: timestamp,
   lastError: z.string().nullable(),
+  /** Which door made it: a partner file, the admin API or the portal. */
+  source: z.enum(['config', 'api', 'portal']),
+  /** Who owns its EventBridge resources: the partner file's template, or the provisioner. */
+  owner: z.enum(['config', 'runtime']),
+  /** How far its EventBridge delivery is; `failed` says why (e.g. `quota_exceeded: ...`). */
+  delivery: z.object({
+    state: z.enum(['provisioning', 'live', 'failed']),
+    lastError: z.string().nullable(),
+  }),
 });
 
 export const webhookMutation = z.object({
@@ -241,6 +250,14 @@ export const partnerRoutes = {
     body: z.strictObject({}).optional(),
     response: credentialView,
     errors: [403, 404, 409],
+  }),
+  listOwnWebhooks: defineRoute({
+    method: 'GET',
+    path: '/v1/partner/webhooks',
+    auth: 'partner',
+    summary: "The caller's webhooks with their status, delivery state and owner (the ids PATCH /webhooks/{id} takes)",
+    status: 200,
+    response: z.object({ webhooks: z.array(webhookView) }),
   }),
   updateOwnWebhookUrl: defineRoute({
     method: 'PATCH',

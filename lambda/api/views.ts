@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import { type ApiKeyRecord, type IssuedKey, expiresInDays, maskRecord } from '../core/api-keys';
+import { deliveryStateOf } from '../core/provisioning';
+import { isRuntimeOwned } from '../core/webhooks';
 import type { StoredWebhook } from '../repositories/webhooks-repository';
 import type { TenantRecord } from '../repositories/tenants-repository';
 import type { credentialView, issuedKeyView, maskedKey, tenantView, webhookView } from './routes';
@@ -55,6 +57,7 @@ export function credentialViewOf(record: ApiKeyRecord, now: Date): z.input<typeo
 }
 
 export function webhookViewOf(webhook: StoredWebhook): z.input<typeof webhookView> {
+  const delivery = deliveryStateOf(webhook);
   return {
     id: webhook.webhookId,
     url: webhook.url,
@@ -64,5 +67,8 @@ export function webhookViewOf(webhook: StoredWebhook): z.input<typeof webhookVie
     verifiedAt: webhook.verifiedAt ?? null,
     updatedAt: webhook.updatedAt,
     lastError: webhook.lastError ?? null,
+    source: webhook.source,
+    owner: isRuntimeOwned(webhook) ? 'runtime' : 'config',
+    delivery: { state: delivery.state, lastError: delivery.lastError ?? null },
   };
 }

@@ -22,7 +22,7 @@ import { type PartnerCaller, partnerCallerOf } from '../api/partner-context';
 import type { RouteHandlers } from '../api/route-table';
 import { type ApiEvent, createRouter } from '../api/router';
 import { type PartnerRoutes, partnerRoutes } from '../api/routes';
-import { credentialViewOf, issuedKeyViewOf } from '../api/views';
+import { credentialViewOf, issuedKeyViewOf, webhookViewOf } from '../api/views';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { WebhooksRepository } from '../repositories/webhooks-repository';
@@ -124,6 +124,10 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
       deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
       return credentialViewOf(revoked, deps.clock.now());
     },
+
+    listOwnWebhooks: async ({ caller }) => ({
+      webhooks: (await deps.webhooks.listAll(caller.orgId)).map(webhookViewOf),
+    }),
 
     updateOwnWebhookUrl: async ({ caller, params, body }) => {
       await deps.keys.requirePermitted(caller.keyHash);

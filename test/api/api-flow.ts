@@ -115,6 +115,9 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
         verifiedAt: null,
         updatedAt: expect.any(String),
         lastError: null,
+        source: 'api',
+        owner: 'runtime',
+        delivery: { state: 'provisioning', lastError: null },
       });
 
       // Pretend verification succeeded, so the URL change visibly resets it.
@@ -178,6 +181,23 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
     it('refuses a second credential while one is active (409)', async () => {
       const response = await world.callPartner('POST', '/v1/partner/credentials', firstKey);
       expect(response.status).toBe(409);
+    });
+
+    it("lists the partner's own webhooks with status, delivery state and owner, and no other org's", async () => {
+      const listed = await world.callPartner('GET', '/v1/partner/webhooks', firstKey);
+      expect(listed.status).toBe(200);
+      conforms('listOwnWebhooks', listed.body);
+      expect(listed.body.webhooks).toEqual([
+        expect.objectContaining({
+          id: webhookId,
+          url: 'https://hooks.acme.example/v2',
+          status: 'pending',
+          source: 'api',
+          owner: 'runtime',
+          delivery: { state: 'provisioning', lastError: null },
+        }),
+      ]);
+      expect(JSON.stringify(listed.body)).not.toMatch(/secret/i);
     });
 
     it('lets the partner change its own webhook URL, which goes back to pending', async () => {
