@@ -33,6 +33,7 @@ import { startEventBridge } from './runtime/event-bridge';
 import { offboardPartner, replayOnboarding } from './runtime/onboarding-replay';
 import { type PortPlan, planPorts } from './runtime/ports';
 import { startPortal } from './runtime/portal';
+import { startProvisioning } from './runtime/provisioning';
 import { LocalSecrets } from './runtime/secrets';
 import { Stoppables } from './runtime/stoppables';
 import { startTables } from './runtime/tables';
@@ -104,6 +105,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
   const api = await startApi(ctx, admin);
   const eventBridge = await startEventBridge(ctx);
   const verification = await startVerificationSweep(ctx);
+  const provisioning = await startProvisioning(ctx, eventBridge, verification);
   const portal = ctx.ports.portal === undefined ? undefined : await startPortal(ctx, ctx.ports.portal);
   let stopped: Promise<void> | undefined;
   return {
@@ -125,6 +127,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
     clock: ctx.clock,
     verifyPendingWebhooks: verification.verifyPendingWebhooks,
     offboard: (orgId) => offboardPartner(ctx, orgId),
+    ...(provisioning === undefined ? {} : { provisioning }),
     stop: () => (stopped ??= ctx.stoppables.stopAll()),
   };
 }

@@ -24,8 +24,7 @@ export async function startTables(
   const { client, doc } = localDynamoClients(dynamo.endpoint);
   stoppables.onStop(() => client.destroy());
   const created = await createTablesFromTemplate(client, platform.template, {
-    nameFor: (logicalId, properties) =>
-      typeof properties.TableName === 'string' ? properties.TableName : `${platform.stackName}-${logicalId}`,
+    nameFor: (logicalId, properties) => localTableName(platform, logicalId, properties),
     reuseExisting: true,
   });
   const names = platformTableNames(platform, created);
@@ -36,6 +35,15 @@ export async function startTables(
     names,
     repositories: repositoriesFor(doc, names, clock, { flushAuthorizerCache }),
   };
+}
+
+/** The name a template's table has locally: its `TableName`, or `<stack>-<logicalId>` where CloudFormation would generate one. */
+export function localTableName(
+  stack: StackArtifact,
+  logicalId: string,
+  properties: Readonly<Record<string, unknown>>,
+): string {
+  return typeof properties.TableName === 'string' ? properties.TableName : `${stack.stackName}-${logicalId}`;
 }
 
 async function startDynamoDb(dataDir: string | undefined): Promise<DynamoDbLocal> {

@@ -10,6 +10,7 @@ import type { PlatformTableNames } from '../../lambda/repositories/platform-repo
 import type { InMemorySecretStore } from '../../lambda/shared/secret-store';
 import type { LocalApiGateway } from '../api-gateway';
 import type { DeliveryReport, EventRejection, LocalEventBus } from '../event-bus';
+import type { LocalProvisioning } from './provisioning';
 
 export interface LocalRuntimeOptions {
   /** The synthesized cloud assembly. @default cdk.out */
@@ -22,6 +23,8 @@ export interface LocalRuntimeOptions {
   readonly urlOverrides?: Readonly<Record<string, string>>;
   /** How often pending webhooks are verified. @default 2000 */
   readonly verificationIntervalMs?: number;
+  /** How often the provisioner's full reconcile runs (every 15 minutes in AWS). @default 10000 */
+  readonly reconcileIntervalMs?: number;
   /** EventBridge retry backoff, shortened in tests. @default 1000 */
   readonly retryBaseDelayMs?: number;
   readonly retryMaxDelayMs?: number;
@@ -90,6 +93,8 @@ export interface LocalRuntime {
    * authorizer cache flushed).
    */
   offboard(orgId: string): Promise<void>;
+  /** The provisioner of run-time webhooks, when the assembly has one. */
+  readonly provisioning?: LocalProvisioning;
   /** Stops the servers, the sweep and DynamoDB Local. Safe to call twice. */
   stop(): Promise<void>;
 }
