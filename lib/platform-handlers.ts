@@ -1,6 +1,7 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import {
@@ -29,6 +30,8 @@ export class PlatformHandlers extends Construct {
   public readonly rotation: PlatformFunction;
   public readonly verification: PlatformFunction;
   public readonly onboardingProvider: cr.Provider;
+  /** The role the provider's framework function runs as. */
+  public readonly onboardingProviderRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: PlatformHandlersProps) {
     super(scope, id);
@@ -133,12 +136,19 @@ export class PlatformHandlers extends Construct {
       ],
     });
 
+    // The framework function's role is ours, so its findings are acknowledged on it, not found inside the provider.
+    this.onboardingProviderRole = new iam.Role(this, 'OnboardingProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+      description: 'Runs the onboarding provider framework function, which invokes the onboarding function',
+    });
     this.onboardingProvider = new cr.Provider(this, 'OnboardingProvider', {
       onEventHandler: this.onboarding,
       providerFunctionName: onboardingProviderFunctionName(env),
+      frameworkOnEventRole: this.onboardingProviderRole,
     });
     const onboardingArn = `<${Stack.of(this).getLogicalId(this.onboarding.node.defaultChild as never)}.Arn>`;
-    const frameworkRole = this.onboardingProvider.node.findChild('framework-onEvent').node.findChild('ServiceRole');
+    const frameworkRole = this.onboardingProviderRole;
     Validations.of(frameworkRole).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'The provider framework function only writes its own logs with this policy.',
