@@ -38,38 +38,54 @@ export interface PartnerApiDependencies {
   readonly usageTimeoutMs?: number;
 }
 
-export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<PartnerRoutes, PartnerCaller> {
-  const requireTenant = async (orgId: string) => {
-    const tenant = await deps.tenants.get(orgId);
-    if (tenant === undefined) throw new NotFoundError('Tenant not registered');
-    return tenant;
-  };
-  const createdBy = (caller: PartnerCaller) => `partner:${caller.keyId}`;
-  /** The calling key as stored now: the authorizer's context may be up to its cache TTL old. */
-  const liveKey = async (caller: PartnerCaller) => {
-    const record = await deps.keys.getByHash(caller.keyHash);
-    if (record === undefined || !isKeyUsable(record, deps.clock.now())) {
-      throw new UnauthorizedError('the key stopped working after the authorizer cached it');
-    }
-    return {
-      id: record.keyId,
-      keyPrefix: record.prefix,
-      status: record.status,
-      expiresAt: record.expiresAt ?? null,
-    };
-  };
+type PartnerHandlers = RouteHandlers<PartnerRoutes, PartnerCaller>;
+type IdentityRoute = 'authProbe' | 'partnerMe';
+type CredentialRoute = 'listCredentials' | 'createCredential' | 'rotateCredential' | 'revokeCredential';
 
+export function partnerHandlers(deps: PartnerApiDependencies): PartnerHandlers {
+  return { ...identityHandlers(deps), ...credentialHandlers(deps), ...webhookHandlers(deps) };
+}
+
+async function requireTenant(deps: PartnerApiDependencies, orgId: string) {
+  const tenant = await deps.tenants.get(orgId);
+  if (tenant === undefined) throw new NotFoundError('Tenant not registered');
+  return tenant;
+}
+
+const createdBy = (caller: PartnerCaller) => `partner:${caller.keyId}`;
+
+/** The calling key as stored now: the authorizer's context may be up to its cache TTL old. */
+async function liveKey(deps: PartnerApiDependencies, caller: PartnerCaller) {
+  const record = await deps.keys.getByHash(caller.keyHash);
+  if (record === undefined || !isKeyUsable(record, deps.clock.now())) {
+    throw new UnauthorizedError('the key stopped working after the authorizer cached it');
+  }
+  return {
+    id: record.keyId,
+    keyPrefix: record.prefix,
+    status: record.status,
+    expiresAt: record.expiresAt ?? null,
+  };
+}
+
+/** Who the caller is and the state of the key they call with. */
+function identityHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, IdentityRoute> {
   return {
     authProbe: async ({ caller }) => {
-      const { id: _id, ...key } = await liveKey(caller);
+      const { id: _id, ...key } = await liveKey(deps, caller);
       return { orgId: caller.orgId, ...key };
     },
 
     partnerMe: async ({ caller }) => {
-      const [tenant, key] = await Promise.all([requireTenant(caller.orgId), liveKey(caller)]);
+      const [tenant, key] = await Promise.all([requireTenant(deps, caller.orgId), liveKey(deps, caller)]);
       return { orgId: tenant.orgId, orgName: tenant.orgName, status: tenant.status, key };
     },
+  };
+}
 
+/** The org's API keys: list, issue, rotate, revoke (the last three by the org's live key only). */
+function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, CredentialRoute> {
+  return {
     listCredentials: async ({ caller }) => {
       const credentials = [];
       let cursor: string | undefined;
@@ -92,7 +108,7 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
         createdBy: createdBy(caller),
         actingKeyHash: caller.keyHash,
       });
-      const tenant = await requireTenant(caller.orgId);
+      const tenant = await requireTenant(deps, caller.orgId);
       deps.logger?.info('api key issued', { orgId: caller.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, createdBy(caller));
     },
@@ -105,7 +121,7 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
         createdBy: createdBy(caller),
         actingKeyHash: caller.keyHash,
       });
-      const tenant = await requireTenant(caller.orgId);
+      const tenant = await requireTenant(deps, caller.orgId);
       deps.logger?.info('api key rotated', {
         orgId: caller.orgId,
         keyId: oldKey.keyId,
@@ -124,7 +140,12 @@ export function partnerHandlers(deps: PartnerApiDependencies): RouteHandlers<Par
       deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
       return credentialViewOf(revoked, deps.clock.now());
     },
+  };
+}
 
+/** The org's own webhooks. */
+function webhookHandlers(deps: PartnerApiDependencies): Omit<PartnerHandlers, IdentityRoute | CredentialRoute> {
+  return {
     listOwnWebhooks: async ({ caller }) => ({
       webhooks: (await deps.webhooks.listAll(caller.orgId)).map(webhookViewOf),
     }),
