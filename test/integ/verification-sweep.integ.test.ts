@@ -41,6 +41,9 @@ interface World {
   readonly secretValues: string[];
 }
 
+/** The per-challenge timeout: at 300 ms the healthy receiver was once counted as retrying during a full suite on 2 cores. */
+const CHALLENGE_TIMEOUT_MS = 2000;
+
 let world: World;
 
 beforeEach(async () => {
@@ -50,7 +53,8 @@ beforeEach(async () => {
   const secrets = new InMemorySecretStore();
   const logger = new CapturingLogger();
   const metrics = new CountingMetrics();
-  const sender = new ChallengeSender({ ...LOCAL_URLS, timeoutMs: 300 });
+  // Long enough that a loaded 2-core machine still answers the healthy receiver in time; the hanging one waits it out.
+  const sender = new ChallengeSender({ ...LOCAL_URLS, timeoutMs: CHALLENGE_TIMEOUT_MS });
   const handler = createVerificationHandler({
     store: new RepositoryWebhookStore(repository),
     secrets: new SecretStoreReader(secrets),
@@ -139,7 +143,7 @@ describe('verification sweep over the webhooks repository (DynamoDB Local)', () 
     });
     expect(await world.repository.get('org-hang', 'primary')).toMatchObject({
       status: 'pending',
-      lastError: 'timeout after 300 ms',
+      lastError: `timeout after ${CHALLENGE_TIMEOUT_MS} ms`,
     });
     // Only the failed ones are still due, and not before their next attempt.
     const stillDue = await world.repository.dueForVerification(new Date('2025-06-01T08:01:00.000Z'));
