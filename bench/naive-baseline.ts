@@ -15,6 +15,7 @@
  * the same patterns, retry policy, DLQ and orgId tags; an onboarding custom
  * resource per partner), so the benchmark compares designs, not features.
  */
+import { ONBOARDING_RESOURCE_TYPE } from '../lambda/core/contracts';
 import { App, ArnFormat, CustomResource, Duration, SecretValue, Stack, Tags } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -103,7 +104,7 @@ export function buildNaiveApp(app: App, config: PlatformConfig): NaiveApp {
         resourceName: `${prefix}-onboarding-provider`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
-      resourceType: 'Custom::PartnerOnboarding',
+      resourceType: ONBOARDING_RESOURCE_TYPE,
       properties: { orgId: partner.orgId, orgName: partner.orgName, ownerEmail: partner.ownerEmail, webhooks },
     });
     Tags.of(owner).add(`${TAG_PREFIX}:org-id`, partner.orgId);

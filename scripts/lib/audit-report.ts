@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { ONBOARDING_RESOURCE_TYPE } from '../../lambda/core/contracts';
 import {
   API_DESTINATION_MAX_INVOCATIONS_PER_SECOND,
   CLOUDFORMATION_MAX_RESOURCES,
@@ -318,7 +319,7 @@ function auditPartners(assembly: CloudAssemblyView): PartnerAudit[] {
   }
   for (const stack of assembly.stacks) {
     for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {})) {
-      if (resource.Type !== 'Custom::PartnerOnboarding') continue;
+      if (resource.Type !== ONBOARDING_RESOURCE_TYPE) continue;
       const orgId = String(resource.Properties?.orgId ?? '');
       if (orgId) entry(orgId, stack.stackName).onboarding = ref(stack, logicalId);
     }
