@@ -47,6 +47,21 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     adminApi: environment.adminApi,
     portal: environment.portal,
     removalPolicy: options.removalPolicy,
+    ...(environment.runtime === undefined
+      ? {}
+      : {
+          provisioner: {
+            shardCount: environment.sharding.shardCount,
+            routesPerShard: environment.runtime.routesPerShard,
+            rateLimitPerSecond: environment.runtime.rateLimitPerSecond,
+            retryPolicy: environment.delivery,
+            limits: {
+              ...environment.quotas,
+              maxWebhooks: environment.runtime.maxWebhooks,
+              maxWebhooksPerShard: environment.runtime.maxWebhooksPerShard,
+            },
+          },
+        }),
   });
   Tags.of(platform).add(`${TAG_PREFIX}:component`, 'platform');
 

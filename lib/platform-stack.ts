@@ -6,6 +6,7 @@ import { type AdminApiSettings, PlatformApi } from './platform-api';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
 import { PlatformTables } from './platform-tables';
+import { WebhookProvisioner, type WebhookProvisionerProps } from './webhook-provisioner';
 
 export interface PlatformStackProps extends StackProps {
   readonly environmentName: string;
@@ -22,6 +23,11 @@ export interface PlatformStackProps extends StackProps {
   readonly portal?: PartnerPortalSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The provisioner of run-time webhooks, when `config/<env>.yaml` sets a
+   * `runtime:` budget. @default none (only partner files deliver)
+   */
+  readonly provisioner?: Omit<WebhookProvisionerProps, 'environmentName' | 'tables' | 'allowHttpWebhooks'>;
 }
 
 /** The shared platform: key, tables, event bus, handlers, APIs and, when configured, the partner portal. */
@@ -33,6 +39,8 @@ export class PlatformStack extends Stack {
   public readonly api: PlatformApi;
   /** Present when the environment configures `portal`. */
   public readonly portal?: PartnerPortal;
+  /** Present when the environment configures a `runtime:` budget. */
+  public readonly provisioner?: WebhookProvisioner;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -62,6 +70,14 @@ export class PlatformStack extends Stack {
     // Everything that revokes or rotates keys drops the partner API's cached authorizer answers at once.
     this.handlers.rotation.bindAuthorizerCacheFlush(this.api.authorizerCache);
     this.handlers.onboarding.bindAuthorizerCacheFlush(this.api.authorizerCache);
+    if (props.provisioner) {
+      this.provisioner = new WebhookProvisioner(this, 'Provisioner', {
+        ...props.provisioner,
+        environmentName: props.environmentName,
+        tables: this.tables,
+        allowHttpWebhooks: props.allowHttpWebhooks,
+      });
+    }
     if (props.portal) {
       this.portal = new PartnerPortal(this, 'Portal', {
         ...props.portal,

@@ -69,6 +69,8 @@ export class PlatformTables extends Construct {
       ...common,
       partitionKey: { name: WebhooksTable.partitionKey, type: S },
       sortKey: { name: WebhooksTable.sortKey, type: S },
+      // Feeds the provisioner: both images, so a delete still names its webhook.
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     addIndex(this.webhooks, WebhooksTable.byWebhookIdIndex);
     addIndex(this.webhooks, WebhooksTable.byDueIndex);
