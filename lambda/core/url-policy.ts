@@ -19,9 +19,20 @@ export interface UrlPolicyOptions {
 /** Why a URL is refused; `message` says how to fix it. */
 export interface UrlViolation {
   readonly code:
-    'invalid-url' | 'scheme' | 'http-not-allowed' | 'credentials' | 'localhost' | 'internal-address' | 'fragment';
+    | 'invalid-url'
+    | 'not-normalized'
+    | 'too-long'
+    | 'scheme'
+    | 'http-not-allowed'
+    | 'credentials'
+    | 'localhost'
+    | 'internal-address'
+    | 'fragment';
   readonly message: string;
 }
+
+/** The longest webhook URL any door accepts (EventBridge API destinations allow 2,048 characters). */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 const blocked = new BlockList();
 // IPv4: "this network", loopback, RFC 1918, CGNAT, link-local (incl. the
@@ -36,6 +47,10 @@ blocked.addSubnet('172.16.0.0', 12, 'ipv4');
 blocked.addSubnet('192.0.0.0', 24, 'ipv4');
 blocked.addSubnet('192.168.0.0', 16, 'ipv4');
 blocked.addSubnet('198.18.0.0', 15, 'ipv4');
+// Documentation ranges TEST-NET-1/2/3: never a real partner host.
+blocked.addSubnet('192.0.2.0', 24, 'ipv4');
+blocked.addSubnet('198.51.100.0', 24, 'ipv4');
+blocked.addSubnet('203.0.113.0', 24, 'ipv4');
 blocked.addSubnet('224.0.0.0', 3, 'ipv4');
 // IPv6: unspecified, loopback and the deprecated IPv4-compatible ::a.b.c.d
 // (::/96), unique-local (fc00::/7, which holds the AWS metadata service's
@@ -44,6 +59,15 @@ blocked.addSubnet('::', 96, 'ipv6');
 blocked.addSubnet('fc00::', 7, 'ipv6');
 blocked.addSubnet('fe80::', 10, 'ipv6');
 blocked.addSubnet('ff00::', 8, 'ipv6');
+// Local-use NAT64 (64:ff9b:1::/48, translated by the operator's own NAT64 to
+// any IPv4 address, private ones included), the deprecated site-local
+// fec0::/10, Teredo 2001::/32 (tunnels to an IPv4 host), the discard-only
+// 100::/64 and the documentation prefix 2001:db8::/32.
+blocked.addSubnet('64:ff9b:1::', 48, 'ipv6');
+blocked.addSubnet('fec0::', 10, 'ipv6');
+blocked.addSubnet('2001::', 32, 'ipv6');
+blocked.addSubnet('100::', 64, 'ipv6');
+blocked.addSubnet('2001:db8::', 32, 'ipv6');
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -110,6 +134,9 @@ function isLocalhostName(hostname: string): boolean {
  * here; the verification handler checks the resolved address on connect.
  */
 export function checkWebhookUrl(raw: string, options: UrlPolicyOptions = {}): UrlViolation[] {
+  if (raw.length > MAX_WEBHOOK_URL_LENGTH) {
+    return [{ code: 'too-long', message: `the URL is ${raw.length} characters; at most ${MAX_WEBHOOK_URL_LENGTH}` }];
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -117,6 +144,19 @@ export function checkWebhookUrl(raw: string, options: UrlPolicyOptions = {}): Ur
     return [{ code: 'invalid-url', message: `"${raw}" is not an absolute URL; write it as https://host/path` }];
   }
   const violations: UrlViolation[] = [];
+  // What is stored and deployed is exactly what was checked: input the URL
+  // parser would rewrite (http:///x, a backslash, a tab, an upper-case host,
+  // a missing path) is refused with the form to write instead.
+  const webScheme = url.protocol === 'https:' || url.protocol === 'http:';
+  if (webScheme && url.href !== raw) {
+    const suggestion = new URL(url.href);
+    suggestion.username = '';
+    suggestion.password = '';
+    violations.push({
+      code: 'not-normalized',
+      message: `the URL changes when parsed; write it exactly as ${JSON.stringify(suggestion.href)}`,
+    });
+  }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     violations.push({
       code: 'scheme',

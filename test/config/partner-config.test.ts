@@ -123,6 +123,13 @@ describe('partner config validation', () => {
         ['IPv6 link-local', 'https://[fe80::1]/hooks', /loopback, private/],
         ['IPv4-mapped IPv6 private', 'https://[::ffff:10.0.0.1]/hooks', /loopback, private/],
         ['decimal loopback', 'https://2130706433/hooks', /loopback, private/],
+        // Issue 13: what the file says is what is deployed, so input the parser rewrites is refused.
+        ['empty, then a backslash before @', 'https://example.com\\@127.0.0.1/', /changes when parsed/],
+        ['an extra slash before it', 'https:///example.com/', /changes when parsed/],
+        ['written with a tab', 'https://exa\tmple.com/hooks', /changes when parsed/],
+        ['TEST-NET-3', 'https://203.0.113.9/hooks', /loopback, private/],
+        ['Teredo', 'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hooks', /loopback, private/],
+        ['3,000 characters long', `https://acme-corp.example/${'a'.repeat(2975)}`, /at most 2048/],
       ] as const
     ).map(([what, url, message]): Case => [
       `a URL whose host is ${what}`,

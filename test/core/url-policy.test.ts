@@ -43,6 +43,23 @@ describe('checkWebhookUrl', () => {
     ['a relative URL', '/hook', 'invalid-url'],
     ['not a URL at all', 'partner dot com', 'invalid-url'],
     ['an out-of-range dotted quad', 'https://999.1.1.1/hook', 'invalid-url'],
+    // Issue 13: input that the parser rewrites is refused, so what is stored is what was checked.
+    ['http:///x (an empty authority)', 'http:///x', 'not-normalized'],
+    ['a backslash before @ (https://example.com\\@127.0.0.1/)', 'https://example.com\\@127.0.0.1/', 'not-normalized'],
+    ['https:///example.com/ (an extra slash)', 'https:///example.com/', 'not-normalized'],
+    ['a tab in the host', 'https://exa\tmple.com/hook', 'not-normalized'],
+    ['a space before the scheme', ' https://partner.example.com/hook', 'not-normalized'],
+    ['an upper-case host', 'https://Partner.Example.com/hook', 'not-normalized'],
+    ['no path', 'https://partner.example.com', 'not-normalized'],
+    ['a 3,000-character URL', `https://partner.example.com/${'a'.repeat(2972)}`, 'too-long'],
+    ['local-use NAT64 64:ff9b:1::/48', 'https://[64:ff9b:1::a00:1]/hook', 'internal-address'],
+    ['site-local fec0::/10', 'https://[fec0::1]/hook', 'internal-address'],
+    ['Teredo 2001::/32', 'https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/hook', 'internal-address'],
+    ['discard-only 100::/64', 'https://[100::1]/hook', 'internal-address'],
+    ['IPv6 documentation 2001:db8::/32', 'https://[2001:db8::1]/hook', 'internal-address'],
+    ['TEST-NET-1 192.0.2.0/24', 'https://192.0.2.1/hook', 'internal-address'],
+    ['TEST-NET-2 198.51.100.0/24', 'https://198.51.100.7/hook', 'internal-address'],
+    ['TEST-NET-3 203.0.113.0/24', 'https://203.0.113.9/hook', 'internal-address'],
   ])('refuses %s', (_label, url, code) => {
     expect(codes(url)).toContain(code);
   });
@@ -53,7 +70,8 @@ describe('checkWebhookUrl', () => {
     'https://8.8.8.8/hook',
     'https://172.32.0.1/hook',
     'https://[2001:4860:4860::8888]/hook',
-    'https://[64:ff9b::8.8.8.8]/hook',
+    'https://[64:ff9b::808:808]/hook',
+    `https://partner.example.com/${'a'.repeat(2020)}`,
     'https://xn--bcher-kva.example/hook',
   ])('allows the public URL %s', (url) => {
     expect(checkWebhookUrl(url)).toEqual([]);
