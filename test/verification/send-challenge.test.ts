@@ -77,7 +77,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
 
   it('the helper verifyPlatformSignature accepts the same request the library accepted', async () => {
     const endpoint = await receiver({ secret: SECRET });
-    await sender(local).send({ ...TARGET, url: endpoint.origin, secret: SECRET });
+    await sender(local).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
 
     const [received] = endpoint.requests;
     expect(verifyPlatformSignature(SECRET, received.headers, received.body)).toEqual(received.payload);
@@ -86,7 +86,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
   it('a receiver holding another secret rejects the signature (and answers 401, which fails verification)', async () => {
     const endpoint = await receiver({ secret: 'a-different-secret', respond: respondBySignature });
 
-    const attempt = await sender(local).send({ ...TARGET, url: endpoint.origin, secret: SECRET });
+    const attempt = await sender(local).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
 
     expect(endpoint.requests[0].signatureValid).toBe(false);
     expect(() =>
@@ -98,7 +98,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
   it('a 500 fails with lastError "HTTP 500"', async () => {
     const endpoint = await receiver({ respond: (_request, response) => response.writeHead(500).end('boom') });
 
-    const attempt = await sender(local).send({ ...TARGET, url: endpoint.origin, secret: SECRET });
+    const attempt = await sender(local).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
 
     expect(attempt.result).toEqual({ ok: false, lastError: 'HTTP 500' });
     expect(endpoint.requests).toHaveLength(1);
@@ -109,7 +109,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
 
     const attempt = await sender({ ...local, timeoutMs: 300 }).send({
       ...TARGET,
-      url: endpoint.origin,
+      url: `${endpoint.origin}/`,
       secret: SECRET,
     });
 
@@ -128,7 +128,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
 
     const attempt = await sender({ ...local, timeoutMs: 300 }).send({
       ...TARGET,
-      url: endpoint.origin,
+      url: `${endpoint.origin}/`,
       secret: SECRET,
     });
 
@@ -139,7 +139,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
   it('with the production default, a hanging receiver fails with "timeout after 5000 ms" within 5.5 s', async () => {
     const endpoint = await receiver({ respond: () => undefined });
 
-    const attempt = await sender(local).send({ ...TARGET, url: endpoint.origin, secret: SECRET });
+    const attempt = await sender(local).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
 
     expect(attempt.result).toEqual({ ok: false, lastError: 'timeout after 5000 ms' });
     expect(attempt.durationMs).toBeGreaterThanOrEqual(4_990);
@@ -160,7 +160,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
         respond: (_request, response) => response.writeHead(status, { location: `${target.origin}/elsewhere` }).end(),
       });
 
-      const attempt = await sender(local).send({ ...TARGET, url: endpoint.origin, secret: SECRET });
+      const attempt = await sender(local).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
 
       expect(attempt.result).toEqual({ ok: false, lastError: `redirect not followed (${status})` });
       expect(endpoint.requests).toHaveLength(1);
@@ -185,7 +185,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
 
     const attempt = await sender({ ...local, maxResponseBytes: 32 * 1024 }).send({
       ...TARGET,
-      url: endpoint.origin,
+      url: `${endpoint.origin}/`,
       secret: SECRET,
     });
 
@@ -195,7 +195,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
 
   it('a closed port fails with the connection error code and no secret', async () => {
     const endpoint = await receiver();
-    const url = endpoint.origin;
+    const url = `${endpoint.origin}/`;
     await endpoint.close();
 
     const attempt = await sender(local).send({ ...TARGET, url, secret: SECRET });
@@ -222,7 +222,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
     const endpoint = await receiver({ secret: SECRET, respond: respondBySignature });
     const clock = new FakeClock(new Date(Date.now() - 10 * 60 * 1000));
 
-    const attempt = await sender({ ...local, clock }).send({ ...TARGET, url: endpoint.origin, secret: SECRET });
+    const attempt = await sender({ ...local, clock }).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
 
     expect(endpoint.requests[0].headers['webhook-timestamp']).toBe(String(Math.floor(clock.now().getTime() / 1000)));
     expect(attempt.result).toEqual({ ok: false, lastError: 'HTTP 401' });

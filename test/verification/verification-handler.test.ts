@@ -101,7 +101,13 @@ describe('direct invoke {orgId, webhookId}', () => {
     const h = harness();
     const endpoint = await receiver({ respond: (_request, response) => response.writeHead(500).end() });
     h.store.put(
-      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: endpoint.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
     );
 
     const result = await h.handler({ orgId: ORG, webhookId: HOOK });
@@ -130,7 +136,13 @@ describe('direct invoke {orgId, webhookId}', () => {
     const h = harness();
     const endpoint = await receiver({ respond: () => undefined });
     h.store.put(
-      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: endpoint.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
     );
 
     const started = Date.now();
@@ -147,7 +159,13 @@ describe('direct invoke {orgId, webhookId}', () => {
       respond: (_request, response) => response.writeHead(302, { location: target.origin }).end(),
     });
     h.store.put(
-      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: endpoint.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
     );
 
     await h.handler({ orgId: ORG, webhookId: HOOK });
@@ -160,7 +178,13 @@ describe('direct invoke {orgId, webhookId}', () => {
     const h = harness();
     const endpoint = await receiver({ respond: (_request, response) => response.writeHead(503).end() });
     h.store.put(
-      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: endpoint.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
     );
     h.clock.advance(24 * HOUR_MS);
 
@@ -179,7 +203,7 @@ describe('direct invoke {orgId, webhookId}', () => {
     const pending = pendingWebhook({
       orgId: ORG,
       webhookId: HOOK,
-      url: endpoint.origin,
+      url: `${endpoint.origin}/`,
       clock: h.clock,
       secretArn: SECRET_ARN,
     });
@@ -255,7 +279,13 @@ describe('a URL changed at run time becomes the verified URL only once it answer
     const h = harness();
     const endpoint = await receiver();
     h.store.put(
-      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: endpoint.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
     );
     h.store.beforeSave = () => {
       const current = h.store.current(ORG, HOOK);
@@ -281,13 +311,13 @@ describe('scheduled sweep', () => {
     const notDue = await receiver();
     const settled = await receiver();
     h.store.put(
-      pendingWebhook({ orgId: 'org-a', webhookId: 'ok', url: ok.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({ orgId: 'org-a', webhookId: 'ok', url: `${ok.origin}/`, clock: h.clock, secretArn: SECRET_ARN }),
     );
     h.store.put(
       pendingWebhook({
         orgId: 'org-b',
         webhookId: 'broken',
-        url: broken.origin,
+        url: `${broken.origin}/`,
         clock: h.clock,
         secretArn: SECRET_ARN,
       }),
@@ -297,7 +327,7 @@ describe('scheduled sweep', () => {
       pendingWebhook({
         orgId: 'org-c',
         webhookId: 'later',
-        url: notDue.origin,
+        url: `${notDue.origin}/`,
         clock: new FakeClock('2025-03-01T13:00:00.000Z'),
         secretArn: SECRET_ARN,
       }),
@@ -307,7 +337,7 @@ describe('scheduled sweep', () => {
         pendingWebhook({
           orgId: 'org-d',
           webhookId: 'done',
-          url: settled.origin,
+          url: `${settled.origin}/`,
           clock: h.clock,
           secretArn: SECRET_ARN,
         }),
@@ -386,14 +416,14 @@ describe('scheduled sweep', () => {
     const pending = pendingWebhook({
       orgId: ORG,
       webhookId: HOOK,
-      url: endpoint.origin,
+      url: `${endpoint.origin}/`,
       clock: h.clock,
       secretArn: SECRET_ARN,
     });
     const later = pendingWebhook({
       orgId: ORG,
       webhookId: 'later',
-      url: endpoint.origin,
+      url: `${endpoint.origin}/`,
       clock: h.clock,
       secretArn: SECRET_ARN,
     });
@@ -413,7 +443,13 @@ describe('scheduled sweep', () => {
     const h = harness();
     const endpoint = await receiver();
     h.store.put(
-      pendingWebhook({ orgId: ORG, webhookId: HOOK, url: endpoint.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
     );
     const before = h.store.current(ORG, HOOK);
     h.secrets.failWith = Object.assign(new Error(`access denied reading ${SECRET}`), { name: 'AccessDeniedException' });
@@ -439,7 +475,7 @@ describe('during a webhook secret rotation', () => {
       ...pendingWebhook({
         orgId: ORG,
         webhookId: HOOK,
-        url: notYetSwitched.origin,
+        url: `${notYetSwitched.origin}/`,
         clock: h.clock,
         secretArn: SECRET_ARN,
       }),
@@ -457,7 +493,13 @@ describe('during a webhook secret rotation', () => {
     const h = harness();
     const switched = await receiver({ secret: SECRET, respond: respondBySignature });
     h.store.put({
-      ...pendingWebhook({ orgId: ORG, webhookId: HOOK, url: switched.origin, clock: h.clock, secretArn: SECRET_ARN }),
+      ...pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${switched.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
       secretRotation: { previousVersionId: 'v-gone' },
     });
 
