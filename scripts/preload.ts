@@ -6,6 +6,7 @@
  * releases after January 2027 need Node 22; one copy per process floods the
  * output and says nothing about the code. An explicit setting wins.
  */
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+export const QUIET_SDK_ENV = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } as const;
 
-export {};
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??=
+  QUIET_SDK_ENV.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;

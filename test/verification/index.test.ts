@@ -4,13 +4,14 @@
  */
 import { EnvironmentError } from '../../lambda/shared/env';
 import { readVerificationEnvironment } from '../../lambda/verification/environment';
+import { QUIET_SDK_ENV } from '../../scripts/preload';
 
 const VALID = { WEBHOOKS_TABLE: 'partner-platform-prod-webhooks', ENVIRONMENT_NAME: 'prod' } as const;
 
-/** Loads lambda/verification/index.ts afresh with exactly `env` as process.env. */
+/** Loads lambda/verification/index.ts afresh with exactly `env` (and the SDK warning kept off) as process.env. */
 function loadWith(env: Record<string, string>): unknown {
   const saved = process.env;
-  process.env = { ...env };
+  process.env = { ...QUIET_SDK_ENV, ...env };
   try {
     let loaded: unknown;
     jest.isolateModules(() => {
