@@ -278,6 +278,38 @@ describe('webhook card', () => {
     expect(harness.secrets.names()).toHaveLength(1);
   });
 
+  it("a partner file's webhook is not changed from the portal: 409 naming the file, and nothing is stored", async () => {
+    await repositories.tenants.create({
+      orgId: 'config-org',
+      orgName: 'Config Org',
+      ownerEmail: 'Dana@Partner.Example',
+      source: 'config',
+    });
+    await repositories.tenants.recordOwner('config-org', 'Dana@Partner.Example');
+    await repositories.webhooks.create({
+      orgId: 'config-org',
+      webhookId: 'primary',
+      url: 'https://hooks.config.example/from-file',
+      events: ['*'],
+      status: 'active',
+      source: 'config',
+      createdAt: clock.now().toISOString(),
+      updatedAt: clock.now().toISOString(),
+      attempts: 1,
+      verifiedUrl: 'https://hooks.config.example/from-file',
+    });
+    const jar = await harness.signIn('dana');
+    const token = await harness.csrf(jar);
+    const before = await snapshot();
+    const response = await harness.request('POST', '/webhook', {
+      jar,
+      form: { _csrf: token, url: 'https://elsewhere.config.example/hooks' },
+    });
+    expect(response.status).toBe(409);
+    expect(await response.text()).toContain('partners/config-org.yaml');
+    expect(await snapshot()).toEqual(before);
+  });
+
   const refused: Array<[string, string]> = [
     ['plain http', 'http://hooks.acme.example/x'],
     ['a loopback host', 'https://127.0.0.1/x'],

@@ -5,7 +5,7 @@
  */
 import { ConflictError, ValidationError } from '../../core/errors';
 import type { UrlPolicyOptions } from '../../core/url-policy';
-import { ALL_EVENTS, onUrlChanged } from '../../core/webhooks';
+import { ALL_EVENTS, assertChangeAllowed, onUrlChanged } from '../../core/webhooks';
 import type { StoredWebhook } from '../../repositories/webhooks-repository';
 import { createRuntimeWebhook } from '../../shared/runtime-webhooks';
 import { dashboardModel, memberRoute } from '../members';
@@ -48,10 +48,11 @@ async function saveWebhookUrl(
   const urlPolicy: UrlPolicyOptions = deps.urlPolicy ?? { allowHttp: portal.settings.allowHttpWebhooks };
   const [existing] = await webhooks.listAll(orgId);
   if (existing !== undefined) {
-    const saved = await webhooks.update(orgId, existing.webhookId, (current) => ({
-      ...current,
-      ...onUrlChanged(current, url, clock, urlPolicy),
-    }));
+    const saved = await webhooks.update(orgId, existing.webhookId, (current) => {
+      // A partner file's webhook changes only by a change to that file (409, naming it).
+      assertChangeAllowed(current, { url });
+      return { ...current, ...onUrlChanged(current, url, clock, urlPolicy) };
+    });
     logger?.info('webhook url changed', { orgId, webhookId: saved.webhookId, status: saved.status });
     return saved;
   }
