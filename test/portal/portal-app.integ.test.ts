@@ -56,6 +56,12 @@ async function onboard(jar: Jar, orgId: string, orgName = 'ACME Corporation'): P
   return harness.request('POST', '/onboarding', { jar, form: { _csrf: token, orgId, orgName } });
 }
 
+/** A tenant onboarded from a partner file, with its owner recorded as onboarding records it. */
+async function configTenant(orgId: string, orgName: string, ownerEmail: string): Promise<void> {
+  await repositories.tenants.create({ orgId, orgName, ownerEmail, source: 'config' });
+  await repositories.tenants.recordOwner(orgId, ownerEmail);
+}
+
 async function dashboard(jar: Jar): Promise<string> {
   const response = await harness.request('GET', '/dashboard', { jar });
   expect(response.status).toBe(200);
@@ -124,13 +130,7 @@ describe('onboarding', () => {
   });
 
   it("a partner file's owner lands on that org's dashboard at first sign-in, with no onboarding", async () => {
-    await repositories.tenants.create({
-      orgId: 'config-org',
-      orgName: 'Config Org',
-      ownerEmail: 'Dana@Partner.Example',
-      source: 'config',
-    });
-    await repositories.tenants.recordOwner('config-org', 'Dana@Partner.Example');
+    await configTenant('config-org', 'Config Org', 'Dana@Partner.Example');
     const jar = await harness.signIn('dana');
     expect((await harness.request('GET', '/', { jar })).headers.get('location')).toBe('/dashboard');
     expect(await dashboard(jar)).toContain('config-org');
@@ -139,13 +139,7 @@ describe('onboarding', () => {
   });
 
   it('only the current owner is linked: after an owner change the former owner gets onboarding', async () => {
-    await repositories.tenants.create({
-      orgId: 'moved-org',
-      orgName: 'Moved Org',
-      ownerEmail: 'former-owner@partner.example',
-      source: 'config',
-    });
-    await repositories.tenants.recordOwner('moved-org', 'former-owner@partner.example');
+    await configTenant('moved-org', 'Moved Org', 'former-owner@partner.example');
     await repositories.tenants.update('moved-org', { ownerEmail: 'eve@other.example' });
     await repositories.tenants.recordOwner('moved-org', 'eve@other.example');
     const former = await harness.signIn('frank');
@@ -279,13 +273,7 @@ describe('webhook card', () => {
   });
 
   it("a partner file's webhook is not changed from the portal: 409 naming the file, and nothing is stored", async () => {
-    await repositories.tenants.create({
-      orgId: 'config-org',
-      orgName: 'Config Org',
-      ownerEmail: 'Dana@Partner.Example',
-      source: 'config',
-    });
-    await repositories.tenants.recordOwner('config-org', 'Dana@Partner.Example');
+    await configTenant('config-org', 'Config Org', 'Dana@Partner.Example');
     await repositories.webhooks.create({
       orgId: 'config-org',
       webhookId: 'primary',
