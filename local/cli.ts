@@ -200,7 +200,7 @@ function banner(runtime: LocalRuntime, options: { data?: string; demo: boolean }
 }
 
 function describeReceipt(request: ReceivedRequest): string {
-  if (request.kind === 'challenge') return `✓ ${request.webhook}: verification challenge answered (200)`;
+  if (request.kind === 'challenge') return `✓ ${request.webhook}: verification challenge echoed (200)`;
   const detail = JSON.stringify(request.body?.detail ?? {});
   return `→ ${request.webhook}: ${request.body?.['detail-type'] ?? '?'} ${detail.length > 100 ? `${detail.slice(0, 97)}...` : detail}`;
 }

@@ -2,11 +2,12 @@
  * `npm run local -- --demo`: one webhook receiver on 127.0.0.1 per webhook
  * URL of the synthesized partners, so the configured (unreachable) example
  * URLs are answered locally. Each receiver answers 200, tells a
- * verification challenge (Standard Webhooks headers) from an event, and
- * reports what it got.
+ * verification challenge (Standard Webhooks headers) from an event, echoes
+ * the challenge as the receiver contract asks, and reports what it got.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { challengeAnswer } from '../lambda/core/verification';
 
 export interface ReceivedRequest {
   /** `orgId/webhookId` */
@@ -50,7 +51,8 @@ export async function startDemoReceivers(
         }
         const kind = request.headers['webhook-signature'] === undefined ? 'event' : 'challenge';
         onRequest({ webhook: name, kind, headers: request.headers, body });
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+        const answer = kind === 'challenge' ? challengeAnswer(body) : undefined;
+        response.writeHead(200, { 'content-type': 'application/json' }).end(answer ?? '{"ok":true}');
       });
     });
     await new Promise<void>((resolve, reject) => {

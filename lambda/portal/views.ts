@@ -263,7 +263,8 @@ function webhookCard(model: DashboardModel): SafeHtml {
           ${error === undefined ? '' : html` aria-invalid="true"`}
         />
         <p class="hint" id="webhook-hint">
-          We send a signed challenge to the URL; it is used once your endpoint answers with a 2xx status.
+          We send a signed challenge to the URL; it is used once your endpoint answers with a 2xx echoing the challenge
+          value.
         </p>
         ${error === undefined ? '' : html`<p class="error" role="alert" id="webhook-form-error">${error}</p>`}
         <button type="submit">Save webhook URL</button>

@@ -17,7 +17,8 @@
  * address it checked. There is no second lookup, so DNS rebinding between
  * the check and the connect cannot slip through. Redirects are never
  * followed, the whole exchange (DNS, connect, TLS, headers, body) has one
- * deadline, and at most `maxResponseBytes` of the body are read and dropped.
+ * deadline, and at most `MAX_CHALLENGE_RESPONSE_BYTES` of the body are read: enough for
+ * the challenge echo the receiver must answer with, never kept or logged.
  *
  * `allowLoopback` exists for tests and the local runtime (receivers on
  * 127.0.0.1). It is a constructor option only: no environment variable or
@@ -31,14 +32,20 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { Clock, systemClock } from '../core/clock';
 import { RandomSource, cryptoRandom, randomAlphanumeric } from '../core/random';
 import { UrlPolicyOptions, UrlViolation, checkWebhookUrl, isInternalAddress } from '../core/url-policy';
-import { HttpOutcome, VerificationResult, buildChallenge, classifyOutcome } from '../core/verification';
+import {
+  ChallengeEcho,
+  HttpOutcome,
+  MAX_CHALLENGE_RESPONSE_BYTES,
+  VerificationResult,
+  buildChallenge,
+  classifyOutcome,
+  readChallengeEcho,
+} from '../core/verification';
 
 export { WebhookVerificationError };
 
 /** The whole exchange, DNS to last body byte; EventBridge API destinations allow the same. */
 export const DEFAULT_CHALLENGE_TIMEOUT_MS = 5_000;
-/** The body is never used; reading a little lets a well-behaved server finish its response. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024;
 const STANDARD_WEBHOOKS_PREFIX = 'whsec_';
 const MESSAGE_ID_PREFIX = 'msg_';
 const MESSAGE_ID_RANDOM_LENGTH = 24;
@@ -221,8 +228,6 @@ export interface ChallengeSenderOptions {
   readonly allowLoopback?: boolean;
   /** Deadline for the whole exchange. @default DEFAULT_CHALLENGE_TIMEOUT_MS (5000) */
   readonly timeoutMs?: number;
-  /** Body bytes read (and dropped) before the connection is closed. @default DEFAULT_MAX_RESPONSE_BYTES */
-  readonly maxResponseBytes?: number;
   /** @default the operating system's resolver */
   readonly resolveHost?: ResolveHost;
   /**
@@ -249,7 +254,6 @@ function positiveInteger(name: string, value: number): number {
  */
 export class ChallengeSender {
   public readonly timeoutMs: number;
-  private readonly maxResponseBytes: number;
   private readonly policy: UrlPolicyOptions;
   private readonly clock: Clock;
   private readonly random: RandomSource;
@@ -257,7 +261,6 @@ export class ChallengeSender {
 
   public constructor(options: ChallengeSenderOptions = {}) {
     this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_CHALLENGE_TIMEOUT_MS);
-    this.maxResponseBytes = positiveInteger('maxResponseBytes', options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     this.policy = { allowHttp: options.allowHttp ?? false, allowLoopback: options.allowLoopback ?? false };
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? cryptoRandom;
@@ -289,9 +292,12 @@ export class ChallengeSender {
     const violations = checkWebhookUrl(challengeRequest.url, this.policy);
     if (violations.length > 0) return { kind: 'url-refused', violations };
 
-    const body = JSON.stringify(
-      buildChallenge({ orgId: challengeRequest.orgId, webhookId: challengeRequest.webhookId, random: this.random }),
-    );
+    const challenge = buildChallenge({
+      orgId: challengeRequest.orgId,
+      webhookId: challengeRequest.webhookId,
+      random: this.random,
+    });
+    const body = JSON.stringify(challenge);
     const headers = {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
@@ -321,8 +327,8 @@ export class ChallengeSender {
         // A fresh connection per attempt: every attempt resolves and checks the address again.
         reset: true,
       });
-      await this.discardBody(response.body);
-      return { kind: 'response', status: response.statusCode };
+      const echo = await this.readEcho(response.body, challenge.challenge);
+      return { kind: 'response', status: response.statusCode, echo };
     } catch (error) {
       if (timedOut || hasCode(error, TIMEOUT_CODES)) return { kind: 'timeout', timeoutMs: this.timeoutMs };
       if (hasCode(error, new Set(['ERR_BLOCKED_ADDRESS']))) return { kind: 'blocked-address' };
@@ -332,13 +338,21 @@ export class ChallengeSender {
     }
   }
 
-  private async discardBody(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<void> {
+  /** Reads at most `MAX_CHALLENGE_RESPONSE_BYTES` (one more byte means too large) and judges it; the body goes no further. */
+  private async readEcho(
+    body: AsyncIterable<Buffer> & { destroy(): unknown },
+    challenge: string,
+  ): Promise<ChallengeEcho> {
+    const chunks: Buffer[] = [];
     let read = 0;
     for await (const chunk of body) {
+      chunks.push(chunk);
       read += chunk.length;
-      if (read >= this.maxResponseBytes) break;
+      if (read > MAX_CHALLENGE_RESPONSE_BYTES) break;
     }
     body.destroy();
+    const text = Buffer.concat(chunks).subarray(0, MAX_CHALLENGE_RESPONSE_BYTES).toString('utf8');
+    return readChallengeEcho(text, challenge, read > MAX_CHALLENGE_RESPONSE_BYTES);
   }
 }
 

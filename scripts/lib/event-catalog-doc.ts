@@ -5,6 +5,15 @@
 import { ALL_EVENTS, catalogSources, type EventCatalog } from '../../lambda/core/event-catalog';
 import { WEBHOOK_SECRET_HEADER } from '../../lambda/shared/webhook-headers';
 import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+import { HOUR_MS, MINUTE_MS } from '../../lambda/core/clock';
+import {
+  CHALLENGE_FIELD,
+  CHALLENGE_TYPE,
+  MAX_CHALLENGE_RESPONSE_BYTES,
+  buildChallenge,
+} from '../../lambda/core/verification';
+import { FIRST_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS, VERIFICATION_WINDOW_MS } from '../../lambda/core/webhooks';
+import { DEFAULT_CHALLENGE_TIMEOUT_MS } from '../../lambda/verification/send-challenge';
 import type { EnvironmentConfig } from '../../lib/config/environment-schema';
 import { readEnvironment, readEventCatalog } from '../../lib/config/load-config';
 
@@ -57,6 +66,39 @@ function deliverySection(environments: readonly EnvironmentConfig[]): string[] {
   ];
 }
 
+/** The receiver contract of the verification challenge, from the constants the verifier checks with. */
+function verificationSection(catalog: EventCatalog): string[] {
+  const example = buildChallenge({
+    orgId: String(catalog.types[0].example.partnerId ?? 'acme-corp'),
+    webhookId: 'wh_3kT9xQ2mZ7pL',
+    random: (size) => new Uint8Array(size).map((_, index) => (index * 7 + 3) % 256),
+  });
+  return [
+    '## Verifying your endpoint',
+    '',
+    'A new webhook URL, and every changed one, is `pending` until it answers a verification',
+    'challenge; until then the previous verified URL (if any) keeps receiving. The platform POSTs',
+    `a JSON body signed with Standard Webhooks headers`,
+    '(`webhook-id`, `webhook-timestamp`, `webhook-signature`; the key is `whsec_` + base64 of your',
+    "secret's UTF-8 bytes):",
+    '',
+    json(example),
+    '',
+    `Check the signature, then answer within ${DEFAULT_CHALLENGE_TIMEOUT_MS / 1000} s with a 2xx whose body is the \`${CHALLENGE_FIELD}\``,
+    'value, either of:',
+    '',
+    `- the bare value: \`${example.challenge}\` (surrounding whitespace is ignored), or`,
+    `- JSON: \`${JSON.stringify({ [CHALLENGE_FIELD]: example.challenge })}\` (other fields are ignored).`,
+    '',
+    `Any other answer does not verify: an empty 200, \`ok\`, the value in another field, a body over`,
+    `${MAX_CHALLENGE_RESPONSE_BYTES} bytes, a redirect (never followed) or a non-2xx status. The webhook's \`lastError\` says`,
+    `which. Failed challenges are retried with backoff (${FIRST_RETRY_DELAY_MS / MINUTE_MS} min, doubling up to ${MAX_RETRY_DELAY_MS / HOUR_MS} h) for`,
+    `${VERIFICATION_WINDOW_MS / HOUR_MS} h, then the webhook is \`failed\` until its URL is set again. Requests with \`type\``,
+    `\`${CHALLENGE_TYPE}\` are challenges, never events.`,
+    '',
+  ];
+}
+
 function typeSection(catalog: EventCatalog, index: number): string[] {
   const type = catalog.types[index];
   return [
@@ -100,6 +142,7 @@ export function renderEventCatalogDoc(catalog: EventCatalog, environments: reado
     json(envelope(catalog)),
     '',
     ...deliverySection(environments),
+    ...verificationSection(catalog),
     '## Types',
     '',
     ...catalog.types.flatMap((_, index) => typeSection(catalog, index)),

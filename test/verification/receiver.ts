@@ -2,12 +2,15 @@
  * A partner endpoint for tests: a real node:http server on 127.0.0.1 (random
  * port) that checks every request's Standard Webhooks signature with the
  * `standardwebhooks` library, records what arrived and counts TCP
- * connections, so a test can prove that nothing reached it at all.
+ * connections, so a test can prove that nothing reached it at all. By
+ * default it answers as the receiver contract asks: 200, echoing a
+ * verification challenge as `{"challenge":"<value>"}`.
  */
 import { once } from 'node:events';
 import { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { challengeAnswer } from '../../lambda/core/verification';
 
 export interface ReceivedRequest {
   readonly method: string;
@@ -20,7 +23,7 @@ export interface ReceivedRequest {
   readonly payload?: unknown;
 }
 
-/** What the endpoint does with a request; the default answers 200. */
+/** What the endpoint does with a request; the default answers 200 and echoes a challenge (`respondWithEcho`). */
 export type Respond = (request: IncomingMessage, response: ServerResponse, received: ReceivedRequest) => void;
 
 export interface Receiver {
@@ -43,7 +46,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
   const requests: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   let connectionCount = 0;
-  const respond: Respond = options.respond ?? ((_request, response) => response.writeHead(200).end('ok'));
+  const respond: Respond = options.respond ?? respondWithEcho;
 
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -105,7 +108,25 @@ function checkSignature(
   }
 }
 
-/** Answers 200 when the signature is valid and 401 when it is not, as a careful partner would. */
+/** The challenge echo for a body that is a verification challenge; `ok` for anything else. */
+function echoOf(body: string): string {
+  try {
+    return challengeAnswer(JSON.parse(body)) ?? 'ok';
+  } catch {
+    return 'ok';
+  }
+}
+
+/** Answers 200 and echoes the challenge without checking the signature (a receiver that trusts everything). */
+export const respondWithEcho: Respond = (_request, response, received) => {
+  response.writeHead(200, { 'content-type': 'application/json' }).end(echoOf(received.body));
+};
+
+/** Answers 200 with the challenge echoed when the signature is valid and 401 when it is not, as a careful partner would. */
 export const respondBySignature: Respond = (_request, response, received) => {
-  response.writeHead(received.signatureValid ? 200 : 401).end();
+  if (!received.signatureValid) {
+    response.writeHead(401).end();
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'application/json' }).end(echoOf(received.body));
 };

@@ -12,6 +12,7 @@ import { type Server, createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { challengeAnswer } from '../../lambda/core/verification';
 import { ChallengeSender, ResolveHost, verifyPlatformSignature } from '../../lambda/verification/send-challenge';
 
 const SECRET = 'tls-Test-Secret-Value-0f1e2d3c4b5a69788796';
@@ -86,7 +87,9 @@ describeTls('ChallengeSender over HTTPS (self-signed receiver on 127.0.0.1)', ()
           valid = false;
         }
         received.push({ servername: (request.socket as { servername?: string | false }).servername ?? false, valid });
-        response.writeHead(valid ? 200 : 401).end();
+        // The echo the receiver contract asks for; a bad signature gets no answer to learn from.
+        const answer = valid ? challengeAnswer(JSON.parse(Buffer.concat(chunks).toString('utf8'))) : undefined;
+        response.writeHead(valid ? 200 : 401).end(answer);
       });
     });
     server.listen(0, '127.0.0.1');

@@ -1,12 +1,12 @@
 import { Agent, request } from 'undici';
 import { Webhook } from 'standardwebhooks';
 import { FakeClock } from '../../lambda/core/clock';
+import { MAX_CHALLENGE_RESPONSE_BYTES } from '../../lambda/core/verification';
 import {
   BlockedAddressError,
   ChallengeSender,
   ChallengeSenderOptions,
   DEFAULT_CHALLENGE_TIMEOUT_MS,
-  DEFAULT_MAX_RESPONSE_BYTES,
   ResolveHost,
   WebhookVerificationError,
   createGuardedConnector,
@@ -49,13 +49,13 @@ afterEach(async () => {
 describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
   const local = { allowHttp: true, allowLoopback: true } as const;
 
-  it('a 200 verifies, and the receiver checks the Standard Webhooks signature with the library', async () => {
+  it('a 200 echoing the challenge verifies, and the receiver checks the Standard Webhooks signature with the library', async () => {
     const endpoint = await receiver({ secret: SECRET, respond: respondBySignature });
 
     const attempt = await sender(local).send({ ...TARGET, url: `${endpoint.origin}/hooks/in`, secret: SECRET });
 
     expect(attempt.result).toEqual({ ok: true });
-    expect(attempt.outcome).toEqual({ kind: 'response', status: 200 });
+    expect(attempt.outcome).toEqual({ kind: 'response', status: 200, echo: 'echoed' });
     expect(endpoint.requests).toHaveLength(1);
     const [received] = endpoint.requests;
     expect(received).toMatchObject({ method: 'POST', path: '/hooks/in', signatureValid: true });
@@ -146,9 +146,9 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
     expect(attempt.durationMs).toBeLessThan(5_500);
   }, 10_000);
 
-  it('the production deadline is 5000 ms and the body cap 64 KB', () => {
+  it('the production deadline is 5000 ms and the body cap 4 KB', () => {
     expect(DEFAULT_CHALLENGE_TIMEOUT_MS).toBe(5_000);
-    expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(64 * 1024);
+    expect(MAX_CHALLENGE_RESPONSE_BYTES).toBe(4 * 1024);
     expect(sender({}).timeoutMs).toBe(5_000);
   });
 
@@ -168,7 +168,7 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
     },
   );
 
-  it('reads at most the body cap from a huge response and still settles on the status', async () => {
+  it('reads at most the body cap from a huge 200 response and fails it as too large', async () => {
     let written = 0;
     const endpoint = await receiver({
       respond: (_request, response) => {
@@ -183,13 +183,16 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
       },
     });
 
-    const attempt = await sender({ ...local, maxResponseBytes: 32 * 1024 }).send({
+    const attempt = await sender(local).send({
       ...TARGET,
       url: `${endpoint.origin}/`,
       secret: SECRET,
     });
 
-    expect(attempt.result).toEqual({ ok: true });
+    expect(attempt.result).toEqual({
+      ok: false,
+      lastError: 'HTTP 200, the response body is over 4096 bytes: answer with the challenge value only',
+    });
     expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 
@@ -227,6 +230,71 @@ describe('ChallengeSender against real HTTP receivers on 127.0.0.1', () => {
     expect(endpoint.requests[0].headers['webhook-timestamp']).toBe(String(Math.floor(clock.now().getTime() / 1000)));
     expect(attempt.result).toEqual({ ok: false, lastError: 'HTTP 401' });
   });
+});
+
+describe('the challenge echo: only a 2xx whose body is the challenge value verifies', () => {
+  const local = { allowHttp: true, allowLoopback: true } as const;
+  type Answer = (challenge: string) => string;
+  const challengeOf = (received: { body: string }): string =>
+    (JSON.parse(received.body) as { challenge: string }).challenge;
+
+  async function attemptWith(status: number, answer: Answer) {
+    const endpoint = await receiver({
+      respond: (_request, response, received) => response.writeHead(status).end(answer(challengeOf(received))),
+    });
+    const attempt = await sender(local).send({ ...TARGET, url: `${endpoint.origin}/`, secret: SECRET });
+    return { attempt, challenge: challengeOf(endpoint.requests[0]) };
+  }
+
+  it.each<[string, number, Answer]>([
+    ['the bare value', 200, (value) => value],
+    ['the bare value with a trailing newline', 200, (value) => `${value}\n`],
+    ['JSON {"challenge": value}', 200, (value) => JSON.stringify({ challenge: value })],
+    ['JSON with a 201', 201, (value) => JSON.stringify({ challenge: value, received: true })],
+  ])('verifies when the receiver answers %s', async (_label, status, answer) => {
+    const { attempt } = await attemptWith(status, answer);
+    expect(attempt.result).toEqual({ ok: true });
+  });
+
+  const tellsWhatToAnswer = 'answer with the challenge value or {"challenge":"<value>"}';
+  it.each<[string, number, Answer, string]>([
+    ['200 with an empty body', 200, () => '', `HTTP 200, the response body is empty: ${tellsWhatToAnswer}`],
+    ['204 with no body', 204, () => '', `HTTP 204, the response body is empty: ${tellsWhatToAnswer}`],
+    ['200 "ok"', 200, () => 'ok', `HTTP 200, the response body is not the challenge: ${tellsWhatToAnswer}`],
+    [
+      '200 with a wrong value',
+      200,
+      (value) => value.split('').reverse().join(''),
+      `HTTP 200, the response body is not the challenge: ${tellsWhatToAnswer}`,
+    ],
+    [
+      '200 with the value in a different field',
+      200,
+      (value) => JSON.stringify({ token: value }),
+      `HTTP 200, the response body is not the challenge: ${tellsWhatToAnswer}`,
+    ],
+    [
+      '200 echoing the whole challenge payload',
+      200,
+      (value) => JSON.stringify({ type: 'webhook.verification', value }),
+      `HTTP 200, the response body is not the challenge: ${tellsWhatToAnswer}`,
+    ],
+    [
+      '200 with the value after 4 KB of padding',
+      200,
+      (value) => ' '.repeat(4096) + value,
+      'HTTP 200, the response body is over 4096 bytes: answer with the challenge value only',
+    ],
+  ])(
+    'fails a receiver answering %s, with a lastError that holds neither challenge nor secret',
+    async (_label, status, answer, lastError) => {
+      const { attempt, challenge } = await attemptWith(status, answer);
+      expect(attempt.result).toEqual({ ok: false, lastError });
+      const seen = JSON.stringify(attempt);
+      expect(seen).not.toContain(challenge);
+      expect(seen).not.toContain(SECRET);
+    },
+  );
 });
 
 describe('SSRF: URLs that reach internal addresses are refused before anything is sent', () => {

@@ -132,6 +132,67 @@ describe('direct invoke {orgId, webhookId}', () => {
     });
   });
 
+  const challengeOf = (body: string): string => (JSON.parse(body) as { challenge: string }).challenge;
+
+  it.each<[string, (challenge: string) => string]>([
+    ['an empty body', () => ''],
+    ['a wrong value', () => 'not-the-challenge'],
+    ['the value in a different field', (challenge) => JSON.stringify({ token: challenge })],
+  ])(
+    'a receiver answering 200 with %s stays pending; neither challenge nor secret reaches the logs',
+    async (_label, answer) => {
+      const h = harness();
+      const endpoint = await receiver({
+        respond: (_request, response, received) => response.writeHead(200).end(answer(challengeOf(received.body))),
+      });
+      h.store.put(
+        pendingWebhook({
+          orgId: ORG,
+          webhookId: HOOK,
+          url: `${endpoint.origin}/`,
+          clock: h.clock,
+          secretArn: SECRET_ARN,
+        }),
+      );
+
+      const result = await h.handler({ orgId: ORG, webhookId: HOOK });
+
+      expect(result).toMatchObject({
+        result: { outcome: 'retrying', lastError: expect.stringMatching(/^HTTP 200, the response body is/) },
+      });
+      const stored = h.store.current(ORG, HOOK);
+      expect(stored).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(stored).not.toHaveProperty('verifiedAt');
+      const challenge = challengeOf(endpoint.requests[0].body);
+      expect(h.logger.text()).not.toContain(challenge);
+      expect(h.logger.text()).not.toContain(SECRET);
+      expect(JSON.stringify(stored)).not.toContain(challenge);
+    },
+  );
+
+  it.each<[string, (challenge: string) => string]>([
+    ['the bare value', (challenge) => challenge],
+    ['JSON {"challenge": value}', (challenge) => JSON.stringify({ challenge })],
+  ])('a receiver answering 200 with %s verifies', async (_label, answer) => {
+    const h = harness();
+    const endpoint = await receiver({
+      respond: (_request, response, received) => response.writeHead(200).end(answer(challengeOf(received.body))),
+    });
+    h.store.put(
+      pendingWebhook({
+        orgId: ORG,
+        webhookId: HOOK,
+        url: `${endpoint.origin}/`,
+        clock: h.clock,
+        secretArn: SECRET_ARN,
+      }),
+    );
+
+    await h.handler({ orgId: ORG, webhookId: HOOK });
+
+    expect(h.store.current(ORG, HOOK)).toMatchObject({ status: 'active' });
+  });
+
   it('a receiver that hangs fails with the transport deadline in lastError', async () => {
     const h = harness();
     const endpoint = await receiver({ respond: () => undefined });
@@ -370,7 +431,12 @@ describe('scheduled sweep', () => {
         maxInFlight = Math.max(maxInFlight, inFlight);
         await new Promise((resolve) => setTimeout(resolve, 20));
         inFlight -= 1;
-        return { outcome: { kind: 'response', status: 204 }, result: { ok: true }, messageId: 'msg_x', durationMs: 20 };
+        return {
+          outcome: { kind: 'response', status: 204, echo: 'echoed' },
+          result: { ok: true },
+          messageId: 'msg_x',
+          durationMs: 20,
+        };
       },
     };
     const h = harness({ transport, concurrency: 3 });
