@@ -55,6 +55,8 @@ export class PlatformTables extends Construct {
     this.tenants = new dynamodb.Table(this, 'Tenants', {
       ...common,
       partitionKey: { name: TenantsTable.partitionKey, type: S },
+      // Expired portal sessions and reveal nonces go by themselves; tenants never carry it.
+      timeToLiveAttribute: TenantsTable.timeToLiveAttribute,
     });
     addIndex(this.tenants, TenantsTable.byListIndex);
 

@@ -2,7 +2,8 @@
  * A local OpenID Connect issuer for the portal: `oidc-provider` on
  * 127.0.0.1 with its development login form, where any login is accepted
  * (type a test user's sub or email; the password is ignored). Codes need
- * PKCE, ID tokens carry `email` and `email_verified`, and the consent step
+ * PKCE, ID tokens carry `email` and `email_verified` (true, or per test user
+ * false or left out), and the consent step
  * is skipped for the configured clients, as a first-party IdP would. For the
  * local runtime and tests only: the signing keys and cookie keys are made up
  * at start and nothing persists.
@@ -23,6 +24,12 @@ export interface LocalIssuerUser {
   readonly sub: string;
   readonly email: string;
   readonly name?: string;
+  /**
+   * The `email_verified` claim of this user's ID token: `'absent'` leaves it
+   * out, as some issuers do, for testing that the portal refuses both.
+   * @default true
+   */
+  readonly emailVerified?: boolean | 'absent';
 }
 
 export interface LocalIssuerOptions {
@@ -141,11 +148,13 @@ export async function startLocalIssuer(options: LocalIssuerOptions): Promise<Loc
           async findAccount(_ctx: ProviderContext, accountId: string): Promise<Account> {
             const user = userFor(accountId);
             const email = user?.email ?? (accountId.includes('@') ? accountId : undefined);
+            const verified = user?.emailVerified ?? true;
             return {
               accountId,
               claims: async () => ({
                 sub: accountId,
-                ...(email === undefined ? {} : { email, email_verified: true }),
+                ...(email === undefined ? {} : { email }),
+                ...(email === undefined || verified === 'absent' ? {} : { email_verified: verified }),
                 ...(user?.name === undefined ? {} : { name: user.name }),
               }),
             };

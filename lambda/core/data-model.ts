@@ -14,6 +14,11 @@ export const TenantsTable = {
    * partner, so listing is a paginated Query rather than a Scan.
    */
   byListIndex: { name: 'byList', partitionKey: 'listBucket', sortKey: 'orgId' },
+  /**
+   * Epoch seconds after which DynamoDB deletes the item: set only on the
+   * portal's short-lived items (sessions, reveal nonces), never on a tenant.
+   */
+  timeToLiveAttribute: 'deleteAfter',
 } as const;
 
 /** The single value of the tenants' `listBucket`. */

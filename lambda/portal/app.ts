@@ -11,7 +11,7 @@
  */
 import { Hono } from 'hono';
 import { systemClock } from '../core/clock';
-import { csrfMiddleware, securityHeaders, settingsMiddleware } from './middleware';
+import { csrfMiddleware, securityHeaders, sessionMiddleware, settingsMiddleware } from './middleware';
 import type { PortalApp, PortalDependencies, PortalEnv, PortalRoutes, PortalServices } from './portal-context';
 import { BACK_TO_PORTAL } from './responses';
 import { dashboardRoutes } from './routes/dashboard';
@@ -51,6 +51,7 @@ export function createPortalApp(deps: PortalDependencies): PortalApp {
   });
   app.use('*', settingsMiddleware(services));
   app.on('POST', '*', csrfMiddleware(services));
+  app.use('*', sessionMiddleware(services));
   app.get('/healthz', (c) => c.text('ok'));
   for (const routes of ROUTE_MODULES) routes(app, services);
   app.notFound((c) => c.html(messagePage('Not found', 'There is no such page.', BACK_TO_PORTAL), 404));

@@ -1,46 +1,114 @@
 /**
  * Who the signed-in user is in the platform: their org (membership, or the
- * org their verified email owns on an owner's first sign-in) and the
+ * org their verified email owns on an owner's first sign-in), re-checked on
+ * every request against the org's current owner and status, and the
  * dashboard model of that org, shared by every page that shows it.
  */
 import { NotFoundError } from '../core/errors';
+import { normalizeEmail, type TenantRecord } from '../repositories/tenants-repository';
 import type { PortalContext, PortalRequest, PortalServices } from './portal-context';
-import { portalRoute, redirect, viewerOf } from './responses';
+import { SIGN_IN_AGAIN, deleteCookie, portalRoute, redirect, viewerOf } from './responses';
 import type { Session } from './session';
-import type { DashboardModel } from './views';
+import { type DashboardModel, messagePage } from './views';
+
+/** Why a membership no longer counts: the org is someone else's, off, or gone. */
+export type EndedReason = 'owner-changed' | 'disabled' | 'gone';
+
+/** The user's standing, as of this request. */
+export type MemberStatus =
+  | { readonly state: 'none' }
+  | { readonly state: 'member'; readonly orgId: string; readonly tenant: TenantRecord }
+  | { readonly state: 'ended'; readonly orgId: string; readonly reason: EndedReason };
+
+const ENDED_TEXT: Readonly<Record<EndedReason, string>> = {
+  'owner-changed': 'the organization has another owner now',
+  disabled: 'the organization was disabled',
+  gone: 'the organization is no longer registered',
+};
 
 /**
- * The user's org: their membership or, on an owner's first sign-in, the org
- * their verified email owns (sessions only ever hold a verified email).
+ * The user's org, checked now: they are its member only while it is active
+ * and its `ownerEmail` is their verified email (every portal member is an
+ * owner: the one who registered the org or the partner file's owner), so an
+ * owner change or a disabled org takes effect on the very next request.
  */
-export async function membershipOf(services: PortalServices, portal: PortalRequest, session: Session) {
-  return (
+export async function memberStatus(
+  services: PortalServices,
+  portal: PortalRequest,
+  session: Session,
+): Promise<MemberStatus> {
+  const membership =
     (await portal.memberships.get(session)) ??
-    (await portal.memberships.claimOwnedOrg(portal.repositories.tenants, session, session.email, services.clock.now()))
-  );
+    (await portal.memberships.claimOwnedOrg(portal.repositories.tenants, session, session.email, services.clock.now()));
+  if (membership === undefined) return { state: 'none' };
+  const { orgId } = membership;
+  const tenant = await portal.repositories.tenants.get(orgId);
+  if (tenant === undefined) return { state: 'ended', orgId, reason: 'gone' };
+  if (tenant.status !== 'active') return { state: 'ended', orgId, reason: 'disabled' };
+  if (normalizeEmail(tenant.ownerEmail) !== normalizeEmail(session.email)) {
+    return { state: 'ended', orgId, reason: 'owner-changed' };
+  }
+  return { state: 'member', orgId, tenant };
+}
+
+/**
+ * A membership that no longer counts. A GET signs the user out (the session
+ * and the stale link are deleted, the cookies cleared); a form post is
+ * refused with 403 and changes nothing.
+ */
+export async function accessEnded(
+  services: PortalServices,
+  c: PortalContext,
+  portal: PortalRequest,
+  session: Session,
+  ended: { readonly orgId: string; readonly reason: EndedReason },
+): Promise<Response> {
+  services.logger?.warn('portal access ended', { orgId: ended.orgId, reason: ended.reason, method: c.req.method });
+  const why = `You are no longer a member of ${ended.orgId}: ${ENDED_TEXT[ended.reason]}.`;
+  if (c.req.method === 'POST') {
+    return c.html(messagePage('Request refused', `${why} Nothing was changed.`, SIGN_IN_AGAIN), 403);
+  }
+  await Promise.all([portal.sessions.end(session.id), portal.memberships.remove(session, ended.orgId)]);
+  deleteCookie(c, portal, 'session');
+  deleteCookie(c, portal, 'flash');
+  return c.html(messagePage('Your access has ended', `${why} You have been signed out.`, SIGN_IN_AGAIN), 403);
+}
+
+/** The user's org, when they are its member now (see {@link memberStatus}). */
+export async function membershipOf(
+  services: PortalServices,
+  portal: PortalRequest,
+  session: Session,
+): Promise<{ readonly orgId: string } | undefined> {
+  const status = await memberStatus(services, portal, session);
+  return status.state === 'member' ? { orgId: status.orgId } : undefined;
 }
 
 export type Member = SignedInMember | { readonly response: Response };
 
-/** The signed-in user's org, or a redirect to where they must go first. */
+/** The signed-in member of an org, or where they must go first (sign-in, onboarding, signed out). */
 export async function requireMember(
   services: PortalServices,
   c: PortalContext,
   portal: PortalRequest,
 ): Promise<Member> {
-  if (portal.session === undefined) return { response: redirect(c, '/login') };
-  const membership = await membershipOf(services, portal, portal.session);
-  if (membership === undefined) return { response: redirect(c, '/onboarding') };
-  return { session: portal.session, orgId: membership.orgId };
+  const { session } = portal;
+  if (session === undefined) return { response: redirect(c, '/login') };
+  const status = await memberStatus(services, portal, session);
+  if (status.state === 'none') return { response: redirect(c, '/onboarding') };
+  if (status.state === 'ended') return { response: await accessEnded(services, c, portal, session, status) };
+  return { session, orgId: status.orgId, tenant: status.tenant };
 }
 
 /** The signed-in member of an org, as a route handler receives them. */
 export interface SignedInMember {
   readonly session: Session;
   readonly orgId: string;
+  /** The org as this request read it. */
+  readonly tenant: TenantRecord;
 }
 
-/** A route for members only: others are sent to sign in or onboard first. */
+/** A route for members only: others are sent to sign in or onboard first, or signed out. */
 export function memberRoute(
   services: PortalServices,
   handler: (c: PortalContext, portal: PortalRequest, member: SignedInMember) => Promise<Response>,

@@ -9,7 +9,7 @@
  * membership.
  */
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantsTable } from '../core/data-model';
 import { ConflictError } from '../core/errors';
 import { isConditionalCheckFailed } from '../repositories/dynamo-support';
@@ -97,6 +97,26 @@ export class MembershipsRepository {
       throw error;
     }
     return { orgId: owned.orgId, createdAt };
+  }
+
+  /**
+   * Unlinks the user from `orgId` (they no longer own it), so their next
+   * sign-in finds no org, or the org they own then. A link to another org,
+   * made meanwhile, is left alone.
+   */
+  public async remove(user: PortalUser, orgId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tenantsTableName,
+          Key: { [TenantsTable.partitionKey]: membershipKey(user) },
+          ConditionExpression: 'memberOf = :org',
+          ExpressionAttributeValues: { ':org': orgId },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   /**

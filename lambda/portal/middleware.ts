@@ -1,9 +1,10 @@
 /**
  * The middleware every portal request passes: the runtime settings are
  * validated first (a page naming the broken setting when they are wrong),
- * every response carries the security headers, and every POST must carry
- * the session's CSRF token or is refused with 403 before anything is read
- * or changed.
+ * every response carries the security headers, every POST must carry the
+ * session cookie's CSRF token or is refused with 403 before anything is read
+ * or changed, and then the server-side session the cookie points at is
+ * loaded: an ended one signs no one in.
  */
 import type { MiddlewareHandler } from 'hono';
 import { constantTimeEqual } from '../core/constant-time';
@@ -11,11 +12,12 @@ import { repositoriesFor } from '../repositories/platform-repositories';
 import { parsePortalSettings } from './config';
 import { MembershipsRepository } from './memberships';
 import type { PortalContext, PortalEnv, PortalServices } from './portal-context';
-import { BACK_TO_PORTAL } from './responses';
-import { CookieCodec, type Session, cookieName, parseCookies } from './session';
+import { BACK_TO_PORTAL, SIGN_IN_AGAIN, deleteCookie } from './responses';
+import { CookieCodec, type SessionCookie, cookieName, parseCookies } from './session';
+import { SessionStore } from './session-store';
 import { configErrorPage, messagePage } from './views';
 
-/** Validates the settings, reads the session and sets the request's `portal`; adds the security headers after. */
+/** Validates the settings, reads the session cookie and sets the request's `portal`; adds the security headers after. */
 export function settingsMiddleware(services: PortalServices): MiddlewareHandler<PortalEnv> {
   const { deps, clock, logger } = services;
   let cachedCodec: { secret: string; codec: CookieCodec } | undefined;
@@ -38,7 +40,7 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
     const secure = baseUrl.protocol === 'https:';
     const codec = codecFor(settings.sessionSecret);
     const cookies = parseCookies(c.req.header('cookie'));
-    const session = codec.verify<Session>('session', cookies.get(cookieName('session', secure)));
+    const sessionCookie = codec.verify<SessionCookie>('session', cookies.get(cookieName('session', secure)));
     c.set('portal', {
       settings,
       baseUrl,
@@ -48,8 +50,9 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
         flushAuthorizerCache: deps.flushAuthorizerCache,
       }),
       memberships: new MembershipsRepository(deps.doc, settings.tables.tenants),
+      sessions: new SessionStore(deps.doc, settings.tables.tenants, services.nowSeconds),
       cookies,
-      ...(session === undefined ? {} : { session }),
+      ...(sessionCookie === undefined ? {} : { sessionCookie }),
     });
     await next();
     securityHeaders(c, { secure, issuerOrigin: settings.issuerUrl.origin });
@@ -57,14 +60,14 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
   };
 }
 
-/** Every POST: a valid session and its CSRF token, or 403 before anything is read or changed. */
+/** Every POST: a valid session cookie and its CSRF token, or 403 before anything is read or changed. */
 export function csrfMiddleware(services: PortalServices): MiddlewareHandler<PortalEnv> {
   return async (c, next) => {
-    const { session } = c.get('portal');
+    const { sessionCookie } = c.get('portal');
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const token = form._csrf;
-    if (session === undefined || typeof token !== 'string' || !constantTimeEqual(token, session.csrf)) {
-      services.logger?.warn('csrf check failed', { path: c.req.path, hasSession: session !== undefined });
+    if (sessionCookie === undefined || typeof token !== 'string' || !constantTimeEqual(token, sessionCookie.csrf)) {
+      services.logger?.warn('csrf check failed', { path: c.req.path, hasSession: sessionCookie !== undefined });
       return c.html(
         messagePage(
           'Request refused',
@@ -74,6 +77,37 @@ export function csrfMiddleware(services: PortalServices): MiddlewareHandler<Port
         403,
       );
     }
+    await next();
+    return undefined;
+  };
+}
+
+/**
+ * The live session behind the cookie (one strongly consistent GetItem). A
+ * cookie whose session was ended (logout, an owner change, a disabled org)
+ * or has expired is cleared: a page then asks for a sign-in, and a form post
+ * is refused with 403 and changes nothing.
+ */
+export function sessionMiddleware(services: PortalServices): MiddlewareHandler<PortalEnv> {
+  return async (c, next) => {
+    const portal = c.get('portal');
+    if (portal.sessionCookie === undefined) return next();
+    const session = await portal.sessions.get(portal.sessionCookie);
+    if (session === undefined) {
+      services.logger?.info('ended session presented', { path: c.req.path, method: c.req.method });
+      deleteCookie(c, portal, 'session');
+      if (c.req.method === 'POST') {
+        return c.html(
+          messagePage(
+            'Your session has ended',
+            'You are signed out, so nothing was changed. Sign in again.',
+            SIGN_IN_AGAIN,
+          ),
+          403,
+        );
+      }
+    }
+    c.set('portal', { ...portal, ...(session === undefined ? {} : { session }) });
     await next();
     return undefined;
   };

@@ -12,7 +12,8 @@ import type { SecretStore } from '../shared/secret-store';
 import type { PortalSettings, RawPortalSettings } from './config';
 import type { MembershipsRepository } from './memberships';
 import type { OidcClientFactory } from './oidc';
-import type { CookieCodec, JoseFunctions, Session } from './session';
+import type { CookieCodec, JoseFunctions, Session, SessionCookie } from './session';
+import type { SessionStore } from './session-store';
 
 /** Structured logging; the Powertools Logger fits. Attributes never hold keys, tokens, cookies or secrets. */
 export interface PortalLogger {
@@ -57,7 +58,11 @@ export interface PortalRequest {
   readonly codec: CookieCodec;
   readonly repositories: PlatformRepositories;
   readonly memberships: MembershipsRepository;
+  readonly sessions: SessionStore;
   readonly cookies: Map<string, string>;
+  /** The signed session cookie, when the request carries a valid one (it alone signs no one in). */
+  readonly sessionCookie?: SessionCookie;
+  /** The live server-side session that cookie points at (set by the session middleware). */
   readonly session?: Session;
 }
 

@@ -20,6 +20,7 @@ import {
 import { type Viewer, messagePage } from './views';
 
 export const BACK_TO_PORTAL = { link: { href: '/', text: 'Back to the portal' } } as const;
+export const SIGN_IN_AGAIN = { link: { href: '/login', text: 'Sign in again' } } as const;
 
 export type PortalHandler = (c: PortalContext, portal: PortalRequest) => Promise<Response>;
 
@@ -77,9 +78,20 @@ export function redirect(c: PortalContext, location: string): Response {
   return c.redirect(location, 303);
 }
 
-/** Puts a just-issued key in the encrypted flash cookie that the next dashboard view reveals once. */
-export async function flashKey(c: PortalContext, portal: PortalRequest, session: Session, flash: FlashKey) {
-  setCookie(c, portal, 'flash', await portal.codec.encryptFlash(flash, session), FLASH_TTL_SECONDS);
+/**
+ * Puts a just-issued key in the encrypted flash cookie that the next
+ * dashboard view reveals, with a single-use reveal nonce recorded on the
+ * server: that view uses the nonce up, so the cookie, replayed, reveals
+ * nothing. The plaintext is stored nowhere but in this encrypted cookie.
+ */
+export async function flashKey(
+  c: PortalContext,
+  portal: PortalRequest,
+  session: Session,
+  flash: Omit<FlashKey, 'nonce'>,
+): Promise<void> {
+  const nonce = await portal.sessions.allowReveal(flash.orgId, flash.keyId);
+  setCookie(c, portal, 'flash', await portal.codec.encryptFlash({ ...flash, nonce }, session), FLASH_TTL_SECONDS);
 }
 
 export function viewerOf(session: Session): Viewer;

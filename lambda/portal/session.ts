@@ -4,12 +4,15 @@
  * cookie is refused even if a browser kept it), and Secure with the
  * `__Host-` prefix except on the local runtime's http://127.0.0.1.
  *
- * - session: who is signed in and their CSRF token, HMAC-SHA256 signed;
+ * - session: the id of a server-side session (session-store.ts) and its
+ *   CSRF token, HMAC-SHA256 signed: the cookie alone signs no one in, so
+ *   logout, an owner change or a disabled org ends it at once;
  * - login: the transient state, nonce and PKCE verifier of one sign-in,
  *   signed, 10 minutes;
  * - flash: a just-issued API key for the one dashboard view that reveals
  *   it, encrypted (JWE, dir + A256GCM) because it holds the plaintext key,
- *   2 minutes.
+ *   2 minutes, and good for one view only: it names a single-use reveal
+ *   nonce that the view deletes on the server.
  *
  * Keys are derived from the session secret with HKDF, one per purpose, so
  * the signing key never encrypts and vice versa.
@@ -28,7 +31,10 @@ export interface JoseFunctions {
   readonly jwtDecrypt: typeof jwtDecryptFunction;
 }
 
+/** A signed-in user, as the session store holds them plus the cookie's CSRF token. */
 export interface Session {
+  /** The session's id (random, from the cookie); the store keeps only its hash. */
+  readonly id: string;
   /** The issuer and subject: the user's identity. */
   readonly iss: string;
   readonly sub: string;
@@ -37,6 +43,13 @@ export interface Session {
   /** The synchronizer token every form of this session carries. */
   readonly csrf: string;
   /** Expiry, seconds since the epoch. */
+  readonly exp: number;
+}
+
+/** What the session cookie carries: signed, so neither value can be chosen by the browser. */
+export interface SessionCookie {
+  readonly sid: string;
+  readonly csrf: string;
   readonly exp: number;
 }
 
@@ -51,6 +64,8 @@ export interface FlashKey {
   readonly orgId: string;
   readonly keyId: string;
   readonly plaintext: string;
+  /** The single-use reveal nonce (session-store.ts) the view must consume. */
+  readonly nonce: string;
 }
 
 export type CookieName = 'session' | 'login' | 'flash';
@@ -144,9 +159,10 @@ export class CookieCodec {
         keyManagementAlgorithms: ['dir'],
         contentEncryptionAlgorithms: ['A256GCM'],
       });
-      const { orgId, keyId, plaintext } = payload as Partial<FlashKey>;
-      if (typeof orgId !== 'string' || typeof keyId !== 'string' || typeof plaintext !== 'string') return undefined;
-      return { orgId, keyId, plaintext };
+      const { orgId, keyId, plaintext, nonce } = payload as Partial<FlashKey>;
+      if (typeof orgId !== 'string' || typeof keyId !== 'string') return undefined;
+      if (typeof plaintext !== 'string' || typeof nonce !== 'string') return undefined;
+      return { orgId, keyId, plaintext, nonce };
     } catch {
       return undefined;
     }

@@ -107,6 +107,8 @@ export interface DashboardModel {
   readonly activeKey?: ApiKeyRecord;
   /** A key issued a moment ago, shown this once. */
   readonly revealed?: FlashKey;
+  /** That key's one view already happened (a replayed or reloaded reveal): say so instead. */
+  readonly revealSpent?: boolean;
   readonly webhook?: StoredWebhook;
   /** Whether a first webhook can be created here (the deployment names a secret prefix). */
   readonly canCreateWebhook: boolean;
@@ -148,9 +150,15 @@ function apiKeyCard(model: DashboardModel): SafeHtml {
   const { viewer, activeKey, revealed } = model;
   const error = model.errors?.key;
   const errorBlock = error === undefined ? '' : html`<p class="error" role="alert" id="key-error">${error}</p>`;
+  const spent = model.revealSpent
+    ? html`<p class="notice" role="status" id="reveal-spent">
+        This key was already shown once and is not shown again; only its masked form is below. If you did not save it,
+        rotate the key.
+      </p>`
+    : '';
   const reveal =
     revealed === undefined
-      ? ''
+      ? spent
       : html`<div class="warning" id="reveal">
           <p>
             <strong>Save it now, you can't see it again.</strong> Store this key in your secret manager; after you leave

@@ -84,8 +84,13 @@ function toTenant(item: Record<string, unknown>): TenantRecord {
 const OWNER_KEY_PREFIX = 'portal-owner#';
 const OWNER_RECORD_TYPE = 'portal-owner';
 
+/** Owner emails compare case-insensitively and without surrounding blanks, everywhere. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
 export function ownerClaimKey(email: string): string {
-  return OWNER_KEY_PREFIX + createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
+  return OWNER_KEY_PREFIX + createHash('sha256').update(normalizeEmail(email)).digest('hex');
 }
 
 const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
@@ -196,7 +201,9 @@ export class TenantsRepository {
     const tenants = await Promise.all(orgIds.map((orgId) => this.get(orgId)));
     return tenants.filter(
       (tenant): tenant is TenantRecord =>
-        tenant !== undefined && tenant.status === 'active' && tenant.ownerEmail.toLowerCase() === email.toLowerCase(),
+        tenant !== undefined &&
+        tenant.status === 'active' &&
+        normalizeEmail(tenant.ownerEmail) === normalizeEmail(email),
     );
   }
 

@@ -328,6 +328,99 @@ describe('webhook card', () => {
   });
 });
 
+describe('the reveal is single-use on the server', () => {
+  it('a flash cookie replayed within its 2 minutes reveals nothing: the second view says the key was already shown', async () => {
+    const jar = await harness.signIn('dana');
+    const response = await onboard(jar, 'acme-corp');
+    const flash = /__Host-portal_flash=([^;]+)/.exec(response.headers.getSetCookie().join('\n'))![1];
+    const withFlash = { cookie: `${jar.header()}; __Host-portal_flash=${flash}` };
+    const first = await (await harness.request('GET', '/dashboard', { headers: withFlash })).text();
+    const plaintext = revealedKey(first)!;
+    expect(plaintext).toMatch(/^[A-Za-z0-9]{40}$/);
+    // Three replays inside the flash cookie's 2 minutes: at 1 s, 30 s and 119 s.
+    for (const seconds of [1, 29, 89]) {
+      clock.advance(seconds * 1000);
+      const replay = await (await harness.request('GET', '/dashboard', { headers: withFlash })).text();
+      expect(replay).not.toContain(plaintext);
+      expect(replay).toContain('id="reveal-spent"');
+      expect(maskedKey(replay)).toBe(maskedKey(first));
+    }
+    // The plaintext was never stored: not in any table, not in the logs.
+    expect(JSON.stringify(await snapshot())).not.toContain(plaintext);
+    expect(harness.logs.join('\n')).not.toContain(plaintext);
+  });
+});
+
+describe('membership is re-checked on every request', () => {
+  const changes: Array<[string, (orgId: string) => Promise<unknown>]> = [
+    ["the partner file's ownerEmail changes", (orgId) => ownerChange(orgId, 'eve@other.example')],
+    ['the org is disabled', (orgId) => repositories.tenants.disable(orgId)],
+  ];
+
+  async function ownerChange(orgId: string, ownerEmail: string): Promise<void> {
+    await repositories.tenants.update(orgId, { ownerEmail });
+    await repositories.tenants.recordOwner(orgId, ownerEmail);
+  }
+
+  it.each(changes)(
+    "after %s the former owner's open forms are refused with 403 and change nothing",
+    async (_change, change) => {
+      await configTenant('config-org', 'Config Org', 'dana@partner.example');
+      await repositories.keys.issue({ orgId: 'config-org', createdBy: 'config' });
+      const jar = await harness.signIn('dana');
+      expect(await dashboard(jar)).toContain('action="/keys/rotate"');
+      const token = await harness.csrf(jar);
+      await change('config-org');
+      const before = await snapshot();
+      const forms: Array<[string, Record<string, string>]> = [
+        ['/keys/rotate', { graceHours: '0', confirm: 'yes' }],
+        ['/keys/issue', {}],
+        ['/webhook', { url: 'https://evil.example/hook' }],
+        ['/onboarding', { orgId: 'evil-org', orgName: 'Evil' }],
+      ];
+      for (const [path, form] of forms) {
+        const response = await harness.request('POST', path, { jar, form: { ...form, _csrf: token } });
+        expect([path, response.status]).toEqual([path, 403]);
+        expect(await response.text()).toContain('Nothing was changed');
+      }
+      expect(await snapshot()).toEqual(before);
+    },
+  );
+
+  it.each(changes)(
+    'after %s the next page signs the former owner out: no dashboard, no rotate form',
+    async (_change, change) => {
+      await configTenant('config-org', 'Config Org', 'dana@partner.example');
+      const jar = await harness.signIn('dana');
+      await dashboard(jar);
+      const replayed = { cookie: jar.header() };
+      await change('config-org');
+      const ended = await harness.request('GET', '/dashboard', { jar });
+      expect(ended.status).toBe(403);
+      const page = await ended.text();
+      expect(page).toContain('Your access has ended');
+      expect(page).not.toContain('action="/keys/rotate"');
+      expect(page).not.toContain('Config Org');
+      expect(jar.names()).not.toContain('__Host-portal_session');
+      // The session is gone on the server: the old cookie, replayed, asks for a sign-in.
+      const replay = await harness.request('GET', '/dashboard', { headers: replayed });
+      expect(replay.headers.get('location')).toBe('/login');
+      // Signing in again finds no org: the stale link was removed.
+      const again = await harness.signIn('dana');
+      expect((await harness.request('GET', '/', { jar: again })).headers.get('location')).toBe('/onboarding');
+    },
+  );
+
+  it('a portal-registered org whose owner an admin changed is closed to the user who registered it', async () => {
+    const jar = await harness.signIn('dana');
+    await onboard(jar, 'acme-corp');
+    await dashboard(jar);
+    await ownerChange('acme-corp', 'eve@other.example');
+    expect((await harness.request('GET', '/dashboard', { jar })).status).toBe(403);
+    expect(await dashboard(await harness.signIn('eve'))).toContain('acme-corp');
+  });
+});
+
 describe('CSRF against real data', () => {
   it('a forged rotation, issue, webhook change or onboarding changes nothing', async () => {
     const jar = await harness.signIn('dana');

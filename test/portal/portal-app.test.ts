@@ -1,11 +1,12 @@
 /**
  * The portal app in process, without DynamoDB: a fake document client that
- * answers "not found" to reads and records every command, so a test can
+ * keeps the portal's own items (sessions, reveal nonces) in memory, answers
+ * "not found" to every other read and records every command, so a test can
  * prove that a refused request read or wrote nothing.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parsePortalSettings } from '../../lambda/portal/config';
-import { CookieCodec, type Session } from '../../lambda/portal/session';
+import { CookieCodec, type SessionCookie } from '../../lambda/portal/session';
 import { environmentSettingsSource } from '../../lambda/portal/settings-source';
 import { FakeClock, MINUTE_MS } from '../../lambda/core/clock';
 import { InMemorySecretStore } from '../../lambda/shared/secret-store';
@@ -15,13 +16,27 @@ import { BASE_URL, type Harness, Jar, SESSION_SECRET, createHarness, validSettin
 
 const TABLES = { tenants: 'tenants', apiKeys: 'keys', webhooks: 'webhooks' };
 
+interface Command {
+  readonly constructor: { name: string };
+  readonly input: { Key?: { orgId: string }; Item?: { orgId: string } };
+}
+
 class RecordingDoc {
   public readonly commands: string[] = [];
+  private readonly items = new Map<string, Record<string, unknown>>();
 
-  public async send(command: { constructor: { name: string } }): Promise<unknown> {
-    this.commands.push(command.constructor.name);
-    if (command.constructor.name === 'GetCommand') return {};
-    throw new Error(`unexpected ${command.constructor.name}`);
+  public async send(command: Command): Promise<unknown> {
+    const name = command.constructor.name;
+    this.commands.push(name);
+    const { Key, Item } = command.input;
+    if (name === 'GetCommand') return { Item: this.items.get(Key!.orgId) };
+    if (name === 'PutCommand' && Item!.orgId.startsWith('portal-')) return this.items.set(Item!.orgId, Item!) && {};
+    if (name === 'DeleteCommand' && this.items.has(Key!.orgId)) {
+      const old = this.items.get(Key!.orgId);
+      this.items.delete(Key!.orgId);
+      return { Attributes: old };
+    }
+    throw new Error(`unexpected ${name}`);
   }
 }
 
@@ -33,7 +48,13 @@ beforeEach(() => {
   harness = createHarness({
     doc: doc as unknown as DynamoDBDocumentClient,
     settings: validSettings(TABLES),
-    users: { dana: { email: 'dana@partner.example', emailVerified: true, name: 'Dana' }, noemail: {} },
+    users: {
+      dana: { email: 'dana@partner.example', emailVerified: true, name: 'Dana' },
+      noemail: {},
+      unverified: { email: 'dana@partner.example', emailVerified: false },
+      unstated: { email: 'dana@partner.example' },
+      verifiedNoEmail: { emailVerified: true },
+    },
   });
 });
 
@@ -200,14 +221,54 @@ describe('sign-in', () => {
     expect(jar.names()).not.toContain('__Host-portal_session');
   });
 
-  it('a user without an email address is told so and gets no session', async () => {
+  const unverified: Array<[string, string]> = [
+    ['no email and no email_verified claim', 'noemail'],
+    ['email_verified: false', 'unverified'],
+    ['an email without the email_verified claim', 'unstated'],
+    ['email_verified: true but no email', 'verifiedNoEmail'],
+  ];
+
+  it.each(unverified)('%s: the sign-in is refused with a clear page and no session is stored', async (_case, sub) => {
     const jar = new Jar();
     const login = await harness.request('GET', '/login', { jar });
     const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
-    const response = await harness.request('GET', `/callback?code=noemail&state=${state}`, { jar });
+    doc.commands.length = 0;
+    const response = await harness.request('GET', `/callback?code=${sub}&state=${state}`, { jar });
     expect(response.status).toBe(403);
+    expect(await response.text()).toContain('did not confirm that your email address is verified');
     expect(jar.names()).not.toContain('__Host-portal_session');
+    expect(doc.commands).toEqual([]);
   });
+
+  const issuerErrors: Array<[string, string, string]> = [
+    ['access_denied', 'error=access_denied', 'The sign-in was cancelled or access was denied'],
+    ['login_required', 'error=login_required', 'needs you to sign in there first'],
+    [
+      'an attacker-chosen code',
+      `error=${encodeURIComponent('Call <b>+1 555 0100</b> to restore your account')}`,
+      'did not complete the sign-in',
+    ],
+    [
+      'a known code with an attacker-chosen description',
+      `error=access_denied&error_description=${encodeURIComponent('Your account is locked, visit evil.example')}`,
+      'The sign-in was cancelled or access was denied',
+    ],
+  ];
+
+  it.each(issuerErrors)(
+    '/callback?error= %s shows a fixed message, never the text sent',
+    async (_case, query, text) => {
+      const jar = new Jar();
+      await harness.request('GET', '/login', { jar });
+      const response = await harness.request('GET', `/callback?${query}`, { jar });
+      expect(response.status).toBe(400);
+      const page = await response.text();
+      expect(page).toContain(text);
+      for (const planted of ['+1 555 0100', '&lt;b&gt;', '<b>', 'evil.example', 'locked'])
+        expect(page).not.toContain(planted);
+      expect(harness.logs.join('\n')).not.toContain('555');
+    },
+  );
 
   it('signing in sets a signed, HttpOnly, Secure, SameSite=Lax session cookie with an expiry; no token reaches the page', async () => {
     const jar = new Jar();
@@ -241,12 +302,10 @@ describe('sign-in', () => {
     const jose = loadEsm<typeof Jose>('jose');
     const expired = new CookieCodec(SESSION_SECRET, jose, () => Math.floor(Date.now() / 1000) - 9 * 3600);
     const old = expired.sign('session', {
-      iss: 'https://idp.example.com',
-      sub: 'dana',
-      email: 'dana@partner.example',
+      sid: 'x',
       csrf: 'x',
       exp: Math.floor(Date.now() / 1000) - 60,
-    } satisfies Session);
+    } satisfies SessionCookie);
     const stale = await harness.request('GET', '/onboarding', { headers: { cookie: `__Host-portal_session=${old}` } });
     expect(stale.headers.get('location')).toBe('/login');
   });
@@ -296,6 +355,26 @@ describe('CSRF', () => {
     expect(jar.names()).not.toContain('__Host-portal_session');
     expect((await harness.request('GET', '/dashboard', { jar })).headers.get('location')).toBe('/login');
   });
+
+  it('after logout the old session cookie, replayed, signs no one in: pages ask for a sign-in, posts get 403', async () => {
+    const jar = await harness.signIn('dana');
+    const replayed = `__Host-portal_session=${jar.get('__Host-portal_session')!}`;
+    const token = await harness.csrf(jar, '/onboarding');
+    await harness.request('POST', '/logout', { jar, form: { _csrf: token } });
+    for (const path of ['/', '/onboarding', '/dashboard']) {
+      const page = await harness.request('GET', path, { headers: { cookie: replayed } });
+      expect([path, page.status, page.headers.get('location')]).toEqual([path, 303, '/login']);
+      expect(page.headers.getSetCookie()).toEqual([expect.stringMatching(/^__Host-portal_session=;.*Max-Age=0/)]);
+    }
+    doc.commands.length = 0;
+    const post = await harness.request('POST', '/onboarding', {
+      headers: { cookie: replayed },
+      form: { _csrf: token, orgId: 'acme-corp', orgName: 'ACME' },
+    });
+    expect(post.status).toBe(403);
+    expect(await post.text()).toContain('Your session has ended');
+    expect(doc.commands).toEqual(['GetCommand']);
+  });
 });
 
 describe('onboarding form', () => {
@@ -318,8 +397,8 @@ describe('onboarding form', () => {
       const page = await response.text();
       expect(page).toContain(`id="${errorId}"`);
       expect(page).toContain('aria-invalid="true"');
-      // Reads only: the user's membership, then whether their email owns an org.
-      expect(doc.commands).toEqual(['GetCommand', 'GetCommand']);
+      // Reads only: the session, the user's membership, then whether their email owns an org.
+      expect(doc.commands).toEqual(['GetCommand', 'GetCommand', 'GetCommand']);
     },
   );
 

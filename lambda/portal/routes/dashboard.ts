@@ -1,6 +1,7 @@
 /**
  * The dashboard: the org, its live key (the plaintext only in the one view
- * right after it was issued, from the encrypted flash cookie) and its webhook.
+ * right after it was issued, from the encrypted flash cookie, whose reveal
+ * nonce that view uses up on the server) and its webhook.
  */
 import { dashboardModel, memberRoute } from '../members';
 import type { PortalRoutes } from '../portal-context';
@@ -24,10 +25,12 @@ export const dashboardRoutes: PortalRoutes = (app, services) => {
       if (flashCookie !== undefined) deleteCookie(c, portal, 'flash');
       const notice = NOTICES[c.req.query('notice') ?? ''];
       const model = await dashboardModel(services, portal, session, orgId, notice === undefined ? {} : { notice });
-      // Shown only while it is still the org's live key and only to this org.
-      const revealed =
-        flash !== undefined && flash.orgId === orgId && model.activeKey?.keyId === flash.keyId ? flash : undefined;
-      return c.html(dashboardPage(revealed === undefined ? model : { ...model, revealed }));
+      // Shown only while it is still the org's live key, only to this org, and only once.
+      if (flash === undefined || flash.orgId !== orgId || model.activeKey?.keyId !== flash.keyId) {
+        return c.html(dashboardPage(model));
+      }
+      const first = await portal.sessions.consumeReveal(flash.nonce, orgId, flash.keyId);
+      return c.html(dashboardPage(first ? { ...model, revealed: flash } : { ...model, revealSpent: true }));
     }),
   );
 };

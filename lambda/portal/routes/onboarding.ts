@@ -7,7 +7,7 @@ import { ORG_ID_MESSAGE, ORG_NAME_MAX_LENGTH, isValidOrgId } from '../../core/co
 import { ConflictError, ValidationError } from '../../core/errors';
 import { loggableError, loggableKey } from '../../shared/observability';
 import { AlreadyMemberError } from '../memberships';
-import { membershipOf } from '../members';
+import { accessEnded, memberStatus } from '../members';
 import type { PortalContext, PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
 import { createdBy, flashKey, portalRoute, redirect, statusOf, viewerOf } from '../responses';
 import type { Session } from '../session';
@@ -18,7 +18,9 @@ export const onboardingRoutes: PortalRoutes = (app, services) => {
     '/onboarding',
     portalRoute(services, async (c, portal) => {
       if (portal.session === undefined) return redirect(c, '/login');
-      if ((await membershipOf(services, portal, portal.session)) !== undefined) return redirect(c, '/dashboard');
+      const status = await memberStatus(services, portal, portal.session);
+      if (status.state === 'ended') return accessEnded(services, c, portal, portal.session, status);
+      if (status.state === 'member') return redirect(c, '/dashboard');
       return c.html(onboardingPage(viewerOf(portal.session)));
     }),
   );
@@ -31,7 +33,9 @@ export const onboardingRoutes: PortalRoutes = (app, services) => {
 async function onboard(services: PortalServices, c: PortalContext, portal: PortalRequest): Promise<Response> {
   const session = portal.session!;
   const viewer = viewerOf(session);
-  if ((await membershipOf(services, portal, session)) !== undefined) return redirect(c, '/dashboard');
+  const status = await memberStatus(services, portal, session);
+  if (status.state === 'ended') return accessEnded(services, c, portal, session, status);
+  if (status.state === 'member') return redirect(c, '/dashboard');
   const form = readOnboardingForm(await c.req.parseBody());
   if (form.errors !== undefined) return c.html(onboardingPage(viewer, form), 400);
   const { orgId, orgName } = form;

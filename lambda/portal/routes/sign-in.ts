@@ -1,32 +1,44 @@
 /**
  * Sign-in and sign-out: OIDC authorization code flow with PKCE (the login
- * cookie carries state, nonce and verifier), a session cookie for a
- * verified email only, and `/` sending the user wherever they must go.
+ * cookie carries state, nonce and verifier), a server-side session for an
+ * email the issuer states is verified (`email_verified: true`, nothing less),
+ * sign-out that ends that session, and `/` sending the user wherever they
+ * must go.
  */
 import { loggableError } from '../../shared/observability';
 import type { OidcIdentity } from '../oidc';
-import { membershipOf } from '../members';
+import { accessEnded, memberStatus } from '../members';
 import type { PortalContext, PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
-import { deleteCookie, portalRoute, redirect, setCookie } from '../responses';
-import {
-  LOGIN_TTL_SECONDS,
-  type LoginState,
-  SESSION_TTL_SECONDS,
-  type Session,
-  cookieName,
-  randomToken,
-} from '../session';
+import { SIGN_IN_AGAIN, deleteCookie, portalRoute, redirect, setCookie } from '../responses';
+import { LOGIN_TTL_SECONDS, type LoginState, SESSION_TTL_SECONDS, cookieName } from '../session';
+import type { SessionIdentity } from '../session-store';
 import { messagePage } from '../views';
 
-const SIGN_IN_AGAIN = { link: { href: '/login', text: 'Sign in again' } } as const;
+/**
+ * What the portal says for each error code an issuer may send back
+ * (RFC 6749 4.1.2.1, OpenID Connect Core 3.1.2.6). The issuer's
+ * `error_description`, and any code not listed, is never shown: anyone can
+ * put text in a link to /callback.
+ */
+const ISSUER_ERRORS: Readonly<Record<string, string>> = {
+  access_denied: 'The sign-in was cancelled or access was denied at the identity provider.',
+  login_required: 'The identity provider needs you to sign in there first.',
+  consent_required: 'The identity provider needs your consent for the portal first.',
+  interaction_required: 'The identity provider needs you to complete a step there first.',
+  account_selection_required: 'The identity provider needs you to choose an account first.',
+  temporarily_unavailable: 'The identity provider is temporarily unavailable. Please try again in a moment.',
+  server_error: 'The identity provider had an error. Please try again in a moment.',
+};
+const UNKNOWN_ISSUER_ERROR = 'The identity provider did not complete the sign-in.';
 
 export const signInRoutes: PortalRoutes = (app, services) => {
   app.get(
     '/',
     portalRoute(services, async (c, portal) => {
       if (portal.session === undefined) return redirect(c, '/login');
-      const membership = await membershipOf(services, portal, portal.session);
-      return redirect(c, membership === undefined ? '/onboarding' : '/dashboard');
+      const status = await memberStatus(services, portal, portal.session);
+      if (status.state === 'ended') return accessEnded(services, c, portal, portal.session, status);
+      return redirect(c, status.state === 'none' ? '/onboarding' : '/dashboard');
     }),
   );
   app.get(
@@ -40,6 +52,8 @@ export const signInRoutes: PortalRoutes = (app, services) => {
   app.post(
     '/logout',
     portalRoute(services, async (c, portal) => {
+      // The session ends on the server: the cookie, replayed, signs no one in.
+      if (portal.session !== undefined) await portal.sessions.end(portal.session.id);
       deleteCookie(c, portal, 'session');
       deleteCookie(c, portal, 'flash');
       services.logger?.info('signed out', { outcome: 'signed-out' });
@@ -82,9 +96,10 @@ async function finishSignIn(services: PortalServices, c: PortalContext, portal: 
   }
   const refused = c.req.query('error');
   if (refused !== undefined) {
-    services.logger?.warn('sign-in refused by the identity provider', { error: refused.slice(0, 64) });
+    const known = Object.hasOwn(ISSUER_ERRORS, refused);
+    services.logger?.warn('sign-in refused by the identity provider', { error: known ? refused : 'unknown' });
     return c.html(
-      messagePage('Sign-in was not completed', `The identity provider answered: ${refused}.`, SIGN_IN_AGAIN),
+      messagePage('Sign-in was not completed', ISSUER_ERRORS[refused] ?? UNKNOWN_ISSUER_ERROR, SIGN_IN_AGAIN),
       400,
     );
   }
@@ -96,31 +111,35 @@ async function finishSignIn(services: PortalServices, c: PortalContext, portal: 
     services.logger?.warn('sign-in failed', { error: loggableError(error) });
     return c.html(messagePage('Sign-in failed', 'The sign-in could not be verified.', SIGN_IN_AGAIN), 400);
   }
-  const session = sessionOf(identity, services.nowSeconds());
-  if (session === undefined) {
+  const verified = verifiedIdentity(identity);
+  if (verified === undefined) {
+    services.logger?.warn('sign-in refused', {
+      reason: identity.email === undefined ? 'no-email' : 'email-unverified',
+    });
     return c.html(
       messagePage(
-        'Email address needed',
-        'The portal needs a verified email address from your identity provider. Verify your email there and sign in again.',
+        'Verified email address needed',
+        'Your identity provider did not confirm that your email address is verified, so you are not signed in. Verify your email there and sign in again.',
         SIGN_IN_AGAIN,
       ),
       403,
     );
   }
-  setCookie(c, portal, 'session', portal.codec.sign('session', session), SESSION_TTL_SECONDS);
+  // A new sign-in in this browser replaces its earlier session.
+  if (portal.session !== undefined) await portal.sessions.end(portal.session.id);
+  const { cookie } = await portal.sessions.start(verified);
+  setCookie(c, portal, 'session', portal.codec.sign('session', cookie), SESSION_TTL_SECONDS);
   services.logger?.info('signed in', { outcome: 'signed-in' });
   return redirect(c, '/');
 }
 
-/** A new session for an identity with a verified email; undefined without one. */
-function sessionOf(identity: OidcIdentity, nowSeconds: number): Session | undefined {
-  if (identity.email === undefined || identity.emailVerified === false) return undefined;
+/** The identity when its email is verified: `email_verified` exactly `true`; a missing claim is not. */
+function verifiedIdentity(identity: OidcIdentity): SessionIdentity | undefined {
+  if (identity.email === undefined || identity.emailVerified !== true) return undefined;
   return {
     iss: identity.iss,
     sub: identity.sub,
     email: identity.email,
     ...(identity.name === undefined ? {} : { name: identity.name }),
-    csrf: randomToken(),
-    exp: nowSeconds + SESSION_TTL_SECONDS,
   };
 }
