@@ -12,6 +12,8 @@ export interface PartnerShardStackProps extends StackProps {
   readonly retryPolicy: DeliveryRetryPolicy;
   /** Name of the platform's onboarding provider function. */
   readonly onboardingProviderFunctionName: string;
+  /** The DLQ consumer the shard's dead-letter queue feeds. @default none */
+  readonly deadLetterConsumerFunctionName?: string;
 }
 
 /**
@@ -40,6 +42,7 @@ export class PartnerShardStack extends Stack {
       retryPolicy: props.retryPolicy,
       invocationRoleName: props.plan.invocationRoleName,
       deadLetterQueueName: props.plan.deadLetterQueueName,
+      deadLetterConsumerFunctionName: props.deadLetterConsumerFunctionName,
     });
     // Resolved once: the ARN holds only pseudo parameters, and every partner's
     // custom resource would otherwise re-resolve the same three tokens.

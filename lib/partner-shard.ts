@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { RoutePlan } from './config/delivery-plan';
@@ -28,7 +29,15 @@ export interface PartnerShardProps {
    */
   readonly invocationRoleName?: string;
   readonly deadLetterQueueName?: string;
+  /**
+   * The DLQ consumer (`DeadLetterConsumer`, in the platform stack) this
+   * shard's dead-letter queue feeds. @default no consumer: dead letters stay in the queue
+   */
+  readonly deadLetterConsumerFunctionName?: string;
 }
+
+/** SQS wants a queue's visibility timeout at least the consumer's timeout (30 s); six times is AWS's advice. */
+const DEAD_LETTER_VISIBILITY = Duration.minutes(3);
 
 /**
  * The resources a shard's partners share: the shard bus, the routing rules
@@ -59,6 +68,7 @@ export class PartnerShard extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      visibilityTimeout: DEAD_LETTER_VISIBILITY,
       // Undelivered events are data: they outlive the shard.
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -89,6 +99,16 @@ export class PartnerShard extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: "This queue is the dead-letter queue of the shard's EventBridge targets; a DLQ has no DLQ of its own.",
     });
+
+    if (props.deadLetterConsumerFunctionName !== undefined) {
+      new lambda.CfnEventSourceMapping(this, 'DeadLetterConsumer', {
+        functionName: props.deadLetterConsumerFunctionName,
+        eventSourceArn: this.deadLetterQueue.queueArn,
+        batchSize: 10,
+        maximumBatchingWindowInSeconds: 5,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
 
     this.invocationRole = new iam.Role(this, 'InvocationRole', {
       roleName: props.invocationRoleName,

@@ -47,6 +47,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     adminApi: environment.adminApi,
     portal: environment.portal,
     removalPolicy: options.removalPolicy,
+    failureRetentionDays: environment.failures.retentionDays,
     ...(environment.runtime === undefined
       ? {}
       : {
@@ -73,6 +74,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
       platformBusName: plan.platformBusName,
       retryPolicy: environment.delivery,
       onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
+      deadLetterConsumerFunctionName: platform.deadLetterConsumer.functionName,
     });
     // Only for deploy order: the routing rules sit on the platform bus.
     stack.addStackDependency(platform);

@@ -29,6 +29,8 @@ export interface PlatformFunctionProps {
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
+  /** A fixed name, for a function another stack names. @default a name CloudFormation generates */
+  readonly functionName?: string;
   /** Extra environment variables (the bind* helpers add their own). */
   readonly environment?: Record<string, string>;
 }
@@ -48,6 +50,7 @@ export class PlatformFunction extends nodejs.NodejsFunction {
     super(scope, id, {
       entry: path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts'),
       handler: 'handler',
+      functionName: props.functionName,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DeadLetterConsumer } from './dead-letter-consumer';
 import { PartnerEventBus } from './partner-event-bus';
 import { PartnerPortal, type PartnerPortalSettings } from './partner-portal';
 import { type AdminApiSettings, PlatformApi } from './platform-api';
@@ -23,6 +24,8 @@ export interface PlatformStackProps extends StackProps {
   readonly portal?: PartnerPortalSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /** How long failed deliveries stay listed and replayable. @default 14 */
+  readonly failureRetentionDays?: number;
   /**
    * The provisioner of run-time webhooks, when `config/<env>.yaml` sets a
    * `runtime:` budget. @default none (only partner files deliver)
@@ -37,6 +40,8 @@ export class PlatformStack extends Stack {
   public readonly bus: PartnerEventBus;
   public readonly handlers: PlatformHandlers;
   public readonly api: PlatformApi;
+  /** Records the shards' dead letters as failed deliveries. */
+  public readonly deadLetterConsumer: DeadLetterConsumer;
   /** Present when the environment configures `portal`. */
   public readonly portal?: PartnerPortal;
   /** Present when the environment configures a `runtime:` budget. */
@@ -66,6 +71,11 @@ export class PlatformStack extends Stack {
       tables: this.tables,
       allowHttpWebhooks: props.allowHttpWebhooks,
       admin: props.adminApi ?? UNCONFIGURED_ADMIN_API,
+    });
+    this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
+      environmentName: props.environmentName,
+      tables: this.tables,
+      retentionDays: props.failureRetentionDays,
     });
     // Everything that revokes or rotates keys drops the partner API's cached authorizer answers at once.
     this.handlers.rotation.bindAuthorizerCacheFlush(this.api.authorizerCache);

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ApiKeysTable, TenantsTable, WebhooksTable } from '../lambda/core/data-model';
+import { ApiKeysTable, FailedDeliveriesTable, TenantsTable, WebhooksTable } from '../lambda/core/data-model';
 
 export interface PlatformTablesProps {
   /** Encrypts every table. */
@@ -40,6 +40,8 @@ export class PlatformTables extends Construct {
   public readonly tenants: dynamodb.Table;
   public readonly apiKeys: dynamodb.Table;
   public readonly webhooks: dynamodb.Table;
+  /** Dead letters recorded per webhook (lambda/dlq-consumer), and the replays of them; items expire by TTL. */
+  public readonly failedDeliveries: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PlatformTablesProps) {
     super(scope, id);
@@ -76,5 +78,12 @@ export class PlatformTables extends Construct {
     });
     addIndex(this.webhooks, WebhooksTable.byWebhookIdIndex);
     addIndex(this.webhooks, WebhooksTable.byDueIndex);
+
+    this.failedDeliveries = new dynamodb.Table(this, 'FailedDeliveries', {
+      ...common,
+      partitionKey: { name: FailedDeliveriesTable.partitionKey, type: S },
+      sortKey: { name: FailedDeliveriesTable.sortKey, type: S },
+      timeToLiveAttribute: FailedDeliveriesTable.timeToLiveAttribute,
+    });
   }
 }

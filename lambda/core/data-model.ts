@@ -52,3 +52,16 @@ export const WebhooksTable = {
 
 /** The single value of `dueBucket`: the sparse due-indexes hold few items. */
 export const DUE_BUCKET = 'due';
+
+/**
+ * Failed deliveries and the replays of them, per webhook: partition
+ * `orgId#webhookId` (an exact key, so `acme` never reads `acme-evil`), sort
+ * key `f#<event time>#<event id>` for a failure and `r#<request id>` for a
+ * replay, so "failures of a webhook since T" is one Query. DynamoDB's TTL
+ * removes items at `expiresAt` (epoch seconds).
+ */
+export const FailedDeliveriesTable = {
+  partitionKey: 'webhookKey',
+  sortKey: 'entryKey',
+  timeToLiveAttribute: 'expiresAt',
+} as const;

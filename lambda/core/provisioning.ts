@@ -5,6 +5,7 @@
  * `provisioning`, `live` or `failed`, and whether the quotas leave room.
  * lambda/provisioner applies these through the EventBridge client.
  */
+import { webhookRulePattern } from './failed-deliveries';
 import { isRuntimeOwned, type WebhookRecord } from './webhooks';
 import {
   runtimeRouteRuleName,
@@ -138,7 +139,7 @@ export function desiredWebhook(
     secretArn: record.secretArn,
     endpoint: record.verifiedUrl,
     rateLimitPerSecond: topology.rateLimitPerSecond,
-    pattern: patternOf(record.orgId, record.events),
+    pattern: webhookRulePattern(patternOf(record.orgId, record.events), record.webhookId),
     enabled: tenantActive,
     description: `partner-platform runtime webhook ${record.orgId}/${record.webhookId}`,
   };

@@ -1,4 +1,5 @@
 import { catalogSources, EventPattern, webhookEventPattern } from '../../lambda/core/event-catalog';
+import { webhookRulePattern } from '../../lambda/core/failed-deliveries';
 import type { PlatformConfig } from './load-config';
 import {
   platformBusName,
@@ -98,7 +99,7 @@ export function planDelivery(config: PlatformConfig): DeliveryPlan {
           config: webhook,
           resourceName: webhookResourceName(env, shard, partner.orgId, webhook.id),
           secretName: webhookSecretName(env, partner.orgId, webhook.id),
-          pattern: webhookEventPattern(partner.orgId, webhook.events, config.catalog),
+          pattern: webhookRulePattern(webhookEventPattern(partner.orgId, webhook.events, config.catalog), webhook.id),
         })),
       }));
       const slots = new Map<number, string[]>();

@@ -41,6 +41,12 @@ export const environmentSchema = z
       })
       .default({ maxEventAgeSeconds: 86_400, retryAttempts: 185 }),
     archiveRetentionDays: positiveInt('days to keep events for replay', 3650).default(14),
+    /** Failed deliveries (dead letters recorded per webhook): how long they stay listed and replayable. */
+    failures: z
+      .strictObject({
+        retentionDays: positiveInt('days a failed delivery stays listed and replayable', 365).default(14),
+      })
+      .default({ retentionDays: 14 }),
     sharding: z
       .strictObject({
         shardCount: positiveInt('partner stacks', 1000),

@@ -41,6 +41,11 @@ export function onboardingProviderFunctionName(env: string): string {
   return `${PROJECT}-${env}-onboarding-provider`;
 }
 
+/** The DLQ consumer function; each shard stack's queue mapping names it (no cross-stack export). */
+export function deadLetterConsumerFunctionName(env: string): string {
+  return `${PROJECT}-${env}-dlq-consumer`;
+}
+
 /** Prefix of the partner portal's secrets (OIDC client secret, session signing secret). */
 export function portalSecretPrefix(env: string): string {
   return `${PROJECT}/${env}/portal/`;

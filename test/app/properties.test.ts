@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { webhookEventPattern } from '../../lambda/core/event-catalog';
+import { webhookRulePattern } from '../../lambda/core/failed-deliveries';
 import { ConfigError } from '../../lib/config/config-error';
 import { readEventCatalog } from '../../lib/config/load-config';
 import {
@@ -68,7 +69,9 @@ describe('partner isolation and diff locality (property tests)', () => {
           }
           for (const webhook of partner.webhooks ?? []) {
             const rule = own.find((r) => r.Description.endsWith(`${partner.orgId}/${webhook.id}`));
-            expect(rule?.EventPattern).toEqual(webhookEventPattern(partner.orgId, webhook.events ?? ['*'], catalog));
+            expect(rule?.EventPattern).toEqual(
+              webhookRulePattern(webhookEventPattern(partner.orgId, webhook.events ?? ['*'], catalog), webhook.id),
+            );
           }
           // The partner's events reach its shard bus through exactly one route,
           // in the same stack as its webhooks.

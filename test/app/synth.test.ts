@@ -82,7 +82,7 @@ describe('limits', () => {
     const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'pp-limit-')) });
     buildPlatformApp(app, loadWorkspace(root), { nag: false });
     expect(() => app.synth()).toThrow(
-      /stack partner-platform-dev-shard-\d{3} would have 22 resources, over the limit of 12 \(CloudFormation allows 500\); raise sharding\.shardCount/,
+      /stack partner-platform-dev-shard-\d{3} would have 23 resources, over the limit of 12 \(CloudFormation allows 500\); raise sharding\.shardCount/,
     );
   });
 

@@ -1,6 +1,6 @@
 import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ApiKeysTable, TenantsTable, WebhooksTable } from '../../lambda/core/data-model';
+import { ApiKeysTable, FailedDeliveriesTable, TenantsTable, WebhooksTable } from '../../lambda/core/data-model';
 import { PlatformStack } from '../../lib/platform-stack';
 
 function platformTemplate(removalPolicy?: RemovalPolicy): Template {
@@ -40,12 +40,26 @@ describe('PlatformTables', () => {
           { AttributeName: WebhooksTable.partitionKey, KeyType: 'HASH' },
           { AttributeName: WebhooksTable.sortKey, KeyType: 'RANGE' },
         ],
+        [
+          { AttributeName: FailedDeliveriesTable.partitionKey, KeyType: 'HASH' },
+          { AttributeName: FailedDeliveriesTable.sortKey, KeyType: 'RANGE' },
+        ],
       ]),
     );
   });
 
+  it('expires failed deliveries by TTL and keeps no Scan-only shape (pk orgId#webhookId, sk time#eventId)', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: FailedDeliveriesTable.partitionKey, KeyType: 'HASH' },
+        { AttributeName: FailedDeliveriesTable.sortKey, KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: FailedDeliveriesTable.timeToLiveAttribute, Enabled: true },
+    });
+  });
+
   it('makes every table on-demand, KMS-encrypted, point-in-time recoverable, deletion-protected and retained', () => {
-    expect(Object.keys(tables)).toHaveLength(3);
+    expect(Object.keys(tables)).toHaveLength(4);
     for (const table of Object.values(tables) as any[]) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');

@@ -187,7 +187,10 @@ describe('local EventBridge control plane through the real EventBridge client', 
     const rules = await client.send(new ListRulesCommand({ EventBusName: shardBus }));
     const webhookRule = rules.Rules!.find((rule) => rule.Name!.includes('initech-primary'))!;
     expect(webhookRule).toMatchObject({ State: 'ENABLED', EventBusName: shardBus });
-    expect(JSON.parse(webhookRule.EventPattern!).detail).toEqual({ partnerId: ['initech'] });
+    expect(JSON.parse(webhookRule.EventPattern!).detail).toEqual({
+      partnerId: ['initech'],
+      replayFor: [{ exists: false }, 'primary'],
+    });
     const { Targets } = await client.send(
       new ListTargetsByRuleCommand({ Rule: webhookRule.Name, EventBusName: shardBus }),
     );

@@ -11,6 +11,7 @@ import { onEventsChanged, onUrlChanged } from '../../lambda/core/webhooks';
 import { systemClock } from '../../lambda/core/clock';
 import { WEBHOOK_SECRET_HEADER } from '../../lambda/shared/webhook-headers';
 import { webhookEventPattern } from '../../lambda/core/event-catalog';
+import { webhookRulePattern } from '../../lambda/core/failed-deliveries';
 import { PLATFORM_EVENT_CATALOG } from '../../lambda/core/platform-event-catalog';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
 import { type ProvisionerWorld, SOURCES, TOPOLOGY, WEBHOOK_SECRET, createProvisionerWorld } from './provisioner-world';
@@ -61,7 +62,10 @@ describe('provisioner: a run-time webhook', () => {
     const rule = store.rule(busName, name);
     // The same builder as config webhooks: each type from its own source, the org's own partnerId.
     expect(JSON.parse(rule?.EventPattern ?? '{}')).toEqual(
-      webhookEventPattern('acme-rt', ['LockCreated', 'KeyAdded'], PLATFORM_EVENT_CATALOG),
+      webhookRulePattern(
+        webhookEventPattern('acme-rt', ['LockCreated', 'KeyAdded'], PLATFORM_EVENT_CATALOG),
+        hook.webhookId,
+      ),
     );
     expect(JSON.parse(rule?.EventPattern ?? '{}')).toMatchObject({ detail: { partnerId: ['acme-rt'] } });
     expect(rule?.Targets).toEqual([
@@ -136,7 +140,7 @@ describe('provisioner: a run-time webhook', () => {
     }));
     await provisioner.handleChanges([hook]);
     expect(JSON.parse(world.plane.store.rule(busName, name)?.EventPattern ?? '{}')).toEqual(
-      webhookEventPattern('acme-rt', ['*'], PLATFORM_EVENT_CATALOG),
+      webhookRulePattern(webhookEventPattern('acme-rt', ['*'], PLATFORM_EVENT_CATALOG), hook.webhookId),
     );
 
     await world.repositories.webhooks.delete('acme-rt', hook.webhookId);
