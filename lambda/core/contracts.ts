@@ -55,3 +55,9 @@ export const ADMIN_KEY_HEADER = 'X-Admin-API-Key';
 /** The environments a deploy can target; `-c env=NAME` picks one, and handlers check ENVIRONMENT_NAME against it. */
 export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/**
+ * The public partner route that returns the event catalog: routes.ts declares
+ * it and refusals of an unknown event type point to it.
+ */
+export const EVENT_TYPES_PATH = '/v1/partner/event-types';

@@ -43,6 +43,49 @@ export class UnknownEventTypeError extends ValidationError {
   }
 }
 
+/** One thing wrong with a webhook's event list; `index` points at the entry when one is at fault. */
+export interface EventListProblem {
+  readonly index?: number;
+  readonly message: string;
+}
+
+/**
+ * The rules of a webhook's `events`, the same in a partner file and in every
+ * API and portal door: at least one entry; `["*"]` alone or catalog names
+ * only; each name once.
+ * @param known the catalog's detail-types; undefined skips the name check
+ *   (the catalog itself is broken and reported once elsewhere).
+ * @param catalogAt where the reader finds the catalog, quoted in the
+ *   unknown-type message (a file for admins, an endpoint for partners).
+ */
+export function eventListProblems(
+  events: readonly string[],
+  known: readonly string[] | undefined,
+  catalogAt: string,
+): EventListProblem[] {
+  if (events.length === 0) return [{ message: `list at least one event type, or ["${ALL_EVENTS}"] for all` }];
+  const problems: EventListProblem[] = [];
+  if (events.includes(ALL_EVENTS) && events.length > 1) {
+    problems.push({
+      message: `"${ALL_EVENTS}" means every event type and cannot be mixed with names; use ["${ALL_EVENTS}"] alone or list the names`,
+    });
+  }
+  const names = known === undefined ? undefined : new Set(known);
+  const seen = new Set<string>();
+  events.forEach((event, index) => {
+    if (names && event !== ALL_EVENTS && !names.has(event)) {
+      const choices = [...names].map((name) => JSON.stringify(name)).join(', ');
+      problems.push({
+        index,
+        message: `unknown event type ${JSON.stringify(event)}; use one of ${choices} (${catalogAt}) or "${ALL_EVENTS}"`,
+      });
+    }
+    if (seen.has(event)) problems.push({ index, message: `${JSON.stringify(event)} is listed twice; list it once` });
+    seen.add(event);
+  });
+  return problems;
+}
+
 /** The catalog's sources, sorted: what routing rules forward and `*` covers. */
 export function catalogSources(catalog: EventCatalog): string[] {
   return [...new Set(catalog.types.map((type) => type.source))].sort();

@@ -6,7 +6,9 @@
  */
 import { Clock, HOUR_MS, MINUTE_MS } from './clock';
 import { DUE_BUCKET } from './data-model';
-import { ALL_EVENTS } from './event-catalog';
+import { EVENT_TYPES_PATH } from './contracts';
+import { ALL_EVENTS, type EventCatalog, eventListProblems } from './event-catalog';
+import { PLATFORM_EVENT_CATALOG } from './platform-event-catalog';
 import { ConflictError, ManagedByConfigError, ValidationError } from './errors';
 import { RandomSource, cryptoRandom, randomAlphanumeric } from './random';
 import { UrlPolicyOptions, checkWebhookUrl } from './url-policy';
@@ -105,35 +107,24 @@ export function generateWebhookId(random: RandomSource = cryptoRandom): string {
 }
 
 /**
- * An event filter is either `['*']` or a list of distinct event types: a
- * partner rule matches exact detail-types, so a pattern such as `order.*`
- * would silently match nothing.
- * @throws ValidationError naming the offending entry.
+ * An event filter is `['*']` or distinct names from the platform catalog, by
+ * the same rules a partner file obeys ({@link eventListProblems}): a rule
+ * matches exact detail-types, so an unknown name (or a pattern such as
+ * `Lock*`) would silently match nothing.
+ * @throws ValidationError (field `events`) naming the offending entry and
+ * pointing to the public event-types route.
  */
-export function validateEvents(events: readonly string[]): readonly string[] {
-  if (events.length === 0) {
-    throw new ValidationError('events must list at least one event type, or be ["*"] for all', { field: 'events' });
-  }
-  if (events.includes(ALL_EVENTS)) {
-    if (events.length > 1) {
-      throw new ValidationError('"*" already means every event; list it alone', { field: 'events' });
-    }
-    return events;
-  }
-  const seen = new Set<string>();
-  for (const name of events) {
-    if (name === '' || name.trim() !== name) {
-      throw new ValidationError('event types must be non-empty and have no surrounding spaces', { field: 'events' });
-    }
-    if (name.includes(ALL_EVENTS)) {
-      throw new ValidationError(`event type "${name}" contains "*"; use ["*"] alone for every event`, {
-        field: 'events',
-      });
-    }
-    if (seen.has(name)) {
-      throw new ValidationError(`event type "${name}" is listed twice`, { field: 'events' });
-    }
-    seen.add(name);
+export function validateEvents(
+  events: readonly string[],
+  catalog: EventCatalog = PLATFORM_EVENT_CATALOG,
+): readonly string[] {
+  const problems = eventListProblems(
+    events,
+    catalog.types.map((type) => type.name),
+    `GET ${EVENT_TYPES_PATH}`,
+  );
+  if (problems.length > 0) {
+    throw new ValidationError(`events: ${problems.map((problem) => problem.message).join('; ')}`, { field: 'events' });
   }
   return events;
 }

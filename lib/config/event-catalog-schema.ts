@@ -45,6 +45,9 @@ const detailSchema = jsonObject('a JSON Schema object describing detail').superR
   }
 });
 
+/** Where the event catalog lives, relative to the repository root. */
+export const EVENT_CATALOG_FILE = 'config/event-types.yaml';
+
 /** `config/event-types.yaml`: the event catalog. */
 export const eventCatalogFileSchema = z.strictObject({
   /** Shared field schemas, reached through YAML aliases; not read otherwise. */

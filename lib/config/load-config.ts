@@ -6,7 +6,7 @@ import { ConfigError, ConfigProblem } from './config-error';
 import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentName, environmentSchema } from './environment-schema';
 import type { EventCatalog } from '../../lambda/core/event-catalog';
 import { catalogSchemaProblems } from '../../lambda/core/event-validation';
-import { eventCatalogFileSchema } from './event-catalog-schema';
+import { EVENT_CATALOG_FILE, eventCatalogFileSchema } from './event-catalog-schema';
 import { PartnerConfig, partnerSchema } from './partner-schema';
 
 /** Everything the CDK app needs from `config/` and `partners/`, validated. */
@@ -129,7 +129,7 @@ function loadEnvironment(rootDir: string, name: string, problems: Problems): Env
   return environment;
 }
 
-export const EVENT_CATALOG_FILE = 'config/event-types.yaml';
+export { EVENT_CATALOG_FILE };
 
 /**
  * Reads and checks the event catalog: its shape, then that every schema

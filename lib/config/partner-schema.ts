@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { GRACE_HOURS } from '../../lambda/core/api-keys';
 import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../../lambda/core/contracts';
-import { ALL_EVENTS } from '../../lambda/core/event-catalog';
+import { ALL_EVENTS, eventListProblems } from '../../lambda/core/event-catalog';
 import { checkWebhookUrl } from '../../lambda/core/url-policy';
+import { EVENT_CATALOG_FILE } from './event-catalog-schema';
 import { API_DESTINATION_MAX_INVOCATIONS_PER_SECOND as MAX_RATE } from './aws-limits';
 
 export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -26,8 +27,6 @@ export interface PartnerSchemaContext {
  * how to fix it; the loader adds the file and field.
  */
 export function partnerSchema(context: PartnerSchemaContext) {
-  const known = context.eventTypes === undefined ? undefined : new Set(context.eventTypes);
-
   const webhook = z
     .strictObject({
       id: z
@@ -42,28 +41,14 @@ export function partnerSchema(context: PartnerSchemaContext) {
         .array(z.string({ error: 'must be an event type name' }), {
           error: `is required: a list of event types, or ["${ALL_EVENTS}"] for all`,
         })
-        .min(1, `list at least one event type, or ["${ALL_EVENTS}"] for all`)
         .superRefine((events, ctx) => {
-          if (events.includes(ALL_EVENTS) && events.length > 1) {
+          for (const problem of eventListProblems(events, context.eventTypes, EVENT_CATALOG_FILE)) {
             ctx.addIssue({
               code: 'custom',
-              message: `"${ALL_EVENTS}" means every event type and cannot be mixed with names; use ["${ALL_EVENTS}"] alone or list the names`,
+              message: problem.message,
+              path: problem.index === undefined ? [] : [problem.index],
             });
           }
-          const seen = new Set<string>();
-          events.forEach((event, index) => {
-            if (known && event !== ALL_EVENTS && !known.has(event)) {
-              ctx.addIssue({
-                code: 'custom',
-                path: [index],
-                message: `unknown event type "${event}"; use one of ${[...known].map((name) => JSON.stringify(name)).join(', ')} (config/event-types.yaml) or "${ALL_EVENTS}"`,
-              });
-            }
-            if (seen.has(event)) {
-              ctx.addIssue({ code: 'custom', path: [index], message: `"${event}" is listed twice; list it once` });
-            }
-            seen.add(event);
-          });
         }),
       rateLimitPerSecond: z
         .number({ error: `must be a number of deliveries per second from 1 to ${MAX_RATE}` })

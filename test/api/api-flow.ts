@@ -87,7 +87,7 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
 
     it('creates, lists, updates and deletes webhooks; a URL change goes back to pending', async () => {
       const created = await world.callAdmin('POST', `/tenants/${orgId}/webhooks`, {
-        body: { url: 'https://hooks.acme.example/events', events: ['order.created'] },
+        body: { url: 'https://hooks.acme.example/events', events: ['LockCreated'] },
       });
       expect(created.status).toBe(201);
       conforms('createWebhook', created.body);
@@ -111,7 +111,7 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       expect(firstView).toEqual({
         id: webhookId,
         url: 'https://hooks.acme.example/events',
-        events: ['order.created'],
+        events: ['LockCreated'],
         status: 'pending',
         createdAt: expect.any(String),
         verifiedAt: null,
@@ -127,14 +127,14 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
 
       world.clock.advance(MINUTE_MS);
       const updated = await world.callAdmin('PUT', `/tenants/${orgId}/webhooks/${webhookId}`, {
-        body: { url: 'https://hooks.acme.example/v2', events: ['order.created', 'order.paid'] },
+        body: { url: 'https://hooks.acme.example/v2', events: ['LockCreated', 'KeyAdded'] },
       });
       expect(updated.status).toBe(200);
       conforms('updateWebhook', updated.body);
       const afterUpdate = await world.webhooks.require(orgId, webhookId);
       expect(afterUpdate).toMatchObject({
         url: 'https://hooks.acme.example/v2',
-        events: ['order.created', 'order.paid'],
+        events: ['LockCreated', 'KeyAdded'],
         status: 'pending',
         verifiedUrl: 'https://hooks.acme.example/events',
         dueAt: world.clock.now().toISOString(),

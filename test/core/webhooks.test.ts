@@ -25,7 +25,7 @@ function create(clock = new FakeClock(START), overrides: Partial<CreateWebhookIn
   return createWebhook({
     orgId: 'acme-corp',
     url: URL_A,
-    events: ['order.created'],
+    events: ['LockCreated'],
     source: 'api',
     clock,
     ...overrides,
@@ -45,21 +45,18 @@ function failUntilSettled(record: WebhookRecord, clock: FakeClock): { final: Web
 }
 
 describe('validateEvents', () => {
-  it.each([[['*']], [['order.created']], [['order.created', 'order.paid', 'invoice.issued']]])(
-    'accepts %j',
-    (events) => {
-      expect(validateEvents(events)).toEqual(events);
-    },
-  );
+  it.each([[['*']], [['LockCreated']], [['LockCreated', 'KeyAdded', 'Shadow Update']]])('accepts %j', (events) => {
+    expect(validateEvents(events)).toEqual(events);
+  });
 
   it.each<[string, string[]]>([
     ['an empty list', []],
-    ['"*" mixed with named events', ['*', 'order.created']],
+    ['"*" mixed with named events', ['*', 'LockCreated']],
     ['"*" twice', ['*', '*']],
-    ['a wildcard pattern', ['order.*']],
-    ['a duplicate event', ['order.created', 'order.created']],
+    ['a wildcard pattern', ['Lock*']],
+    ['a duplicate event', ['LockCreated', 'LockCreated']],
     ['an empty name', ['']],
-    ['a name with surrounding spaces', [' order.created']],
+    ['a name with surrounding spaces', [' LockCreated']],
   ])('refuses %s', (_label, events) => {
     expect(() => validateEvents(events)).toThrow(ValidationError);
     expect(() => validateEvents(events)).toThrow(expect.objectContaining({ field: 'events' }));
@@ -72,7 +69,7 @@ describe('createWebhook', () => {
       orgId: 'acme-corp',
       webhookId: expect.stringMatching(/^wh_[A-Za-z0-9]{20}$/),
       url: URL_A,
-      events: ['order.created'],
+      events: ['LockCreated'],
       status: 'pending',
       source: 'api',
       createdAt: START,
@@ -294,6 +291,6 @@ describe('onEventsChanged', () => {
 
   it('refuses a bad event list', () => {
     const clock = new FakeClock(START);
-    expect(() => onEventsChanged(create(clock), ['*', 'order.created'], clock)).toThrow(ValidationError);
+    expect(() => onEventsChanged(create(clock), ['*', 'LockCreated'], clock)).toThrow(ValidationError);
   });
 });

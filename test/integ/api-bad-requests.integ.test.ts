@@ -254,6 +254,21 @@ const cases: BadRequest[] = [
     code: 'validation_error',
   },
   {
+    name: 'create a webhook with an event type the catalog does not hold',
+    call: admin('POST', '/tenants/alpha/webhooks', { url: 'https://alpha.example/h', events: ['order.created'] }),
+    status: 400,
+    code: 'validation_error',
+  },
+  {
+    name: 'change a webhook to an event type the catalog does not hold',
+    call: async () =>
+      world.callAdmin('PUT', `/tenants/alpha/webhooks/${fixture.alphaWebhook}`, {
+        body: { events: ['LockCreated', 'LockExploded'], secret: 'a-new-secret-that-must-not-be-stored' },
+      }),
+    status: 400,
+    code: 'validation_error',
+  },
+  {
     name: 'create a webhook with a short secret',
     call: admin('POST', '/tenants/alpha/webhooks', { url: 'https://alpha.example/h', events: ['*'], secret: 'short' }),
     status: 400,
@@ -296,7 +311,7 @@ const cases: BadRequest[] = [
   {
     name: "update another org's webhook under this org",
     call: async () =>
-      world.callAdmin('PUT', `/tenants/alpha/webhooks/${fixture.betaWebhook}`, { body: { events: ['x'] } }),
+      world.callAdmin('PUT', `/tenants/alpha/webhooks/${fixture.betaWebhook}`, { body: { events: ['LockCreated'] } }),
     status: 404,
     code: 'not_found',
   },

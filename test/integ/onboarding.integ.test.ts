@@ -320,7 +320,7 @@ describe('onboarding Update', () => {
       ownerEmail: 'new-owner@acme.example',
       webhooks: [
         { ...before.webhooks[0], url: `https://${orgId}.example/hooks/primary-v2` },
-        configWebhook(orgId, w.secrets, 'billing', `https://${orgId}.example/hooks/billing`, ['InvoicePaid']),
+        configWebhook(orgId, w.secrets, 'billing', `https://${orgId}.example/hooks/billing`, ['KeyAdded']),
       ],
     });
     const response = await run(
@@ -342,7 +342,7 @@ describe('onboarding Update', () => {
     });
     expect(hooks.find((hook) => hook.webhookId === 'billing')).toMatchObject({
       status: 'pending',
-      events: ['InvoicePaid'],
+      events: ['KeyAdded'],
     });
     // Keys are not touched by an Update.
     expect((await w.keys.getActive(orgId))?.keyHash).toBe(keyBefore?.keyHash);
