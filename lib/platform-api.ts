@@ -189,27 +189,19 @@ export class PlatformApi extends Construct {
     });
     this.addGatewayResponses();
 
-    const integrations = {
+    const partnerIntegration = new apigateway.LambdaIntegration(this.partnerFunction, { allowTestInvoke: false });
+    const integrations: Record<RouteSpec['auth'], apigateway.LambdaIntegration> = {
       admin: new apigateway.LambdaIntegration(this.adminFunction, { allowTestInvoke: false }),
-      partner: new apigateway.LambdaIntegration(this.partnerFunction, { allowTestInvoke: false }),
+      partner: partnerIntegration,
+      // Public routes are partner-facing data (the event catalog); the partner function serves them.
+      public: partnerIntegration,
     };
     for (const [routeId, route] of Object.entries(routes) as [string, RouteSpec][]) {
       const resource = this.api.root.resourceForPath(route.path);
       const method = resource.addMethod(route.method, integrations[route.auth], {
         operationName: routeId,
         requestValidator: validator,
-        ...(route.auth === 'partner'
-          ? {
-              authorizer: this.authorizer,
-              authorizationType: apigateway.AuthorizationType.CUSTOM,
-              requestParameters: { [`method.request.header.${PARTNER_KEY_HEADER}`]: true },
-            }
-          : {
-              requestParameters: {
-                [`method.request.header.${ADMIN_KEY_HEADER}`]: true,
-                'method.request.header.Authorization': true,
-              },
-            }),
+        ...this.authOptionsOf(route),
       });
       this.acknowledgeMethodFindings(method, route);
     }
@@ -249,21 +241,46 @@ export class PlatformApi extends Construct {
     }
   }
 
-  private acknowledgeMethodFindings(method: apigateway.Method, route: RouteSpec): void {
-    const validations = Validations.of(method);
-    validations.acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason:
-        route.auth === 'partner'
-          ? 'Partners authenticate with API keys checked by the Lambda REQUEST authorizer, not Cognito.'
-          : "Admins authenticate in the handler with the admin API key and a JWT verified against the identity provider's JWKS.",
-    });
-    if (route.auth === 'admin') {
-      validations.acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          "Admin routes are authorized in the admin handler (admin API key compared in constant time and a JWT verified against the issuer's JWKS, email in the admin domain); both headers are required by the request validator.",
-      });
+  /** Partner: the REQUEST authorizer on the key header. Admin: both headers required, checked in the handler. Public: nothing. */
+  private authOptionsOf(route: RouteSpec): apigateway.MethodOptions {
+    switch (route.auth) {
+      case 'partner':
+        return {
+          authorizer: this.authorizer,
+          authorizationType: apigateway.AuthorizationType.CUSTOM,
+          requestParameters: { [`method.request.header.${PARTNER_KEY_HEADER}`]: true },
+        };
+      case 'admin':
+        return {
+          requestParameters: {
+            [`method.request.header.${ADMIN_KEY_HEADER}`]: true,
+            'method.request.header.Authorization': true,
+          },
+        };
+      case 'public':
+        return { authorizationType: apigateway.AuthorizationType.NONE };
     }
+  }
+
+  private acknowledgeMethodFindings(method: apigateway.Method, route: RouteSpec): void {
+    const reasons: Record<RouteSpec['auth'], { cognito: string; authorization?: string }> = {
+      partner: {
+        cognito: 'Partners authenticate with API keys checked by the Lambda REQUEST authorizer, not Cognito.',
+      },
+      admin: {
+        cognito:
+          "Admins authenticate in the handler with the admin API key and a JWT verified against the identity provider's JWKS.",
+        authorization:
+          "Admin routes are authorized in the admin handler (admin API key compared in constant time and a JWT verified against the issuer's JWKS, email in the admin domain); both headers are required by the request validator.",
+      },
+      public: {
+        cognito: `${route.method} ${route.path} is public by design: it returns the event catalog, the same for every caller.`,
+        authorization: `${route.method} ${route.path} is public by design (as the product's /v1/partner/config): it returns the event catalog, which names no partner and holds no secret, read-only and cacheable; stage throttling caps the rate.`,
+      },
+    };
+    const { cognito, authorization } = reasons[route.auth];
+    const validations = Validations.of(method);
+    validations.acknowledge({ id: 'AwsSolutions-COG4', reason: cognito });
+    if (authorization !== undefined) validations.acknowledge({ id: 'AwsSolutions-APIG4', reason: authorization });
   }
 }

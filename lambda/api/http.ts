@@ -4,6 +4,7 @@
  * `{error: {code, message}}`; a 5xx never carries the original message,
  * because only domain errors are written to be shown to callers.
  */
+import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { DomainError, type DomainErrorCode, KeyNotPermittedError } from '../core/errors';
 
@@ -68,6 +69,27 @@ const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-
 
 export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
   return { statusCode, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}
+
+/**
+ * A success answer every caller may cache for `maxAgeSeconds`, with a strong
+ * ETag of the body: a request whose `If-None-Match` names it gets a bodiless 304.
+ */
+export function cacheableJsonResponse(
+  statusCode: number,
+  body: unknown,
+  maxAgeSeconds: number,
+  requestHeaders: Readonly<Record<string, string | undefined>> | null,
+): APIGatewayProxyResult {
+  const text = JSON.stringify(body);
+  const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+  const headers = { 'content-type': 'application/json', 'cache-control': `public, max-age=${maxAgeSeconds}`, etag };
+  const ifNoneMatch = Object.entries(requestHeaders ?? {}).find(
+    ([name]) => name.toLowerCase() === 'if-none-match',
+  )?.[1];
+  const matches =
+    ifNoneMatch?.split(',').some((tag) => tag.trim() === '*' || tag.trim().replace(/^W\//, '') === etag) ?? false;
+  return matches ? { statusCode: 304, headers, body: '' } : { statusCode, headers, body: text };
 }
 
 export function errorResponse(code: ApiErrorCode, message: string): APIGatewayProxyResult {

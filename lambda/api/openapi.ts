@@ -4,7 +4,7 @@
  * router validates. scripts/openapi.ts writes it to docs/openapi.json.
  */
 import { z } from 'zod';
-import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../core/contracts';
+import { ADMIN_KEY_HEADER, EVENT_TYPES_PATH, PARTNER_KEY_HEADER } from '../core/contracts';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS } from './partner-context';
 import type { RouteSpec } from './route-table';
 import { errorBody, routes } from './routes';
@@ -18,6 +18,13 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   404: 'not_found',
   409: 'conflict: the current state forbids the change',
   500: 'internal_error',
+};
+
+/** `[]` on a public route: OpenAPI's way to say no credential is needed. */
+const SECURITY_OF: Readonly<Record<RouteSpec['auth'], JsonObject[]>> = {
+  admin: [{ adminApiKey: [], adminJwt: [] }],
+  partner: [{ partnerApiKey: [] }],
+  public: [],
 };
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
@@ -37,7 +44,13 @@ function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query
 }
 
 function operationOf(id: string, route: RouteSpec): JsonObject {
-  const errorStatuses = [400, 401, ...(route.auth === 'admin' ? [403] : []), ...(route.errors ?? []), 500];
+  const errorStatuses = [
+    400,
+    ...(route.auth === 'public' ? [] : [401]),
+    ...(route.auth === 'admin' ? [403] : []),
+    ...(route.errors ?? []),
+    500,
+  ];
   const responses: JsonObject = {
     [String(route.status)]: {
       description: route.status === 201 ? 'Created' : 'OK',
@@ -50,8 +63,8 @@ function operationOf(id: string, route: RouteSpec): JsonObject {
   return {
     operationId: id,
     summary: route.summary,
-    tags: [route.auth],
-    security: route.auth === 'admin' ? [{ adminApiKey: [], adminJwt: [] }] : [{ partnerApiKey: [] }],
+    tags: [route.auth === 'admin' ? 'admin' : 'partner'],
+    security: SECURITY_OF[route.auth],
     parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
     ...(route.body === undefined
       ? {}
@@ -65,11 +78,34 @@ function operationOf(id: string, route: RouteSpec): JsonObject {
   };
 }
 
+/** 304 and the caching headers of a route that sets `cacheSeconds`. */
+function withCaching(operation: JsonObject, route: RouteSpec): JsonObject {
+  if (route.cacheSeconds === undefined) return operation;
+  const headers = {
+    ETag: { description: 'A strong validator of the body', schema: { type: 'string' } },
+    'Cache-Control': { description: `public, max-age=${route.cacheSeconds}`, schema: { type: 'string' } },
+  };
+  const responses = operation.responses as Record<string, JsonObject>;
+  const ok = String(route.status);
+  return {
+    ...operation,
+    parameters: [
+      ...(operation.parameters as JsonObject[]),
+      { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+    ],
+    responses: {
+      ...responses,
+      [ok]: { ...responses[ok], headers },
+      '304': { description: 'Not modified: the ETag in If-None-Match is current', headers },
+    },
+  };
+}
+
 export function buildOpenApiDocument(): JsonObject {
   const paths: Record<string, JsonObject> = {};
   for (const [id, route] of Object.entries(routes) as [string, RouteSpec][]) {
     paths[route.path] ??= {};
-    paths[route.path][route.method.toLowerCase()] = operationOf(id, route);
+    paths[route.path][route.method.toLowerCase()] = withCaching(operationOf(id, route), route);
   }
   const errorSchema = schemaOf(errorBody, 'output');
   return {
@@ -78,7 +114,8 @@ export function buildOpenApiDocument(): JsonObject {
       title: 'Partner platform API',
       version: '1.0.0',
       description:
-        `Admin routes need both ${ADMIN_KEY_HEADER} and an admin JWT (Authorization: Bearer). Partner routes need ${PARTNER_KEY_HEADER}; ` +
+        `Admin routes need both ${ADMIN_KEY_HEADER} and an admin JWT (Authorization: Bearer). Partner routes need ${PARTNER_KEY_HEADER} ` +
+        `(except ${EVENT_TYPES_PATH}, which is public); ` +
         `the gateway caches the key check for ${PARTNER_AUTHORIZER_CACHE_SECONDS} s, so a revoked key may keep working for up to that long. ` +
         'Every error is {"error": {"code", "message"}}.',
     },

@@ -10,9 +10,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /**
  * Who may call the route. `admin`: the admin API key and an admin JWT,
  * checked in the admin handler. `partner`: a partner API key, checked by the
- * API Gateway REQUEST authorizer before the partner handler runs.
+ * API Gateway REQUEST authorizer before the partner handler runs. `public`:
+ * anyone, no credential (served by the partner function; only for data that
+ * is the same for every caller, such as the event catalog).
  */
-export type RouteAuth = 'admin' | 'partner';
+export type RouteAuth = 'admin' | 'partner' | 'public';
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;
 
@@ -21,11 +23,12 @@ export interface RouteSpec<
   Query extends AnyObject | undefined = AnyObject | undefined,
   Body extends z.ZodType | undefined = z.ZodType | undefined,
   Response extends z.ZodType = z.ZodType,
+  Auth extends RouteAuth = RouteAuth,
 > {
   readonly method: HttpMethod;
   /** API Gateway style, e.g. `/tenants/{orgId}/webhooks/{id}`. */
   readonly path: string;
-  readonly auth: RouteAuth;
+  readonly auth: Auth;
   readonly summary: string;
   /** The status of a successful answer. */
   readonly status: 200 | 201;
@@ -35,6 +38,12 @@ export interface RouteSpec<
   readonly response: Response;
   /** Refusals this route documents besides 400/401/500, for the OpenAPI document. */
   readonly errors?: readonly (403 | 404 | 409)[];
+  /**
+   * Lets clients and caches keep a success answer this long (with an ETag, so
+   * a revalidation costs a 304). Only for answers that are the same for
+   * every caller. @default no-store
+   */
+  readonly cacheSeconds?: number;
 }
 
 /** Keeps each route's exact schema types, so handlers get typed input. */
@@ -43,7 +52,8 @@ export function defineRoute<
   Query extends AnyObject | undefined = undefined,
   Body extends z.ZodType | undefined = undefined,
   Response extends z.ZodType = z.ZodType,
->(spec: RouteSpec<Params, Query, Body, Response>): RouteSpec<Params, Query, Body, Response> {
+  Auth extends RouteAuth = RouteAuth,
+>(spec: RouteSpec<Params, Query, Body, Response, Auth>): RouteSpec<Params, Query, Body, Response, Auth> {
   return spec;
 }
 
@@ -54,7 +64,8 @@ export interface RouteInput<R extends RouteSpec, Caller> {
   readonly params: OutputOf<R['params']>;
   readonly query: OutputOf<R['query']>;
   readonly body: OutputOf<R['body']>;
-  readonly caller: Caller;
+  /** Nobody is authenticated on a `public` route. */
+  readonly caller: R['auth'] extends 'public' ? undefined : Caller;
 }
 
 export type RouteHandler<R extends RouteSpec, Caller> = (

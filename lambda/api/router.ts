@@ -5,12 +5,12 @@
  * handler and turns any error into the documented JSON error.
  *
  * Authentication runs before validation, so an anonymous caller learns
- * nothing about what a valid request would look like.
+ * nothing about what a valid request would look like; `public` routes skip it.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
-import { HttpError, jsonResponse, toErrorResponse } from './http';
+import { HttpError, cacheableJsonResponse, jsonResponse, toErrorResponse } from './http';
 import type { RouteHandlers, RouteSpec } from './route-table';
 
 /** Larger bodies are refused before parsing; every documented body is far smaller. */
@@ -70,7 +70,7 @@ export function createRouter<Table extends Record<string, RouteSpec>, Caller>(
     try {
       const { route, params } = match(compiled, event);
       routeId = route.id;
-      const caller = await options.authenticate(event, route.spec);
+      const caller = route.spec.auth === 'public' ? undefined : await options.authenticate(event, route.spec);
       const input = {
         params: parse(route.spec.params ?? NO_INPUT, params, 'path'),
         query: parse(route.spec.query ?? NO_INPUT, event.queryStringParameters ?? {}, 'query'),
@@ -78,7 +78,8 @@ export function createRouter<Table extends Record<string, RouteSpec>, Caller>(
         caller,
       };
       const result = await handlers[route.id](input);
-      return jsonResponse(route.spec.status, result);
+      if (route.spec.cacheSeconds === undefined) return jsonResponse(route.spec.status, result);
+      return cacheableJsonResponse(route.spec.status, result, route.spec.cacheSeconds, event.headers);
     } catch (error) {
       const { response, unexpected } = toErrorResponse(error);
       if (unexpected) {

@@ -9,7 +9,7 @@
  * Request bodies are strict objects: an unknown field is a 400.
  */
 import { z } from 'zod';
-import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
+import { EVENT_TYPES_PATH, ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
 import { defineRoute, type RouteSpec } from './route-table';
 
 const orgId = z.string().regex(ORG_ID_PATTERN, ORG_ID_MESSAGE);
@@ -85,6 +85,19 @@ export const credentialView = maskedKey.extend({
   expiresInDays: z.number().int().nullable(),
   /** "expires in N days", "expired" or "never expires". */
   expiresIn: z.string(),
+});
+
+/** One catalog type as partners read it (config/event-types.yaml, bundled). */
+export const eventTypeView = z.object({
+  /** The EventBridge detail-type a webhook's `events` names, e.g. `LockCreated` or `Shadow Update`. */
+  name: z.string(),
+  /** The EventBridge source it comes from, e.g. `spk.api`. */
+  source: z.string(),
+  description: z.string(),
+  /** JSON Schema (draft-07) of the event's `detail`. */
+  schema: z.record(z.string(), z.unknown()),
+  /** One `detail` that validates against `schema`. */
+  example: z.record(z.string(), z.unknown()),
 });
 
 export const errorBody = z.object({
@@ -188,8 +201,21 @@ export const adminRoutes = {
   }),
 } as const satisfies Record<string, RouteSpec>;
 
-/** Partner routes: `X-API-Key`, checked by the REQUEST authorizer before the handler runs. */
+/**
+ * Partner routes: `X-API-Key`, checked by the REQUEST authorizer before the
+ * handler runs; `public` ones need no key and are the same for every caller.
+ */
 export const partnerRoutes = {
+  listEventTypes: defineRoute({
+    method: 'GET',
+    path: EVENT_TYPES_PATH,
+    auth: 'public',
+    summary:
+      'The event catalog: every type a webhook may subscribe to, with its source, the JSON Schema of its detail and an example (no API key needed)',
+    status: 200,
+    response: z.object({ eventTypes: z.array(eventTypeView) }),
+    cacheSeconds: 300,
+  }),
   authProbe: defineRoute({
     method: 'GET',
     path: '/partner-auth-probe',

@@ -16,6 +16,8 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
 import { isKeyUsable } from '../core/api-keys';
 import { NotFoundError, UnauthorizedError } from '../core/errors';
+import type { EventCatalog } from '../core/event-catalog';
+import { PLATFORM_EVENT_CATALOG } from '../core/platform-event-catalog';
 import type { UrlPolicyOptions } from '../core/url-policy';
 import { assertChangeAllowed, onUrlChanged } from '../core/webhooks';
 import { type PartnerCaller, partnerCallerOf } from '../api/partner-context';
@@ -34,6 +36,8 @@ export interface PartnerApiDependencies {
   readonly urlPolicy: UrlPolicyOptions;
   readonly clock: Clock;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** What GET /v1/partner/event-types lists. @default the bundled platform catalog */
+  readonly catalog?: EventCatalog;
   /** How long a response may wait for the usage write. @default 300 */
   readonly usageTimeoutMs?: number;
 }
@@ -41,9 +45,10 @@ export interface PartnerApiDependencies {
 type PartnerHandlers = RouteHandlers<PartnerRoutes, PartnerCaller>;
 type IdentityRoute = 'authProbe' | 'partnerMe';
 type CredentialRoute = 'listCredentials' | 'createCredential' | 'rotateCredential' | 'revokeCredential';
+type CatalogRoute = 'listEventTypes';
 
 export function partnerHandlers(deps: PartnerApiDependencies): PartnerHandlers {
-  return { ...identityHandlers(deps), ...credentialHandlers(deps), ...webhookHandlers(deps) };
+  return { ...catalogHandlers(deps), ...identityHandlers(deps), ...credentialHandlers(deps), ...webhookHandlers(deps) };
 }
 
 async function requireTenant(deps: PartnerApiDependencies, orgId: string) {
@@ -65,6 +70,22 @@ async function liveKey(deps: PartnerApiDependencies, caller: PartnerCaller) {
     keyPrefix: record.prefix,
     status: record.status,
     expiresAt: record.expiresAt ?? null,
+  };
+}
+
+/** The event catalog, public: the same answer for everyone, so it names no caller. */
+function catalogHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, CatalogRoute> {
+  const catalog = deps.catalog ?? PLATFORM_EVENT_CATALOG;
+  return {
+    listEventTypes: async () => ({
+      eventTypes: catalog.types.map(({ name, source, description, schema, example }) => ({
+        name,
+        source,
+        description,
+        schema,
+        example,
+      })),
+    }),
   };
 }
 
@@ -144,7 +165,9 @@ function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers,
 }
 
 /** The org's own webhooks. */
-function webhookHandlers(deps: PartnerApiDependencies): Omit<PartnerHandlers, IdentityRoute | CredentialRoute> {
+function webhookHandlers(
+  deps: PartnerApiDependencies,
+): Omit<PartnerHandlers, CatalogRoute | IdentityRoute | CredentialRoute> {
   return {
     listOwnWebhooks: async ({ caller }) => ({
       webhooks: (await deps.webhooks.listAll(caller.orgId)).map(webhookViewOf),

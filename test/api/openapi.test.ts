@@ -23,7 +23,7 @@ describe('docs/openapi.json', () => {
           method: method.toUpperCase(),
           path: routePath,
           success: Object.keys(operation.responses).filter((status) => status.startsWith('2')),
-          security: Object.keys(operation.security[0]).sort(),
+          security: (operation.security as object[]).flatMap((scheme) => Object.keys(scheme)).sort(),
         })),
     );
     const expected = Object.entries(routes).map(([id, route]) => ({
@@ -31,7 +31,7 @@ describe('docs/openapi.json', () => {
       method: route.method,
       path: route.path,
       success: [String(route.status)],
-      security: route.auth === 'admin' ? ['adminApiKey', 'adminJwt'] : ['partnerApiKey'],
+      security: { admin: ['adminApiKey', 'adminJwt'], partner: ['partnerApiKey'], public: [] }[route.auth],
     }));
     expect(operations).toHaveLength(expected.length);
     expect(operations).toEqual(expect.arrayContaining(expected));
@@ -41,6 +41,16 @@ describe('docs/openapi.json', () => {
     const register = buildOpenApiDocument() as any;
     const schema = register.paths['/tenants/{orgId}/register'].post.requestBody.content['application/json'].schema;
     expect(schema).toMatchObject({ type: 'object', additionalProperties: false, required: ['orgName', 'ownerEmail'] });
+  });
+
+  it('marks the event-types route public (security: []) and cacheable, and only that one', () => {
+    const publicOperations = Object.values(committed.paths as Record<string, Record<string, any>>)
+      .flatMap((methods) => Object.values(methods))
+      .filter((operation) => operation.security.length === 0);
+    expect(publicOperations.map((operation) => operation.operationId)).toEqual(['listEventTypes']);
+    expect(publicOperations[0].responses).not.toHaveProperty('401');
+    expect(publicOperations[0].responses['200'].headers).toHaveProperty('ETag');
+    expect(publicOperations[0].responses).toHaveProperty('304');
   });
 
   it('states the authorizer cache TTL', () => {

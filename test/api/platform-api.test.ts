@@ -3,7 +3,8 @@
  * generated from the route table, the partner REQUEST authorizer, the stage
  * (access logs, throttling), JSON gateway errors and a clean cdk-nag run.
  */
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { routes } from '../../lambda/api/routes';
@@ -33,6 +34,7 @@ function platform(): { app: App; stack: PlatformStack; template: Template } {
 }
 
 const { app, stack, template } = platform();
+const ACKNOWLEDGED = Validations.ACKNOWLEDGED_RULES_METADATA_KEY;
 
 /** The full path of every API Gateway resource, rebuilt from the template's parent links. */
 function resourcePaths(): Map<string, string> {
@@ -95,6 +97,39 @@ describe('PlatformApi', () => {
       },
       RequestValidatorId: Match.anyValue(),
     });
+  });
+
+  it('lets exactly one method be called with no credential at all: GET /v1/partner/event-types', () => {
+    const paths = resourcePaths();
+    const open = Object.values(template.findResources('AWS::ApiGateway::Method'))
+      .map((method: any) => method.Properties)
+      .filter((props) => props.AuthorizationType === 'NONE')
+      .filter((props) => !Object.values(props.RequestParameters ?? {}).includes(true))
+      .map((props) => `${props.HttpMethod} ${paths.get(props.ResourceId.Ref)}`);
+    expect(open).toEqual(['GET /v1/partner/event-types']);
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      OperationName: 'listEventTypes',
+      AuthorizationType: 'NONE',
+      AuthorizerId: Match.absent(),
+    });
+  });
+
+  it('acknowledges "no authorization" (APIG4) for the public method and for no partner method', () => {
+    const acknowledgesApig4 = (method: apigateway.Method): boolean =>
+      method.node.metadata.some(
+        (entry) => entry.type === ACKNOWLEDGED && JSON.stringify(entry.data).includes('AwsSolutions-APIG4'),
+      );
+    const methods = stack.node
+      .findAll()
+      .filter((node): node is apigateway.Method => node instanceof apigateway.Method)
+      .map((method) => ({ path: method.resource.path, apig4: acknowledgesApig4(method) }));
+    const partnerPaths = new Set(
+      Object.values(routes)
+        .filter((route) => route.auth === 'partner')
+        .map((route) => route.path),
+    );
+    expect(methods.find((method) => method.path === '/v1/partner/event-types')?.apig4).toBe(true);
+    expect(methods.filter((method) => partnerPaths.has(method.path) && method.apig4)).toEqual([]);
   });
 
   it('names the stage after the environment, with access logs and throttling', () => {

@@ -73,9 +73,13 @@ describe('the API model read from the template', () => {
     expect(methods.sort((a, b) => a.id.localeCompare(b.id))).toEqual(expected.sort((a, b) => a.id.localeCompare(b.id)));
   });
 
-  it('puts the REQUEST authorizer (X-API-Key, 30 s cache) on partner routes only', () => {
+  it('puts the REQUEST authorizer (X-API-Key, 30 s cache) on partner routes only; the public route has none', () => {
+    const authOf = (operationName: string) => routes[operationName as keyof typeof routes].auth;
     for (const method of model.methods) {
-      if (method.service === 'partner-api') {
+      if (authOf(method.operationName) === 'public') {
+        expect(method.authorizer).toBeUndefined();
+        expect(method.requiredHeaders).toEqual([]);
+      } else if (authOf(method.operationName) === 'partner') {
         expect(method.authorizer).toEqual({
           name: expect.any(String),
           service: 'partner-authorizer',
@@ -109,6 +113,16 @@ describe('LocalApiGateway', () => {
       body: '{"graceHours":24}',
       requestContext: { authorizer: { orgId: 'acme-corp', principalId: 'acme-corp' } },
     });
+  });
+
+  it('passes a call to the public event-types route on without a key and without asking the authorizer', async () => {
+    const { gateway: api, events, authorizerCalls } = gateway(() => new Error('Unauthorized'));
+    const open = await api.handle({ method: 'GET', url: '/v1/partner/event-types', headers: {} });
+    expect(open.statusCode).toBe(200);
+    expect(authorizerCalls).toEqual([]);
+    expect(events[0].requestContext.authorizer).toBeUndefined();
+    const closed = await api.handle({ method: 'GET', url: '/v1/partner/webhooks', headers: {} });
+    expect(closed.statusCode).toBe(401);
   });
 
   it('caches an authorizer answer per key for the template TTL, so a revoked key works for up to 30 s', async () => {
