@@ -87,7 +87,7 @@ export class PlatformApi extends Construct {
     const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
     const env = props.environmentName;
     const { tables } = props;
-    const common = { ALLOW_HTTP_WEBHOOKS: String(props.allowHttpWebhooks) };
+    const common = { ENVIRONMENT_NAME: env, ALLOW_HTTP_WEBHOOKS: String(props.allowHttpWebhooks) };
 
     this.adminApiKeySecret = new secretsmanager.Secret(this, 'AdminApiKey', {
       description: `Admin API key of the ${env} partner platform (sent as ${ADMIN_KEY_HEADER})`,

@@ -6,33 +6,21 @@
  * admin API key), ADMIN_JWT_ISSUER, ADMIN_JWT_AUDIENCE, ADMIN_JWKS_URI,
  * ADMIN_EMAIL_DOMAIN, ADMIN_EMAIL_SUBDOMAINS (comma-separated, optional),
  * ADMIN_MAX_TOKEN_AGE_SECONDS and ADMIN_MAX_TOKEN_LIFETIME_SECONDS (default
- * 12 h each), ALLOW_HTTP_WEBHOOKS.
+ * 12 h each), ENVIRONMENT_NAME and ALLOW_HTTP_WEBHOOKS (`true` refused outside dev).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { z } from 'zod';
-import { adminTokenEnvironment, adminTokenLimitsFrom } from '../api/admin-auth';
+import { adminTokenLimitsFrom } from '../api/admin-auth';
 import { systemClock } from '../core/clock';
-import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
+import { platformRepositories } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
-import { booleanFlag, readEnv, requiredString } from '../shared/env';
+import { readEnv } from '../shared/env';
 import { createObservability, publishMetrics } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { type AdminApi, createAdminApi } from './admin-handlers';
+import { adminApiEnvironment } from './environment';
 
 const { logger, metrics } = createObservability('admin-api');
-
-export const adminApiEnvironment = z.object({
-  ...platformTablesEnvironment,
-  WEBHOOK_SECRET_PREFIX: requiredString,
-  ADMIN_API_KEY_SECRET_ARN: requiredString,
-  ADMIN_JWT_ISSUER: requiredString,
-  ADMIN_JWT_AUDIENCE: requiredString,
-  ADMIN_JWKS_URI: z.url(),
-  ADMIN_EMAIL_DOMAIN: requiredString,
-  ...adminTokenEnvironment,
-  ALLOW_HTTP_WEBHOOKS: booleanFlag,
-});
 
 let api: AdminApi | undefined;
 

@@ -8,7 +8,7 @@
  * Environment:
  * - TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE  table names
  * - PICKUP_SECRET_PREFIX                            e.g. partner-platform/dev/pickup/
- * - ALLOW_HTTP_WEBHOOKS (optional, "true" in dev)   plain http:// webhook URLs
+ * - ENVIRONMENT_NAME, ALLOW_HTTP_WEBHOOKS          plain http:// webhook URLs ("true" refused outside dev)
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
@@ -16,18 +16,16 @@ import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
-import { booleanFlag, readEnv, requiredString } from '../shared/env';
+import { devOnlyHttpWebhooks, readEnv, requiredString, webhookUrlEnvironment } from '../shared/env';
 import { createObservability, loggableError, publishMetrics } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { handleOnboardingEvent, type OnboardingDependencies, type OnboardingResponse } from './onboarding-handler';
 
 const { logger, metrics } = createObservability('onboarding');
 
-export const onboardingEnvironment = z.object({
-  ...platformTablesEnvironment,
-  PICKUP_SECRET_PREFIX: requiredString,
-  ALLOW_HTTP_WEBHOOKS: booleanFlag,
-});
+export const onboardingEnvironment = devOnlyHttpWebhooks(
+  z.object({ ...platformTablesEnvironment, PICKUP_SECRET_PREFIX: requiredString, ...webhookUrlEnvironment }),
+);
 
 let dependencies: OnboardingDependencies | undefined;
 

@@ -3,8 +3,9 @@
  * behind the partner REQUEST authorizer).
  *
  * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names),
- * ALLOW_HTTP_WEBHOOKS; PARTNER_API_ID and PARTNER_API_STAGE (the stage whose
- * authorizer cache a revoke or rotation flushes).
+ * ENVIRONMENT_NAME and ALLOW_HTTP_WEBHOOKS (`true` refused outside dev);
+ * PARTNER_API_ID and PARTNER_API_STAGE (the stage whose authorizer cache a
+ * revoke or rotation flushes).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
@@ -12,16 +13,15 @@ import { systemClock } from '../core/clock';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
-import { booleanFlag, readEnv } from '../shared/env';
+import { devOnlyHttpWebhooks, readEnv, webhookUrlEnvironment } from '../shared/env';
 import { createObservability, publishMetrics } from '../shared/observability';
 import { type PartnerApi, createPartnerApi } from './partner-handlers';
 
 const { logger, metrics } = createObservability('partner-api');
 
-export const partnerApiEnvironment = z.object({
-  ...platformTablesEnvironment,
-  ALLOW_HTTP_WEBHOOKS: booleanFlag,
-});
+export const partnerApiEnvironment = devOnlyHttpWebhooks(
+  z.object({ ...platformTablesEnvironment, ...webhookUrlEnvironment }),
+);
 
 let api: PartnerApi | undefined;
 

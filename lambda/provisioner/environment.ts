@@ -7,39 +7,41 @@
  */
 import { z } from 'zod';
 import type { DeliveryTopology, ProvisioningLimits } from '../core/provisioning';
-import { readEnv, requiredString } from '../shared/env';
+import { devOnlyHttpWebhooks, readEnv, requiredString } from '../shared/env';
 import { WEBHOOK_SECRET_HEADER } from '../shared/webhook-headers';
 import { ENVIRONMENT_NAMES } from '../core/contracts';
 
 const count = z.coerce.number().int().min(0);
 const positive = z.coerce.number().int().min(1);
 
-export const provisionerEnvSchema = z.object({
-  TENANTS_TABLE: requiredString,
-  WEBHOOKS_TABLE: requiredString,
-  ENVIRONMENT_NAME: z.enum(ENVIRONMENT_NAMES),
-  PARTITION: requiredString,
-  /** Lambda's own; the local runtime sets it. */
-  AWS_REGION: requiredString,
-  ACCOUNT_ID: requiredString,
-  PLATFORM_BUS_NAME: requiredString,
-  SHARD_COUNT: positive,
-  RUNTIME_ROUTES_PER_SHARD: positive,
-  RETRY_MAX_EVENT_AGE_SECONDS: positive,
-  RETRY_ATTEMPTS: count,
-  RATE_LIMIT_PER_SECOND: positive,
-  QUOTA_RULES_PER_EVENT_BUS: positive,
-  QUOTA_EVENT_PATTERN_MAX_CHARS: positive,
-  QUOTA_API_DESTINATIONS_PER_ACCOUNT: positive,
-  QUOTA_CONNECTIONS_PER_ACCOUNT: positive,
-  RUNTIME_MAX_WEBHOOKS: count,
-  RUNTIME_MAX_WEBHOOKS_PER_SHARD: count,
-  /** Plain http:// URLs for the immediate verification; `true` in dev only. */
-  ALLOW_HTTP_WEBHOOKS: z
-    .enum(['true', 'false'])
-    .optional()
-    .transform((value) => value === 'true'),
-});
+export const provisionerEnvSchema = devOnlyHttpWebhooks(
+  z.object({
+    TENANTS_TABLE: requiredString,
+    WEBHOOKS_TABLE: requiredString,
+    ENVIRONMENT_NAME: z.enum(ENVIRONMENT_NAMES),
+    PARTITION: requiredString,
+    /** Lambda's own; the local runtime sets it. */
+    AWS_REGION: requiredString,
+    ACCOUNT_ID: requiredString,
+    PLATFORM_BUS_NAME: requiredString,
+    SHARD_COUNT: positive,
+    RUNTIME_ROUTES_PER_SHARD: positive,
+    RETRY_MAX_EVENT_AGE_SECONDS: positive,
+    RETRY_ATTEMPTS: count,
+    RATE_LIMIT_PER_SECOND: positive,
+    QUOTA_RULES_PER_EVENT_BUS: positive,
+    QUOTA_EVENT_PATTERN_MAX_CHARS: positive,
+    QUOTA_API_DESTINATIONS_PER_ACCOUNT: positive,
+    QUOTA_CONNECTIONS_PER_ACCOUNT: positive,
+    RUNTIME_MAX_WEBHOOKS: count,
+    RUNTIME_MAX_WEBHOOKS_PER_SHARD: count,
+    /** Plain http:// URLs for the immediate verification; `true` in dev only. */
+    ALLOW_HTTP_WEBHOOKS: z
+      .enum(['true', 'false'])
+      .optional()
+      .transform((value) => value === 'true'),
+  }),
+);
 
 export type ProvisionerEnvironment = z.output<typeof provisionerEnvSchema>;
 

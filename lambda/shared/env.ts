@@ -5,6 +5,7 @@
  * naming the variable, instead of an `undefined` table name deep in a call.
  */
 import { z } from 'zod';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../core/contracts';
 
 /** A required environment variable is missing or malformed; the message names it. */
 export class EnvironmentError extends Error {
@@ -63,3 +64,24 @@ export const booleanFlag = z
     message: 'must be "true" or "false"',
   })
   .transform((value) => value === 'true');
+
+/**
+ * ENVIRONMENT_NAME and ALLOW_HTTP_WEBHOOKS, for every handler that accepts or
+ * calls webhook URLs. Spread it into the schema and wrap it in
+ * {@link devOnlyHttpWebhooks}, so a template that sets the flag outside dev
+ * fails the first invocation instead of accepting plain http:// URLs.
+ */
+export const webhookUrlEnvironment = {
+  ENVIRONMENT_NAME: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+  ALLOW_HTTP_WEBHOOKS: booleanFlag,
+};
+
+/** Refuses ALLOW_HTTP_WEBHOOKS=true outside dev, naming the variable. */
+export function devOnlyHttpWebhooks<
+  Schema extends z.ZodType<{ readonly ENVIRONMENT_NAME: EnvironmentName; readonly ALLOW_HTTP_WEBHOOKS: boolean }>,
+>(schema: Schema): Schema {
+  return schema.refine((env) => !env.ALLOW_HTTP_WEBHOOKS || env.ENVIRONMENT_NAME === 'dev', {
+    path: ['ALLOW_HTTP_WEBHOOKS'],
+    message: 'may be true in dev only',
+  });
+}

@@ -7,24 +7,20 @@
  * `allowLoopback: true` themselves.
  */
 import { z } from 'zod';
-import { ENVIRONMENT_NAMES } from '../core/contracts';
-import { readEnv, requiredString } from '../shared/env';
+import { devOnlyHttpWebhooks, readEnv, requiredString, webhookUrlEnvironment } from '../shared/env';
 
-export const verificationEnvSchema = z
-  .object({
+export const verificationEnvSchema = devOnlyHttpWebhooks(
+  z.object({
     /** The webhooks table name. */
     WEBHOOKS_TABLE: requiredString,
-    ENVIRONMENT_NAME: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+    ENVIRONMENT_NAME: webhookUrlEnvironment.ENVIRONMENT_NAME,
     /** Plain http:// webhook URLs; `true` is accepted in dev only. @default false */
     ALLOW_HTTP_WEBHOOKS: z
       .enum(['true', 'false'], { error: 'must be true or false' })
       .optional()
       .transform((value) => value === 'true'),
-  })
-  .refine((env) => !env.ALLOW_HTTP_WEBHOOKS || env.ENVIRONMENT_NAME === 'dev', {
-    path: ['ALLOW_HTTP_WEBHOOKS'],
-    message: 'may be true in dev only',
-  });
+  }),
+);
 
 export type VerificationEnvironment = z.output<typeof verificationEnvSchema>;
 

@@ -7,7 +7,14 @@
 import { mockClient } from 'aws-sdk-client-mock';
 import { captureOutput, customResourceEvent } from '../support/handler-harness';
 
-const ENV_NAMES = ['TENANTS_TABLE', 'API_KEYS_TABLE', 'WEBHOOKS_TABLE', 'PICKUP_SECRET_PREFIX', 'AWS_REGION'];
+const ENV_NAMES = [
+  'TENANTS_TABLE',
+  'API_KEYS_TABLE',
+  'WEBHOOKS_TABLE',
+  'PICKUP_SECRET_PREFIX',
+  'ENVIRONMENT_NAME',
+  'AWS_REGION',
+];
 const saved: Record<string, string | undefined> = {};
 
 beforeEach(() => {
@@ -64,6 +71,7 @@ describe('onboarding when Secrets Manager refuses the pickup secret', () => {
       API_KEYS_TABLE: 'k',
       WEBHOOKS_TABLE: 'w',
       PICKUP_SECRET_PREFIX: 'pp/dev/pickup/',
+      ENVIRONMENT_NAME: 'dev',
       AWS_REGION: 'us-east-1',
     });
     // After resetModules, mock the very SDK classes the freshly imported handler will use.
