@@ -3,10 +3,17 @@
  * file's schema and the portal's onboarding form give the same verdict on
  * every id, so an org registered at run time can always get a partner file
  * later (the API once took 1-character ids that a file refused).
+ *
+ * The webhook id rule of a partner file (a 1-32 character lower-case slug:
+ * it goes into construct ids and the names of the connection and API
+ * destination) gets the same table treatment; every id a file accepts must
+ * also be addressable through the APIs' `{id}` path parameters, which take
+ * run-time `wh_` ids as well.
  */
 import fc from 'fast-check';
-import { adminRoutes } from '../../lambda/api/routes';
+import { adminRoutes, partnerRoutes } from '../../lambda/api/routes';
 import { ORG_ID_MAX_LENGTH, ORG_ID_MIN_LENGTH } from '../../lambda/core/contracts';
+import { generateWebhookId } from '../../lambda/core/webhooks';
 import { readOnboardingForm } from '../../lambda/portal/routes/onboarding';
 import { partnerSchema } from '../../lib/config/partner-schema';
 
@@ -37,6 +44,7 @@ const IDS: ReadonlyArray<readonly [string, boolean]> = [
   ['a', false],
   ['7', false],
   ['a'.repeat(ORG_ID_MAX_LENGTH + 1), false],
+  ['a'.repeat(100), false],
   ['-acme', false],
   ['Acme', false],
   ['acme_corp', false],
@@ -69,6 +77,82 @@ describe('the orgId rule', () => {
     fc.assert(
       fc.property(fc.string({ unit: character, minLength: 0, maxLength: ORG_ID_MAX_LENGTH + 8 }), (orgId) => {
         expect(configAccepts(orgId)).toBe(apiAccepts(orgId));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+const WEBHOOK_ID_MAX_LENGTH = 32;
+
+function configAcceptsWebhookId(id: string): boolean {
+  const parsed = configSchema.safeParse({
+    orgId: 'acme-corp',
+    orgName: 'Acme Corporation',
+    ownerEmail: 'owner@acme.example',
+    webhooks: [{ id, url: 'https://hooks.acme.example/events', events: ['LockCreated'] }],
+  });
+  if (!parsed.success) {
+    const other = parsed.error.issues.filter((issue) => issue.path.join('.') !== 'webhooks.0.id');
+    expect(other).toEqual([]);
+  }
+  return parsed.success;
+}
+
+function apiAddresses(id: string): boolean {
+  return [
+    adminRoutes.updateWebhook.params!.safeParse({ orgId: 'acme-corp', id }).success,
+    adminRoutes.deleteWebhook.params!.safeParse({ orgId: 'acme-corp', id }).success,
+    partnerRoutes.updateOwnWebhookUrl.params!.safeParse({ id }).success,
+  ].every(Boolean);
+}
+
+const WEBHOOK_IDS: ReadonlyArray<readonly [string, boolean]> = [
+  ['primary', true],
+  ['a', true],
+  ['0', true],
+  ['orders-v2', true],
+  ['x-', true],
+  ['a'.repeat(WEBHOOK_ID_MAX_LENGTH), true],
+  ['', false],
+  ['Primary', false],
+  ['PRIMARY', false],
+  ['my_hook', false],
+  ['wh_abc', false],
+  ['a'.repeat(WEBHOOK_ID_MAX_LENGTH + 1), false],
+  ['a'.repeat(64), false],
+  ['-primary', false],
+  ['prim ary', false],
+  ['primäry', false],
+  ['a/b', false],
+  ['a.b', false],
+];
+
+describe('the webhook id rule of a partner file', () => {
+  it.each(WEBHOOK_IDS)('%j: a partner file says %s, and the APIs can address every id it accepts', (id, valid) => {
+    expect(configAcceptsWebhookId(id)).toBe(valid);
+    if (valid) expect(apiAddresses(id)).toBe(true);
+  });
+
+  it(`accepts 1-${WEBHOOK_ID_MAX_LENGTH} characters, and no other length`, () => {
+    for (let length = 0; length <= 65; length++) {
+      const id = 'h'.repeat(length);
+      expect([length, configAcceptsWebhookId(id)]).toEqual([length, length >= 1 && length <= WEBHOOK_ID_MAX_LENGTH]);
+    }
+  });
+
+  it('leaves run-time wh_ ids to the APIs: a file cannot claim one, the APIs address it', () => {
+    const id = generateWebhookId();
+    expect(configAcceptsWebhookId(id)).toBe(false);
+    expect(apiAddresses(id)).toBe(true);
+  });
+
+  it('accepts a slug at the API whenever a partner file does, for any id up to past the longest', () => {
+    const character = fc.constantFrom(...'ahz09-A_. é/'.split(''));
+    fc.assert(
+      fc.property(fc.string({ unit: character, minLength: 0, maxLength: 70 }), (id) => {
+        if (configAcceptsWebhookId(id)) expect(apiAddresses(id)).toBe(true);
+        else expect(id).not.toMatch(/^[a-z0-9][a-z0-9-]{0,31}$/);
       }),
       { numRuns: 500 },
     );
