@@ -17,7 +17,7 @@ const EVENT_TYPES = ['LockCreated', 'OwnerSet', 'KeyAdded', 'KeyRemoved', 'Shado
 const catalog = readEventCatalog(REPO_ROOT);
 
 const orgIdArb = fc
-  .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,20}$/), fc.constantFrom('', '-corp', '-io'))
+  .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9-]{1,20}$/, { size: 'max' }), fc.constantFrom('', '-corp', '-io'))
   .map(([stem, suffix]) => `${stem}${suffix}`);
 
 const partnerArb = (orgId: string): fc.Arbitrary<PartnerFileInput> =>

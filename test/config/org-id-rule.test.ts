@@ -75,7 +75,7 @@ describe('the orgId rule', () => {
   it('gives the same verdict at the API and in a partner file for any id, up to past the longest', () => {
     const character = fc.constantFrom(...'abz09-A_. é/'.split(''));
     fc.assert(
-      fc.property(fc.string({ unit: character, minLength: 0, maxLength: ORG_ID_MAX_LENGTH + 8 }), (orgId) => {
+      fc.property(fc.string({ unit: character, maxLength: ORG_ID_MAX_LENGTH + 8, size: 'max' }), (orgId) => {
         expect(configAccepts(orgId)).toBe(apiAccepts(orgId));
       }),
       { numRuns: 500 },
@@ -150,7 +150,7 @@ describe('the webhook id rule of a partner file', () => {
   it('accepts a slug at the API whenever a partner file does, for any id up to past the longest', () => {
     const character = fc.constantFrom(...'ahz09-A_. é/'.split(''));
     fc.assert(
-      fc.property(fc.string({ unit: character, minLength: 0, maxLength: 70 }), (id) => {
+      fc.property(fc.string({ unit: character, maxLength: 70, size: 'max' }), (id) => {
         if (configAcceptsWebhookId(id)) expect(apiAddresses(id)).toBe(true);
         else expect(id).not.toMatch(/^[a-z0-9][a-z0-9-]{0,31}$/);
       }),

@@ -51,13 +51,18 @@ function replay(bytes: Uint8Array): RandomSource {
 
 describe('key material', () => {
   it('generated keys are always 40 characters of [A-Za-z0-9]', () => {
+    let longest = 0;
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => {
+      // size 'max': byte runs up to 120, past the 40 a key needs, not fast-check's default of about 10.
+      fc.property(fc.uint8Array({ maxLength: 120, size: 'max' }), (bytes) => {
+        longest = Math.max(longest, bytes.length);
         const key = generateApiKey(replay(bytes));
         expect(key).toMatch(/^[A-Za-z0-9]{40}$/);
         expect(isWellFormedApiKey(key)).toBe(true);
       }),
+      { numRuns: 300 },
     );
+    expect(longest).toBeGreaterThan(100);
     expect(generateApiKey()).toHaveLength(API_KEY_LENGTH);
   });
 
@@ -88,15 +93,22 @@ describe('key material', () => {
   });
 
   it('masking never reveals more than 12 characters, and nothing of a string shorter than a key', () => {
+    const lengths = { short: 0, long: 0 };
     fc.assert(
-      fc.property(fc.string({ maxLength: 120 }), (text) => {
+      // size 'max': strings up to 120 characters, on both sides of the 40 of a key.
+      fc.property(fc.string({ maxLength: 120, size: 'max' }), (text) => {
+        lengths[text.length < API_KEY_LENGTH ? 'short' : 'long'] += 1;
         const masked = maskApiKey(text);
         const revealed = masked.replace('…', '');
         expect(revealed.length).toBeLessThanOrEqual(12);
         if (text.length < API_KEY_LENGTH) expect(masked).toBe('…');
         else expect(text.startsWith(masked.split('…')[0]) && text.endsWith(masked.split('…')[1])).toBe(true);
       }),
+      { numRuns: 300 },
     );
+    // Both branches ran many times: the property reached keys' lengths and beyond.
+    expect(lengths.short).toBeGreaterThan(50);
+    expect(lengths.long).toBeGreaterThan(50);
   });
 
   it('a stored record masks to the same text as the key it came from', () => {
@@ -464,8 +476,11 @@ describe('assertSingleActive', () => {
   );
 
   it('holds for any sequence of issues, rotations, revocations and sweeps', () => {
+    let longest = 0;
     fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 40 }), (ops) => {
+      // size 'max': sequences of up to 40 steps (issue, rotate, revoke, sweep), not about 10.
+      fc.property(fc.array(opArb, { maxLength: 40, size: 'max' }), (ops) => {
+        longest = Math.max(longest, ops.length);
         const clock = new FakeClock(START);
         let keys: ApiKeyRecord[] = [];
         const replace = (before: ApiKeyRecord, after: ApiKeyRecord) => {
@@ -520,6 +535,8 @@ describe('assertSingleActive', () => {
           }
         }
       }),
+      { numRuns: 300 },
     );
+    expect(longest).toBeGreaterThan(30);
   });
 });
