@@ -295,23 +295,6 @@ export function sweepDecision(record: ApiKeyRecord, now: Date): SweepDecision {
   return { record: withDueIndex(record) };
 }
 
-/**
- * Enforces "at most one active (or expiring) key per org" over any set of
- * keys, grouped by org.
- * @throws ConflictError naming the first org that breaks it.
- */
-export function assertSingleActive(keys: readonly ApiKeyRecord[]): void {
-  const liveByOrg = new Map<string, number>();
-  for (const key of keys) {
-    if (key.status !== 'active' && key.status !== 'expiring') continue;
-    const count = (liveByOrg.get(key.orgId) ?? 0) + 1;
-    if (count > 1) {
-      throw new ConflictError(`org ${key.orgId} already has an active API key; rotate or revoke it first`);
-    }
-    liveByOrg.set(key.orgId, count);
-  }
-}
-
 /** When the key stops working, in ms: Infinity for never, -Infinity for revoked. */
 function endOfUse(record: ApiKeyRecord): number {
   const expiresMs = record.expiresAt === undefined ? Infinity : Date.parse(record.expiresAt);
