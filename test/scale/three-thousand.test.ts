@@ -179,18 +179,23 @@ describe('routing sample events through the synthesized rules', () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
-  it('delivers nothing for an unknown partner, a foreign source, or a partnerId that only prefixes a real one', () => {
+  it('delivers nothing for an unknown partner, a foreign source, or a partnerId that extends or prefixes a real one', () => {
     const someone = allPartners().find((partner) => partner.webhooks.length > 0 && partner.config.orgId.length > 4);
     const orgId = someone!.config.orgId;
     const detailType = config.catalog.types[0].name;
     const events = [
       { source: plan.sources[0], 'detail-type': detailType, detail: { partnerId: 'no-such-partner' } },
       { source: 'someone.else', 'detail-type': detailType, detail: { partnerId: orgId } },
+      // Exact match, not prefix: an id that extends a partner's, and one it extends.
+      { source: plan.sources[0], 'detail-type': detailType, detail: { partnerId: `${orgId}-evil` } },
       { source: plan.sources[0], 'detail-type': detailType, detail: { partnerId: orgId.slice(0, -1) } },
       { source: plan.sources[0], 'detail-type': detailType, detail: {} },
     ];
+    // Neither a routing rule on the platform bus nor any webhook rule on any shard bus takes them.
     for (const event of events) {
-      expect(matching(plan.platformBusName, event)).toEqual([]);
+      for (const busName of rulesByBus.keys()) {
+        expect({ busName, event, rules: matching(busName, event) }).toEqual({ busName, event, rules: [] });
+      }
     }
   });
 });
