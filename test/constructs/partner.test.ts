@@ -10,13 +10,72 @@ describe('Partner', () => {
   const stack = platformApp.shards.find((shard) => shard.partners.length > 0)!;
   const template = Template.fromStack(stack);
 
-  it('creates four resources per webhook and nothing per partner in shared policies', () => {
+  /** The logical id of the one resource of `type` whose id starts with `prefix`. */
+  const logicalId = (type: string, prefix: string): string => {
+    const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+    expect(ids).toHaveLength(1);
+    return ids[0];
+  };
+
+  it('creates four resources per webhook (secret, connection, destination, rule) and nothing per partner in shared policies', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     template.resourceCountIs('AWS::Events::Connection', 2);
     template.resourceCountIs('AWS::Events::ApiDestination', 2);
+    const webhookRules = Object.values(template.findResources('AWS::Events::Rule')).filter(
+      (rule: any) => !String(rule.Properties.Name).includes('-route-'),
+    );
+    expect(webhookRules).toHaveLength(2);
     template.resourceCountIs('AWS::IAM::Role', 1);
     template.resourceCountIs('AWS::SQS::QueuePolicy', 1);
   });
+
+  it("gives a webhook one rule that matches exactly its orgId and subscribed types from the type's own source", () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: 'partner-platform webhook initech/security',
+      EventPattern: { source: ['spk.api'], 'detail-type': ['TempKeyUsed'], detail: { partnerId: ['initech'] } },
+      State: 'ENABLED',
+      Targets: [
+        {
+          Id: 'webhook',
+          Arn: { 'Fn::GetAtt': [logicalId('AWS::Events::ApiDestination', 'PartnerinitechWebhooksecurity'), 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ShardInvocationRole'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ShardDeadLetterQueue'), 'Arn'] } },
+          RetryPolicy: { MaximumEventAgeInSeconds: Match.anyValue(), MaximumRetryAttempts: Match.anyValue() },
+        },
+      ],
+    });
+  });
+
+  it.each(['security', 'devices'])(
+    'chains the %s webhook: rule -> its own destination -> its own connection -> its own secret',
+    (webhookId) => {
+      const prefix = `PartnerinitechWebhook${webhookId}`;
+      const [rule] = Object.values(
+        template.findResources('AWS::Events::Rule', {
+          Properties: { Description: `partner-platform webhook initech/${webhookId}` },
+        }),
+      ) as any[];
+      expect(rule.Properties.EventPattern.detail).toEqual({ partnerId: ['initech'] });
+      expect(rule.Properties.Targets).toHaveLength(1);
+      expect(rule.Properties.Targets[0].Arn).toEqual({
+        'Fn::GetAtt': [logicalId('AWS::Events::ApiDestination', prefix), 'Arn'],
+      });
+      const destination =
+        template.findResources('AWS::Events::ApiDestination')[logicalId('AWS::Events::ApiDestination', prefix)];
+      expect(destination.Properties).toEqual(
+        expect.objectContaining({
+          HttpMethod: 'POST',
+          InvocationEndpoint: `https://initech.example/hooks/${webhookId}`,
+          ConnectionArn: { 'Fn::GetAtt': [logicalId('AWS::Events::Connection', prefix), 'Arn'] },
+        }),
+      );
+      const connection =
+        template.findResources('AWS::Events::Connection')[logicalId('AWS::Events::Connection', prefix)];
+      expect(JSON.stringify(connection.Properties.AuthParameters.ApiKeyAuthParameters.ApiKeyValue)).toContain(
+        `{"Ref":"${logicalId('AWS::SecretsManager::Secret', prefix)}"}`,
+      );
+    },
+  );
 
   it('tags every taggable partner resource with its orgId', () => {
     for (const type of ['AWS::SecretsManager::Secret', 'AWS::Events::Rule']) {
