@@ -22,9 +22,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { catalogSources } from '../lambda/core/event-catalog';
+import { ALL_EVENTS, catalogSources } from '../lambda/core/event-catalog';
 import type { PlatformConfig } from '../lib/config/load-config';
-import { ALL_EVENTS } from '../lib/config/partner-schema';
 
 export const PARTNERS_PER_STACK = 100;
 export const MAX_RESOURCES_PER_STACK = 450;

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { ALL_EVENTS } from '../lambda/core/event-catalog';
 import { readEventCatalog } from '../lib/config/load-config';
 
 export interface SyntheticWebhook {
@@ -79,7 +80,9 @@ export function syntheticPartner(i: number, eventTypes: readonly string[]): Synt
     const all = random(i, 20 + w) < 0.4;
     const count = 1 + Math.floor(random(i, 30 + w) * Math.min(5, eventTypes.length));
     const start = Math.floor(random(i, 40 + w) * eventTypes.length);
-    const events = all ? ['*'] : Array.from({ length: count }, (_, k) => eventTypes[(start + k) % eventTypes.length]);
+    const events = all
+      ? [ALL_EVENTS]
+      : Array.from({ length: count }, (_, k) => eventTypes[(start + k) % eventTypes.length]);
     return {
       id,
       url: `https://${orgId}.partners.example/hooks/${id}`,

@@ -18,7 +18,7 @@
 import { localEventBridgeClient } from './eventbridge-client';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { findEventType } from '../lambda/core/event-catalog';
+import { ALL_EVENTS, findEventType } from '../lambda/core/event-catalog';
 import { EventValidator } from '../lambda/core/event-validation';
 import { PLATFORM_EVENT_CATALOG } from '../lambda/core/platform-event-catalog';
 import { startDemoReceivers, type ReceivedRequest } from './demo-receivers';
@@ -212,7 +212,7 @@ async function publishSamples(runtime: LocalRuntime): Promise<void> {
     for (const partner of runtime.partners) {
       const types = new Set(
         partner.webhooks.flatMap((webhook) =>
-          webhook.events.includes('*') ? SAMPLE_TYPES : webhook.events.slice(0, 2),
+          webhook.events.includes(ALL_EVENTS) ? SAMPLE_TYPES : webhook.events.slice(0, 2),
         ),
       );
       const entries = [...types].flatMap((name) => {

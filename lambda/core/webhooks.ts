@@ -51,7 +51,6 @@ export function assertChangeAllowed(
 
 export const WEBHOOK_ID_PREFIX = 'wh_';
 const WEBHOOK_ID_RANDOM_LENGTH = 20;
-export { ALL_EVENTS };
 
 /** The first retry waits this long; each further one doubles, up to the cap. */
 export const FIRST_RETRY_DELAY_MS = MINUTE_MS;

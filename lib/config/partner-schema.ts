@@ -9,7 +9,6 @@ import { API_DESTINATION_MAX_INVOCATIONS_PER_SECOND as MAX_RATE } from './aws-li
 export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
 export const MAX_WEBHOOKS_PER_PARTNER = 10;
-export { ALL_EVENTS };
 const VALIDITY_MESSAGE = 'must be a whole number of days from 1 to 3650, or "never"';
 
 export interface PartnerSchemaContext {

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ONBOARDING_RESOURCE_TYPE } from '../../lambda/core/contracts';
+import { ALL_EVENTS } from '../../lambda/core/event-catalog';
 import {
   API_DESTINATION_MAX_INVOCATIONS_PER_SECOND,
   CLOUDFORMATION_MAX_RESOURCES,
@@ -207,7 +208,7 @@ function sampleEvent(pattern: Record<string, any>, orgId: string): Record<string
 /** The detail-types a rule delivers, over all its `$or` branches; `*` when some branch takes any. */
 function deliveredTypes(pattern: Record<string, any>): string[] {
   const lists = patternBranches(pattern).map((branch) => branch.get('detail-type'));
-  if (lists.some((list) => list === undefined)) return ['*'];
+  if (lists.some((list) => list === undefined)) return [ALL_EVENTS];
   return [...new Set(lists.flatMap((list) => (list ?? []).map(String)))];
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { parse, stringify } from 'yaml';
+import { ALL_EVENTS } from '../../lambda/core/event-catalog';
 import { loadConfig, PlatformConfig } from '../../lib/config/load-config';
 import { buildPlatformApp, PlatformApp, PlatformAppOptions } from '../../lib/platform-app';
 
@@ -34,7 +35,7 @@ export function partnerDocument(input: PartnerFileInput): Record<string, unknown
     webhooks: (input.webhooks ?? [{ id: 'primary' }]).map((hook) => ({
       id: hook.id,
       url: hook.url ?? `https://${input.orgId}.example/hooks/${hook.id}`,
-      events: hook.events ?? ['*'],
+      events: hook.events ?? [ALL_EVENTS],
       ...(hook.rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond: hook.rateLimitPerSecond }),
     })),
   };

@@ -5,7 +5,8 @@
  */
 import { ConflictError, ValidationError } from '../../core/errors';
 import type { UrlPolicyOptions } from '../../core/url-policy';
-import { ALL_EVENTS, assertChangeAllowed, onUrlChanged } from '../../core/webhooks';
+import { ALL_EVENTS } from '../../core/event-catalog';
+import { assertChangeAllowed, onUrlChanged } from '../../core/webhooks';
 import type { StoredWebhook } from '../../repositories/webhooks-repository';
 import { createRuntimeWebhook } from '../../shared/runtime-webhooks';
 import { dashboardModel, memberRoute } from '../members';
