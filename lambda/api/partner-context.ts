@@ -30,5 +30,4 @@ export function partnerCallerOf(event: Pick<ApiEvent, 'requestContext'>): Partne
   return parsed.data;
 }
 
-/** How long API Gateway caches the authorizer's answer per key (lib/platform-api.ts may only lower it). */
-export const PARTNER_AUTHORIZER_CACHE_SECONDS = 30;
+export { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../core/contracts';

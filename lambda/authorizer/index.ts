@@ -1,40 +1,31 @@
 /**
  * Lambda entry point of the partner API's REQUEST authorizer.
  *
- * Environment: API_KEYS_TABLE, TENANTS_TABLE (table names), AUTHORIZER_CACHE_TTL_SECONDS
- * (the authorizer's result TTL on the stage, so no cached answer outlives a key).
+ * Environment: see ./environment.ts.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { z } from 'zod';
-import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../api/partner-context';
 import { systemClock } from '../core/clock';
-import { ApiKeysRepository } from '../repositories/api-keys-repository';
-import { awsClients } from '../shared/aws-clients';
-import { readEnv, requiredString } from '../shared/env';
-import { createObservability, loggableError } from '../shared/observability';
+import { ApiKeyLookup } from '../repositories/api-key-lookup';
+import { endpointFor } from '../shared/endpoints';
+import { JsonLogger } from '../shared/json-logger';
+import { loggableError } from '../shared/redaction';
+import { readAuthorizerEnvironment } from './environment';
 import { AuthorizerUnauthorized, authorizePartner, type PartnerAuthorizerDependencies } from './partner-authorizer';
 
-const { logger } = createObservability('partner-authorizer');
-
-export const authorizerEnvironment = z.object({
-  API_KEYS_TABLE: requiredString,
-  TENANTS_TABLE: requiredString,
-  AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(PARTNER_AUTHORIZER_CACHE_SECONDS),
-});
+// Narrow imports only (no zod, no Powertools, no document client, no barrels):
+// this runs on every partner request; test/api/authorizer-bundle.test.ts holds the size budget.
+const logger = new JsonLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'partner-authorizer' });
 
 let dependencies: PartnerAuthorizerDependencies | undefined;
 
 function resolveDependencies(): PartnerAuthorizerDependencies {
   if (dependencies !== undefined) return dependencies;
-  const env = readEnv(authorizerEnvironment);
-  const { doc } = awsClients();
+  const env = readAuthorizerEnvironment();
+  const endpoint = endpointFor('DYNAMODB');
+  const client = new DynamoDBClient(endpoint === undefined ? {} : { endpoint });
   dependencies = {
-    keys: new ApiKeysRepository({
-      doc,
-      apiKeysTableName: env.API_KEYS_TABLE,
-      tenantsTableName: env.TENANTS_TABLE,
-      clock: systemClock,
-    }),
+    keys: new ApiKeyLookup(client, env.API_KEYS_TABLE),
     clock: systemClock,
     cacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
   };

@@ -23,8 +23,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { hashApiKey, isKeyUsable, isWellFormedApiKey } from '../core/api-keys';
 import type { Clock } from '../core/clock';
-import { PARTNER_KEY_HEADER } from '../core/contracts';
-import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../api/partner-context';
+import { PARTNER_AUTHORIZER_CACHE_SECONDS, PARTNER_KEY_HEADER } from '../core/contracts';
 import type { StoredApiKey } from '../repositories/api-keys-repository';
 import type { PartnerCaller } from '../api/partner-context';
 

@@ -52,6 +52,12 @@ export const PARTNER_KEY_HEADER = 'X-API-Key';
 /** The header an admin sends the shared admin API key in (beside `Authorization: Bearer <JWT>`). */
 export const ADMIN_KEY_HEADER = 'X-Admin-API-Key';
 
+/**
+ * How long API Gateway caches the authorizer's answer per key (lib/platform-api.ts
+ * may only lower it). Revocation must bite within it.
+ */
+export const PARTNER_AUTHORIZER_CACHE_SECONDS = 30;
+
 /** The environments a deploy can target; `-c env=NAME` picks one, and handlers check ENVIRONMENT_NAME against it. */
 export const ENVIRONMENT_NAMES = ['dev', 'stage', 'nonprod', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];

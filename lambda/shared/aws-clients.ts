@@ -12,17 +12,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { endpointFor, type EndpointEnvironment } from './endpoints';
 
-export type EndpointEnvironment = Readonly<Record<string, string | undefined>>;
-
-/** The per-service endpoint variable, falling back to the global one, as the SDK resolves them. */
-export function endpointFor(
-  service: 'DYNAMODB' | 'SECRETS_MANAGER' | 'EVENTBRIDGE',
-  env: EndpointEnvironment = process.env,
-): string | undefined {
-  const value = env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL;
-  return value === undefined || value === '' ? undefined : value;
-}
+export { endpointFor, type EndpointEnvironment } from './endpoints';
 
 function withEndpoint(endpoint: string | undefined): { endpoint?: string } {
   return endpoint === undefined ? {} : { endpoint };

@@ -5,19 +5,10 @@
  * naming the variable, instead of an `undefined` table name deep in a call.
  */
 import { z } from 'zod';
+import { EnvironmentError } from './environment-error';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../core/contracts';
 
-/** A required environment variable is missing or malformed; the message names it. */
-export class EnvironmentError extends Error {
-  /** The variables at fault. */
-  public readonly variables: readonly string[];
-
-  public constructor(message: string, variables: readonly string[]) {
-    super(message);
-    this.name = 'EnvironmentError';
-    this.variables = variables;
-  }
-}
+export { EnvironmentError };
 
 /** A non-empty string variable, e.g. a table name. */
 export const requiredString = z.string({ error: 'is not set' }).trim().min(1, 'is empty');

@@ -5,31 +5,15 @@
  * The logging rule: log facts about an operation (orgId, webhookId, the
  * public keyId, a key's 8-character prefix, the outcome and counts), never a
  * plaintext key, a secret value, a whole event or a whole record. The
- * handlers follow it by construction; the JSON replacer below is a second
+ * handlers follow it by construction; the JSON replacer (redaction.ts) is a second
  * line of defence that blanks any attribute whose name says it holds a
  * credential, wherever in a log item it appears.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { redactSensitive } from './redaction';
 
-/** What the replacer writes instead of a sensitive value. */
-export const REDACTED = '[REDACTED]';
-
-/**
- * Attribute names that may hold a credential. `keyId`, `keyHash`,
- * `secretArn`, `secretName` and `secretVersionId` name a credential
- * without revealing it, so they are allowed.
- */
-const SENSITIVE_NAME =
-  /secret(?!arn|name|versionid)|plaintext|password|passwd|apikey(?!id|name)|token|authorization|credential|^value$/i;
-
-/** A Powertools `jsonReplacerFn` that blanks sensitive attributes. */
-export function redactSensitive(key: string, value: unknown): unknown {
-  if (key !== '' && SENSITIVE_NAME.test(key.replace(/[-_]/g, '')) && value !== undefined && value !== null) {
-    return REDACTED;
-  }
-  return value;
-}
+export { REDACTED, loggableError, redactSensitive } from './redaction';
 
 export interface Observability {
   readonly logger: Logger;
@@ -61,16 +45,6 @@ export function loggableKey(record: { readonly keyId: string; readonly prefix: s
   keyPrefix: string;
 } {
   return { keyId: record.keyId, keyPrefix: record.prefix };
-}
-
-/**
- * An error as a log attribute: its name and message only. Messages of domain
- * errors name ids, never key material; the stack and `cause` are left out
- * because an SDK error's cause can carry request parameters.
- */
-export function loggableError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'NonError', message: 'a non-Error value was thrown' };
 }
 
 /** Flushes stored metrics; skips Powertools' "no metrics" warning when there are none. */
