@@ -8,6 +8,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, FakeClock, HOUR_MS } from '../../lambda/core/clock';
 import { ConflictError, NotFoundError } from '../../lambda/core/errors';
 import { createWebhook, onVerificationSucceeded } from '../../lambda/core/webhooks';
+import { ApiKeyLookup } from '../../lambda/repositories/api-key-lookup';
 import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository';
 import { TenantsRepository } from '../../lambda/repositories/tenants-repository';
 import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
@@ -208,7 +209,7 @@ describe('ApiKeysRepository', () => {
   it('sweep revokes a grace key at its end and clears nothing else', async () => {
     const orgId = await registered();
     const first = await keys.issue({ orgId });
-    await keys.rotate({ orgId, graceHours: 24 });
+    const { newKey } = await keys.rotate({ orgId, graceHours: 24 });
     clock.advance(24 * HOUR_MS);
     const due = await keys.dueForSweep(clock.now());
     expect(due.items.map((key) => key.keyHash)).toContain(first.record.keyHash);
@@ -216,7 +217,8 @@ describe('ApiKeysRepository', () => {
       kind: 'transitioned',
       transition: { from: 'grace', to: 'revoked', reason: 'grace-ended' },
     });
-    expect((await tenants.get(orgId))?.activeKeyHash).toBeDefined();
+    // The tenant still points at the rotated-in key, not at nothing and not at the swept one.
+    expect((await tenants.get(orgId))?.activeKeyHash).toBe(newKey.record.keyHash);
   });
 
   it('sweep of an expired live key revokes it and clears the tenant pointer', async () => {
@@ -228,6 +230,15 @@ describe('ApiKeysRepository', () => {
       transition: { to: 'revoked', reason: 'expired' },
     });
     expect((await tenants.get(orgId))?.activeKeyHash).toBeUndefined();
+  });
+
+  it("the authorizer's lookup (plain client, GetItem) reads exactly the repository's record", async () => {
+    const orgId = await registered();
+    const issued = await keys.issue({ orgId });
+    await keys.recordUsage(issued.record.keyHash);
+    const lookup = new ApiKeyLookup(ddb.client, tables.apiKeys);
+    expect(await lookup.getByHash(issued.record.keyHash)).toEqual(await keys.getByHash(issued.record.keyHash));
+    expect(await lookup.getByHash('0'.repeat(64))).toBeUndefined();
   });
 
   it('revokeAllForOrg revokes every key and is safe to repeat', async () => {
@@ -304,10 +315,22 @@ describe('WebhooksRepository', () => {
   });
 });
 
-it('no item in any table holds anything but hashes of keys', async () => {
-  const { Items } = await ddb.doc.send(new ScanCommand({ TableName: tables.apiKeys }));
-  for (const item of Items ?? []) {
-    expect(Object.keys(item).sort()).not.toContain('plaintext');
-    expect(item.keyHash).toMatch(/^[0-9a-f]{64}$/);
+it('no item in any table holds a plaintext key: the keys table holds hashes, prefix and last 4 only', async () => {
+  // Its own keys, so the check does not depend on which tests ran before.
+  const orgId = await registered();
+  const issued = await keys.issue({ orgId });
+  const { newKey } = await keys.rotate({ orgId, graceHours: 24 });
+  const plaintexts = [issued.plaintext, newKey.plaintext];
+  let scanned = 0;
+  for (const tableName of [tables.tenants, tables.apiKeys, tables.webhooks]) {
+    const { Items } = await ddb.doc.send(new ScanCommand({ TableName: tableName }));
+    for (const item of Items ?? []) {
+      scanned += 1;
+      const text = JSON.stringify(item);
+      for (const plaintext of plaintexts) expect(text).not.toContain(plaintext);
+      expect(Object.keys(item)).not.toContain('plaintext');
+      if (tableName === tables.apiKeys) expect(item.keyHash).toMatch(/^[0-9a-f]{64}$/);
+    }
   }
+  expect(scanned).toBeGreaterThanOrEqual(3);
 });
