@@ -55,7 +55,7 @@ describe('Partner', () => {
           Properties: { Description: `partner-platform webhook initech/${webhookId}` },
         }),
       ) as any[];
-      expect(rule.Properties.EventPattern.detail).toEqual({ partnerId: ['initech'] });
+      expect(rule.Properties.EventPattern.detail.partnerId).toEqual(['initech']);
       expect(rule.Properties.Targets).toHaveLength(1);
       expect(rule.Properties.Targets[0].Arn).toEqual({
         'Fn::GetAtt': [logicalId('AWS::Events::ApiDestination', prefix), 'Arn'],
