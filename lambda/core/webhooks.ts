@@ -7,7 +7,7 @@
 import { Clock, HOUR_MS, MINUTE_MS } from './clock';
 import { DUE_BUCKET } from './data-model';
 import { EVENT_TYPES_PATH } from './contracts';
-import { ALL_EVENTS, type EventCatalog, eventListProblems } from './event-catalog';
+import { type EventCatalog, eventListProblems } from './event-catalog';
 import { PLATFORM_EVENT_CATALOG } from './platform-event-catalog';
 import { ConflictError, ManagedByConfigError, ValidationError } from './errors';
 import { RandomSource, cryptoRandom, randomAlphanumeric } from './random';
