@@ -183,6 +183,17 @@ export function runtimeRouteOf(topology: DeliveryTopology, orgId: string): Runti
   return { shard, slot, name: runtimeRouteRuleName(topology.env, shard, slot) };
 }
 
+/** Every runtime route the topology has room for, shard by shard. */
+export function allRuntimeRoutes(topology: DeliveryTopology): RuntimeRoute[] {
+  return Array.from({ length: topology.shardCount }, (_, shard) =>
+    Array.from({ length: topology.runtimeRoutesPerShard }, (_, slot) => ({
+      shard,
+      slot,
+      name: runtimeRouteRuleName(topology.env, shard, slot),
+    })),
+  ).flat();
+}
+
 export function runtimeRoutePattern(topology: DeliveryTopology, orgIds: readonly string[]): Pattern {
   return routingEventPattern([...orgIds].sort(), topology.sources);
 }

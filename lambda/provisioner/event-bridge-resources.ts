@@ -23,6 +23,7 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
   UpdateApiDestinationCommand,
+  UpdateConnectionCommand,
 } from '@aws-sdk/client-eventbridge';
 import type { DesiredTarget, Pattern } from '../core/provisioning';
 
@@ -55,8 +56,19 @@ export interface DestinationInput {
   readonly description: string;
 }
 
+export interface ObservedConnection {
+  readonly arn: string;
+  /** The header the API key goes in (its value cannot be read back). */
+  readonly headerName?: string;
+}
+
 function isNotFound(error: unknown): boolean {
   return (error as { name?: string } | null)?.name === 'ResourceNotFoundException';
+}
+
+/** A create lost to another invocation creating the same name (the stream retry and the reconcile at once). */
+export function isAlreadyExists(error: unknown): boolean {
+  return (error as { name?: string } | null)?.name === 'ResourceAlreadyExistsException';
 }
 
 async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
@@ -75,9 +87,13 @@ async function ignoringNotFound(call: Promise<unknown>): Promise<void> {
 export class EventBridgeResources {
   public constructor(private readonly client: EventBridgeClient) {}
 
-  public async connectionArn(name: string): Promise<string | undefined> {
+  public async connection(name: string): Promise<ObservedConnection | undefined> {
     const found = await orUndefined(this.client.send(new DescribeConnectionCommand({ Name: name })));
-    return found?.ConnectionArn;
+    if (found === undefined) return undefined;
+    return {
+      arn: found.ConnectionArn ?? '',
+      headerName: found.AuthParameters?.ApiKeyAuthParameters?.ApiKeyName,
+    };
   }
 
   /** `secret` goes to EventBridge (which keeps it in its own managed secret) and nowhere else. */
@@ -96,6 +112,18 @@ export class EventBridgeResources {
       }),
     );
     return created.ConnectionArn ?? '';
+  }
+
+  /** Sets the header and its value; `secret` goes to EventBridge and nowhere else. */
+  public async updateConnection(name: string, headerName: string, secret: string, description: string): Promise<void> {
+    await this.client.send(
+      new UpdateConnectionCommand({
+        Name: name,
+        Description: description,
+        AuthorizationType: 'API_KEY',
+        AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: headerName, ApiKeyValue: secret } },
+      }),
+    );
   }
 
   public deleteConnection(name: string): Promise<void> {

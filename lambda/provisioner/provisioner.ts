@@ -32,6 +32,7 @@ import {
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
 import type { SecretStore } from '../shared/secret-store';
+import { mapConcurrently } from '../shared/concurrency';
 import { SecretStoreReader } from '../verification/adapters';
 import { EventBridgeResources } from './event-bridge-resources';
 import { QuotaLedger } from './quota-ledger';
@@ -82,6 +83,16 @@ export interface Provisioner {
   reconcile(): Promise<ReconcileReport>;
 }
 
+/**
+ * Webhooks converged at once per invocation. Each takes a dozen round trips
+ * (DynamoDB, Secrets Manager, EventBridge); one at a time, a batch of new
+ * webhooks took half a second each. Route members and the quota ledger are
+ * safe under concurrency (see runtime-routes.ts, quota-ledger.ts).
+ */
+export const CONVERGE_CONCURRENCY = 8;
+
+const SYNC_ATTEMPTS = 3;
+
 const silent: ProvisionerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export function createProvisioner(deps: ProvisionerDependencies): Provisioner {
@@ -91,16 +102,16 @@ export function createProvisioner(deps: ProvisionerDependencies): Provisioner {
   const converger = new Converger(
     deps,
     new WebhookResources(resources, topology, (arn) => reader.getSecretString(arn)),
-    new RuntimeRoutes(resources, topology),
+    new RuntimeRoutes(resources, topology, deps.repositories.webhooks),
   );
   const ledger = () => new QuotaLedger(resources, limits, topology.env);
   return {
     handleChanges: async (keys) => {
       const batch = ledger();
       const distinct = [...new Map(keys.map((key) => [`${key.orgId}/${key.webhookId}`, key])).values()];
-      const outcomes: ChangeOutcome[] = [];
-      for (const key of distinct) outcomes.push(await converger.settle(key, batch, { force: false, routes: true }));
-      return outcomes;
+      return mapConcurrently(distinct, CONVERGE_CONCURRENCY, (key) =>
+        converger.settle(key, batch, { force: false, routes: true }),
+      );
     },
     reconcile: () => reconcileAll({ ...deps, resources, converger, ledger: ledger(), logger: deps.logger ?? silent }),
   };
@@ -178,11 +189,21 @@ export class Converger {
     return problem === undefined ? { ...key, outcome: 'live' } : { ...key, outcome: 'failed', lastError: problem };
   }
 
-  /** Sets the tenant's runtime route membership from its webhooks as stored now. */
+  /**
+   * Sets the tenant's runtime route membership from its webhooks as stored
+   * now, and reads them again after: a change to them meanwhile may have
+   * been recorded before ours, so ours is redone.
+   */
   public async syncRoute(orgId: string, ledger: QuotaLedger): Promise<string | undefined> {
-    const hooks = await this.deps.repositories.webhooks.listAll(orgId);
+    const { webhooks } = this.deps.repositories;
     const route = runtimeRouteOf(this.deps.settings.topology, orgId);
-    return this.routes.setMember(route, orgId, needsRuntimeRoute(hooks), ledger);
+    for (let attempt = 1; attempt <= SYNC_ATTEMPTS; attempt++) {
+      const member = needsRuntimeRoute(await webhooks.listAll(orgId));
+      const problem = await this.routes.setMember(route, orgId, member, ledger);
+      if (problem !== undefined) return problem;
+      if (needsRuntimeRoute(await webhooks.listAll(orgId)) === member) return undefined;
+    }
+    throw new Error(`the webhooks of ${orgId} kept changing while its route was set; the retry will finish it`);
   }
 
   /** Records the delivery state, unless the webhook changed meanwhile (its own change will be converged). */

@@ -2,7 +2,9 @@
  * Counts what exists in EventBridge (config and runtime together) once per
  * invocation, checks each change's needs against the quotas before anything
  * is created, and books what it let through, so one batch cannot overrun a
- * quota by creating many webhooks off the same count.
+ * quota by creating many webhooks off the same count. Reservations run one
+ * at a time, so webhooks converged concurrently do not check the same count
+ * either.
  */
 import { shardsNamePrefix, RUNTIME_NAME_MARK } from '../core/delivery-names';
 import { type ProvisioningLimits, type ResourceCounts, type ResourceNeeds, quotaProblem } from '../core/provisioning';
@@ -14,6 +16,7 @@ export class QuotaLedger {
   private readonly booked = { connections: 0, destinations: 0, runtimeWebhooks: 0 };
   private readonly bookedRules = new Map<string, number>();
   private readonly bookedRuntimeRules = new Map<string, number>();
+  private turn: Promise<unknown> = Promise.resolve();
 
   public constructor(
     private readonly resources: EventBridgeResources,
@@ -22,7 +25,13 @@ export class QuotaLedger {
   ) {}
 
   /** A `quota_exceeded: ...` message, or undefined after booking the needs. */
-  public async reserve(needs: ResourceNeeds): Promise<string | undefined> {
+  public reserve(needs: ResourceNeeds): Promise<string | undefined> {
+    const reserved = this.turn.then(() => this.reserveNow(needs));
+    this.turn = reserved.catch(() => undefined);
+    return reserved;
+  }
+
+  private async reserveNow(needs: ResourceNeeds): Promise<string | undefined> {
     const counts = await this.counts(needs);
     const problem = quotaProblem(needs, counts, this.limits);
     if (problem !== undefined) return problem;

@@ -3,8 +3,9 @@
  * path may have missed or a crash left half done is finished here.
  *
  * 1. Every run-time webhook of every tenant is converged, stored state or not.
- * 2. Every runtime route is written from the whole table (the authority the
- *    stream path's merges are repaired against); routes no tenant needs go.
+ * 2. Every runtime route is checked against the whole table: a tenant whose
+ *    stored route membership disagrees with its webhooks is set again, and
+ *    each route rule is written from its members; routes no tenant needs go.
  * 3. Every resource under the provisioner's names that no record explains
  *    (a crash after a delete began, a record removed while the function was
  *    down) is deleted. Names that are not the provisioner's (`-_` after the
@@ -13,7 +14,13 @@
  */
 import type { Clock } from '../core/clock';
 import { runtimeWebhookNamePrefix, shardBusName, shardsNamePrefix } from '../core/delivery-names';
-import { type RuntimeRoute, desiredWebhook, needsRuntimeRoute, runtimeRouteOf } from '../core/provisioning';
+import {
+  type RuntimeRoute,
+  allRuntimeRoutes,
+  desiredWebhook,
+  needsRuntimeRoute,
+  runtimeRouteOf,
+} from '../core/provisioning';
 import type { TenantRecord, TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
 import type { EventBridgeResources } from './event-bridge-resources';
@@ -57,7 +64,7 @@ export async function reconcileAll(context: ReconcileContext): Promise<Reconcile
     }
   }
   const routes = await writeRoutes(context, byOrg);
-  const orphansDeleted = await deleteOrphans(context, byOrg);
+  const orphansDeleted = await deleteOrphans(context);
   const report: ReconcileReport = {
     webhooks: outcomes.length,
     live: outcomes.filter((outcome) => outcome.outcome === 'live').length,
@@ -85,71 +92,105 @@ async function loadAllWebhooks(repositories: ReconcileContext['repositories']): 
   return byOrg;
 }
 
-/** Every runtime route from the table; routes no tenant needs are deleted. */
+/**
+ * Every runtime route from the table: a tenant whose stored membership
+ * disagrees with its webhooks is set again (from a fresh read), then each
+ * route is written from its members; routes no tenant needs are deleted.
+ */
 async function writeRoutes(
   context: ReconcileContext,
   byOrg: OrgWebhooks,
 ): Promise<{ written: number; errors: number }> {
   const { topology } = context.settings;
-  const wanted = new Map<string, { route: RuntimeRoute; orgIds: string[] }>();
-  for (const [orgId, { hooks }] of byOrg) {
-    if (!needsRuntimeRoute(hooks)) continue;
-    const route = runtimeRouteOf(topology, orgId);
-    const entry = wanted.get(route.name) ?? { route, orgIds: [] };
-    entry.orgIds.push(orgId);
-    wanted.set(route.name, entry);
-  }
+  const routes = allRuntimeRoutes(topology);
   const routeName = new RegExp(`^${shardsNamePrefix(topology.env)}\\d{3}-route-rt\\d+$`);
+  const known = new Set(routes.map((route) => route.name));
   const existing = await context.resources.ruleNames(topology.platformBusName, shardsNamePrefix(topology.env));
-  for (const name of existing.filter((rule) => routeName.test(rule) && !wanted.has(rule))) {
+  for (const name of existing.filter((rule) => routeName.test(rule) && !known.has(rule))) {
     await context.resources.deleteRule(name, topology.platformBusName);
   }
   let errors = 0;
-  for (const { route, orgIds } of wanted.values()) {
+  let written = 0;
+  for (const route of routes) {
     try {
-      const problem = await context.converger.routes.write(route, orgIds, context.ledger);
+      const problem = await writeRoute(context, byOrg, route);
       if (problem !== undefined) {
         errors += 1;
         context.logger.warn('runtime route refused', { route: route.name, lastError: problem });
       }
+      if ((await context.repositories.webhooks.routeMembers(route.name)).members.length > 0) written += 1;
     } catch (error) {
       errors += 1;
       context.logger.error('runtime route not written', { route: route.name, error: errorName(error) });
     }
   }
-  return { written: wanted.size, errors };
+  return { written, errors };
 }
 
-/** Deletes provisioner-named resources that no deliverable run-time webhook explains. */
-async function deleteOrphans(context: ReconcileContext, byOrg: OrgWebhooks): Promise<number> {
+async function writeRoute(context: ReconcileContext, byOrg: OrgWebhooks, route: RuntimeRoute) {
+  const { topology } = context.settings;
+  const { members } = await context.repositories.webhooks.routeMembers(route.name);
+  const needing = [...byOrg]
+    .filter(([orgId, { hooks }]) => runtimeRouteOf(topology, orgId).name === route.name && needsRuntimeRoute(hooks))
+    .map(([orgId]) => orgId);
+  const disagreeing = [
+    ...members.filter((orgId) => !needing.includes(orgId)),
+    ...needing.filter((orgId) => !members.includes(orgId)),
+  ];
+  for (const orgId of disagreeing) {
+    const problem = await context.converger.syncRoute(orgId, context.ledger);
+    if (problem !== undefined) return problem;
+  }
+  return context.converger.routes.publish(route, context.ledger);
+}
+
+/** The names of the resources the table's deliverable run-time webhooks need, by name. */
+function explainedNames(context: ReconcileContext, byOrg: OrgWebhooks): Map<string, StoredWebhook> {
   const { topology, patternOf } = context.settings;
-  const explained = new Set<string>();
+  const explained = new Map<string, StoredWebhook>();
   for (const [, { tenant, hooks }] of byOrg) {
     for (const hook of hooks) {
       const desired = desiredWebhook(hook, tenant.status === 'active', topology, patternOf);
-      if (desired !== undefined) explained.add(desired.name);
+      if (desired !== undefined) explained.set(desired.name, hook);
     }
   }
+  return explained;
+}
+
+/**
+ * Deletes provisioner-named resources that no deliverable run-time webhook
+ * explains, judged from the table read afresh (the first read is minutes
+ * old by now). A webhook that became deliverable while its names were being
+ * deleted (the stream path made them a moment after the read) is converged
+ * again from a third read, so no live webhook is left without resources.
+ */
+async function deleteOrphans(context: ReconcileContext): Promise<number> {
+  const { topology } = context.settings;
+  const explained = explainedNames(context, await loadAllWebhooks(context.repositories));
   const ours = runtimeName(topology.env);
   const orphan = (name: string) => ours.test(name) && !explained.has(name);
-  let deleted = 0;
+  const deleted = new Set<string>();
   for (let shard = 0; shard < topology.shardCount; shard++) {
     const bus = shardBusName(topology.env, shard);
     for (const name of (await context.resources.ruleNames(bus, runtimeWebhookNamePrefix(topology.env, shard))).filter(
       orphan,
     )) {
       await context.resources.deleteRule(name, bus);
-      deleted += 1;
+      deleted.add(name);
     }
   }
   for (const name of (await context.resources.destinationNames(shardsNamePrefix(topology.env))).filter(orphan)) {
     await context.resources.deleteDestination(name);
-    deleted += 1;
+    deleted.add(name);
   }
   for (const name of (await context.resources.connectionNames(shardsNamePrefix(topology.env))).filter(orphan)) {
     await context.resources.deleteConnection(name);
-    deleted += 1;
+    deleted.add(name);
   }
-  if (deleted > 0) context.logger.warn('deleted resources no webhook record explains', { deleted });
-  return deleted;
+  if (deleted.size === 0) return 0;
+  context.logger.warn('deleted resources no webhook record explains', { deleted: deleted.size });
+  for (const [name, hook] of explainedNames(context, await loadAllWebhooks(context.repositories))) {
+    if (deleted.has(name)) await context.converger.settle(hook, context.ledger, { force: true, routes: true });
+  }
+  return deleted.size;
 }

@@ -1,31 +1,50 @@
 /**
  * The provisioner's routing rules on the platform bus: per shard slot, one
  * rule listing the run-time tenants hashed there, forwarding to the shard
- * bus with the shard's role, retry policy and DLQ. A stream change adds or
- * removes one orgId (read, merge, write, read back); the reconcile writes
- * every route from the whole table, which also repairs a merge two
- * concurrent invocations raced on.
+ * bus with the shard's role, retry policy and DLQ.
+ *
+ * Who is listed lives in the webhooks table (a member set per route, changed
+ * by atomic ADD/DELETE), not in the rule: a read-merge-write of the rule's
+ * pattern loses a member when two provisioners merge at once. A rule is
+ * written from the stored set and the set read again afterwards; if it moved
+ * meanwhile, whoever moved it may have written the rule before us, so we
+ * write again. The last rule written therefore lists the last set.
  */
 import {
   type DeliveryTopology,
+  type ResourceNeeds,
   type RuntimeRoute,
   routedOrgIds,
   runtimeRoutePattern,
   shardArns,
   shardTarget,
 } from '../core/provisioning';
+import type { WebhooksRepository } from '../repositories/webhooks-repository';
 import type { EventBridgeResources } from './event-bridge-resources';
 import type { QuotaLedger } from './quota-ledger';
 import { hasExactly, sameRule } from './webhook-resources';
 
 /** The id of a route's one target. */
 export const ROUTE_TARGET_ID = 'shard-bus';
-const MERGE_ATTEMPTS = 3;
+const PUBLISH_ATTEMPTS = 5;
+
+/** Where route members are kept (the webhooks table). */
+export type RouteMembership = Pick<WebhooksRepository, 'routeMembers' | 'setRouteMember'>;
+
+const NO_NEEDS: ResourceNeeds = {
+  connections: 0,
+  destinations: 0,
+  runtimeWebhooks: 0,
+  rulesByBus: new Map(),
+  runtimeRulesByBus: new Map(),
+  patterns: [],
+};
 
 export class RuntimeRoutes {
   public constructor(
     private readonly resources: EventBridgeResources,
     private readonly topology: DeliveryTopology,
+    private readonly membership: RouteMembership,
   ) {}
 
   /**
@@ -38,21 +57,43 @@ export class RuntimeRoutes {
     member: boolean,
     ledger: QuotaLedger,
   ): Promise<string | undefined> {
-    for (let attempt = 1; attempt <= MERGE_ATTEMPTS; attempt++) {
-      const observed = await this.resources.rule(route.name, this.topology.platformBusName);
-      const current = routedOrgIds(observed?.pattern);
-      const next = member ? [...new Set([...current, orgId])] : current.filter((id) => id !== orgId);
-      const problem = await this.write(route, next, ledger);
-      if (problem !== undefined) return problem;
-      const written = routedOrgIds((await this.resources.rule(route.name, this.topology.platformBusName))?.pattern);
-      // Another invocation may have merged its own change over ours; merge again.
-      if (written.includes(orgId) === member) return undefined;
+    let current = await this.membership.routeMembers(route.name);
+    if (current.version === 0) current = await this.adopt(route);
+    if (current.members.includes(orgId) !== member) {
+      if (member) {
+        const pattern = runtimeRoutePattern(this.topology, [...current.members, orgId]);
+        const problem = await ledger.reserve({ ...NO_NEEDS, patterns: [{ rule: route.name, pattern }] });
+        if (problem !== undefined) return problem;
+      }
+      await this.membership.setRouteMember(route.name, orgId, member);
     }
-    throw new Error(`route ${route.name} kept changing while ${orgId} was merged; the reconcile will repair it`);
+    return this.publish(route, ledger);
+  }
+
+  /** Writes the route from its stored members until they stay put while it is written. */
+  public async publish(route: RuntimeRoute, ledger: QuotaLedger): Promise<string | undefined> {
+    for (let attempt = 1; attempt <= PUBLISH_ATTEMPTS; attempt++) {
+      const { members, version } = await this.membership.routeMembers(route.name);
+      const problem = await this.write(route, members, ledger);
+      if (problem !== undefined) return problem;
+      if ((await this.membership.routeMembers(route.name)).version === version) return undefined;
+    }
+    throw new Error(`route ${route.name} kept changing while it was written; the stream retry or reconcile will`);
+  }
+
+  /** A route written before members were stored: its rule's orgIds become the members (the reconcile checks them). */
+  private async adopt(route: RuntimeRoute) {
+    const listed = routedOrgIds((await this.resources.rule(route.name, this.topology.platformBusName))?.pattern);
+    for (const orgId of listed) await this.membership.setRouteMember(route.name, orgId, true);
+    return this.membership.routeMembers(route.name);
   }
 
   /** Writes the route with exactly `orgIds` (deleting it when empty). */
-  public async write(route: RuntimeRoute, orgIds: readonly string[], ledger: QuotaLedger): Promise<string | undefined> {
+  private async write(
+    route: RuntimeRoute,
+    orgIds: readonly string[],
+    ledger: QuotaLedger,
+  ): Promise<string | undefined> {
     const bus = this.topology.platformBusName;
     const observed = await this.resources.rule(route.name, bus);
     if (orgIds.length === 0) {
@@ -68,11 +109,8 @@ export class RuntimeRoutes {
     };
     const ruleNeeded = observed === undefined ? 1 : 0;
     const problem = await ledger.reserve({
-      connections: 0,
-      destinations: 0,
-      runtimeWebhooks: 0,
+      ...NO_NEEDS,
       rulesByBus: new Map([[bus, ruleNeeded]]),
-      runtimeRulesByBus: new Map(),
       patterns: [{ rule: route.name, pattern: wanted.pattern }],
     });
     if (problem !== undefined) return problem;

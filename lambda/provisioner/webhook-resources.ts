@@ -4,11 +4,20 @@
  * target), check the quotas for whatever is missing, then create or update
  * in dependency order. Every step is describe-then-create-or-update under a
  * deterministic name, so a crash between any two calls is finished by the
- * next run, with no duplicate.
+ * next run, with no duplicate. A create that finds the name taken (the
+ * stream retry and the reconcile converging the same webhook at once)
+ * describes what the other made and updates it only where it differs;
+ * PutRule and PutTargets are upserts already.
  */
 import { type DeliveryTopology, type DesiredWebhook, type ResourceNeeds, shardTarget } from '../core/provisioning';
 import type { DesiredTarget } from '../core/provisioning';
-import type { EventBridgeResources, ObservedDestination, ObservedRule } from './event-bridge-resources';
+import {
+  type DestinationInput,
+  type EventBridgeResources,
+  isAlreadyExists,
+  type ObservedDestination,
+  type ObservedRule,
+} from './event-bridge-resources';
 import type { QuotaLedger } from './quota-ledger';
 
 /** Reads the webhook secret's current value by ARN. */
@@ -36,14 +45,7 @@ export class WebhookResources {
     const observed = await this.observe(desired);
     const problem = await ledger.reserve(needsOf(desired, observed));
     if (problem !== undefined) return problem;
-    const connectionArn =
-      observed.connectionArn ??
-      (await this.resources.createConnection(
-        desired.name,
-        this.topology.secretHeaderName,
-        await this.readSecret(desired.secretArn),
-        desired.description,
-      ));
+    const connectionArn = observed.connectionArn ?? (await this.createConnection(desired));
     const destinationArn = await this.ensureDestination(desired, connectionArn, observed.destination);
     if (!sameRule(observed.rule, desired)) {
       await this.resources.putRule({ ...desired, busName: desired.busName });
@@ -63,28 +65,53 @@ export class WebhookResources {
   }
 
   private async observe(desired: DesiredWebhook): Promise<Observed> {
-    const [connectionArn, destination, rule] = await Promise.all([
-      this.resources.connectionArn(desired.name),
+    const [connection, destination, rule] = await Promise.all([
+      this.resources.connection(desired.name),
       this.resources.destination(desired.name),
       this.resources.rule(desired.name, desired.busName),
     ]);
     const targets = rule === undefined ? [] : await this.resources.targets(desired.name, desired.busName);
-    return { connectionArn, destination, rule, targets };
+    return { connectionArn: connection?.arn, destination, rule, targets };
+  }
+
+  private async createConnection(desired: DesiredWebhook): Promise<string> {
+    const header = this.topology.secretHeaderName;
+    const secret = await this.readSecret(desired.secretArn);
+    try {
+      return await this.resources.createConnection(desired.name, header, secret, desired.description);
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+    }
+    const found = await this.resources.connection(desired.name);
+    if (found === undefined) throw new Error(`connection ${desired.name} was taken and is gone again; retry`);
+    if (found.headerName !== header) {
+      await this.resources.updateConnection(desired.name, header, secret, desired.description);
+    }
+    return found.arn;
   }
 
   private async ensureDestination(
     desired: DesiredWebhook,
     connectionArn: string,
-    observed: ObservedDestination | undefined,
+    observedBefore: ObservedDestination | undefined,
   ): Promise<string> {
-    const input = {
+    const input: DestinationInput = {
       name: desired.name,
       connectionArn,
       endpoint: desired.endpoint,
       rateLimitPerSecond: desired.rateLimitPerSecond,
       description: desired.description,
     };
-    if (observed === undefined) return this.resources.createDestination(input);
+    let observed = observedBefore;
+    if (observed === undefined) {
+      try {
+        return await this.resources.createDestination(input);
+      } catch (error) {
+        if (!isAlreadyExists(error)) throw error;
+      }
+      observed = await this.resources.destination(input.name);
+      if (observed === undefined) throw new Error(`API destination ${input.name} was taken and is gone again; retry`);
+    }
     if (
       observed.endpoint === desired.endpoint &&
       observed.rateLimitPerSecond === desired.rateLimitPerSecond &&

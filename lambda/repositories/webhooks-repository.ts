@@ -14,6 +14,11 @@
  * item (sort key `<webhookId>#secret-overlap`) in the `byDue` index under
  * its own bucket, so the sweep finds overlaps that have ended with a Query.
  * Listings and lookups never return markers.
+ *
+ * The provisioner's runtime routes keep their members here too: one item per
+ * route (partition `route#<rule name>`, never an orgId), a string set
+ * changed only by atomic ADD/DELETE and a version bumped by each change, so
+ * concurrent provisioners never lose each other's member.
  */
 import {
   type DynamoDBDocumentClient,
@@ -22,6 +27,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../core/clock';
 import { DUE_BUCKET, WebhooksTable } from '../core/data-model';
@@ -101,6 +107,17 @@ export interface WebhooksRepositoryProps {
 export const SECRET_OVERLAP_BUCKET = 'secret-overlap';
 const MARKER_SUFFIX = '#secret-overlap';
 const MARKER_TYPE = 'secret-overlap';
+const ROUTE_KEY_PREFIX = 'route#';
+const ROUTE_SORT_KEY = 'members#';
+const ROUTE_TYPE = 'runtime-route';
+
+/** The run-time tenants a runtime route must list, and the version of that set. */
+export interface RouteMembers {
+  readonly members: readonly string[];
+  /** Bumped by every membership change; 0 before the first. */
+  readonly version: number;
+}
+
 /** Keeps listings bounded: a partner has at most 10 config webhooks and a few API ones. */
 const MAX_LIST_LIMIT = 100;
 
@@ -317,6 +334,30 @@ export class WebhooksRepository {
    * the sparse `byDue` index (eventually consistent: re-read a webhook
    * before acting on it, or rely on `save`'s version check).
    */
+  /** The members of a runtime route, strongly read. */
+  public async routeMembers(routeName: string): Promise<RouteMembers> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: routeKey(routeName), ConsistentRead: true }),
+    );
+    const members = (Item?.members as Set<string> | undefined) ?? new Set<string>();
+    return { members: [...members].sort(), version: Number(Item?.version ?? 0) };
+  }
+
+  /** Adds `orgId` to the route's members or removes it, atomically; the version moves either way. */
+  public async setRouteMember(routeName: string, orgId: string, member: boolean): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: routeKey(routeName),
+        UpdateExpression: member
+          ? 'SET #type = :type ADD #version :one, #members :org'
+          : 'SET #type = :type ADD #version :one DELETE #members :org',
+        ExpressionAttributeNames: { '#type': 'recordType', '#version': 'version', '#members': 'members' },
+        ExpressionAttributeValues: { ':type': ROUTE_TYPE, ':one': 1, ':org': new Set([orgId]) },
+      }),
+    );
+  }
+
   public async dueForVerification(now: Date, page: PageRequest = {}): Promise<Page<StoredWebhook>> {
     const result = await this.queryDue(DUE_BUCKET, now, page);
     return {
@@ -483,6 +524,10 @@ export class WebhooksRepository {
     );
     return { items: Items ?? [], nextCursor: encodeCursor(LastEvaluatedKey) };
   }
+}
+
+function routeKey(routeName: string): Record<string, string> {
+  return { [PK]: `${ROUTE_KEY_PREFIX}${routeName}`, [SK]: ROUTE_SORT_KEY };
 }
 
 function markerId(webhookId: string): string {
