@@ -13,6 +13,8 @@ export type EventBridgeErrorName =
   | 'InvalidEventPatternException'
   | 'UnknownOperationException'
   | 'SerializationException'
+  /** Local only: a call that would change a template's resource (see eventbridge-store.ts). */
+  | 'AccessDeniedException'
   | 'InternalException';
 
 export class EventBridgeApiError extends Error {

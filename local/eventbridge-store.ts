@@ -2,9 +2,13 @@
  * What the local EventBridge holds: buses, connections, API destinations,
  * rules and their targets, in EventBridge's own JSON shapes. The templates'
  * resources are seeded at start (origin `template`); the control-plane
- * calls add, change and remove resources at run time (origin `runtime`,
- * unless a call changes a template's resource, which AWS allows and the log
- * of mutations records, so tests can assert it never happens).
+ * calls add, change and remove resources at run time (origin `runtime`).
+ * Every mutating call is logged. A call that would change or delete a
+ * template's resource is refused (AWS allows it; the platform must never
+ * do it, or the templates the auditors read would lie) and logged as
+ * refused, so a bug fails loudly instead of drifting. The one change allowed
+ * is a connection's secret material (API key value, secret header values):
+ * templates only reference the webhook secret, so its rotation keeps them true.
  *
  * With a file, run-time resources are kept across restarts (mode 0600: a
  * connection holds its API key value, as EventBridge's own secret does).
@@ -13,6 +17,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { EventBridgeApiError } from './eventbridge-errors';
 
 export type ResourceOrigin = 'template' | 'runtime';
 export type ResourceKind = 'connection' | 'api-destination' | 'rule';
@@ -92,6 +97,8 @@ export interface MutationRecord {
   /** The origin of the resource the call changed (before the call). */
   readonly origin: ResourceOrigin;
   readonly templateId?: string;
+  /** The call was refused: it would have changed a template's resource. */
+  readonly refused?: true;
   readonly at: string;
 }
 
@@ -122,6 +129,25 @@ interface PersistedState {
   readonly connections: ConnectionRecord[];
   readonly apiDestinations: ApiDestinationRecord[];
   readonly rules: RuleRecord[];
+}
+
+/** A connection with its secret material (key value, secret-valued headers) and times taken out. */
+function withoutSecrets(connection: ConnectionRecord): unknown {
+  const { ApiKeyAuthParameters: apiKey, InvocationHttpParameters: http, ...auth } = connection.AuthParameters;
+  const { LastModifiedTime: _modified, LastAuthorizedTime: _authorized, ...rest } = connection;
+  return {
+    ...rest,
+    AuthParameters: {
+      ...auth,
+      apiKeyName: apiKey?.ApiKeyName,
+      http: { ...http, HeaderParameters: (http?.HeaderParameters ?? []).filter((h) => h.IsValueSecret !== true) },
+    },
+  };
+}
+
+/** Only secret material differs: a webhook secret rotation, which a template that only references the secret allows. */
+function sameButSecrets(before: ConnectionRecord, after: ConnectionRecord): boolean {
+  return JSON.stringify(withoutSecrets(before)) === JSON.stringify(withoutSecrets(after));
 }
 
 const ruleKey = (busName: string, name: string) => `${busName}\u0000${name}`;
@@ -201,31 +227,37 @@ export class EventBridgeStore {
   }
 
   putConnection(operation: string, record: ConnectionRecord, before?: ConnectionRecord): void {
+    if (before !== undefined && !sameButSecrets(before, record)) this.refuseTemplate(operation, 'connection', before);
     this.connections.set(record.Name, record);
     this.changed(operation, 'connection', before ?? record);
   }
 
   deleteConnection(operation: string, record: ConnectionRecord): void {
+    this.refuseTemplate(operation, 'connection', record);
     this.connections.delete(record.Name);
     this.changed(operation, 'connection', record);
   }
 
   putApiDestination(operation: string, record: ApiDestinationRecord, before?: ApiDestinationRecord): void {
+    if (before !== undefined) this.refuseTemplate(operation, 'api-destination', before);
     this.apiDestinations.set(record.Name, record);
     this.changed(operation, 'api-destination', before ?? record);
   }
 
   deleteApiDestination(operation: string, record: ApiDestinationRecord): void {
+    this.refuseTemplate(operation, 'api-destination', record);
     this.apiDestinations.delete(record.Name);
     this.changed(operation, 'api-destination', record);
   }
 
   putRule(operation: string, record: RuleRecord, before?: RuleRecord): void {
+    if (before !== undefined) this.refuseTemplate(operation, 'rule', before);
     this.rules.set(ruleKey(record.EventBusName, record.Name), record);
     this.changed(operation, 'rule', before ?? record);
   }
 
   deleteRule(operation: string, record: RuleRecord): void {
+    this.refuseTemplate(operation, 'rule', record);
     this.rules.delete(ruleKey(record.EventBusName, record.Name));
     this.changed(operation, 'rule', record);
   }
@@ -238,17 +270,36 @@ export class EventBridgeStore {
     for (const record of [...state.connections, ...state.apiDestinations, ...state.rules]) this.seed(record);
   }
 
+  /** Logs and refuses a call on a template's resource; run-time resources pass. */
+  private refuseTemplate(
+    operation: string,
+    kind: ResourceKind,
+    resource: Provenance & { readonly Name: string },
+  ): void {
+    if (resource.origin !== 'template') return;
+    this.log.push({ ...this.entry(operation, kind, resource), refused: true });
+    throw new EventBridgeApiError(
+      'AccessDeniedException',
+      `${operation} would change ${kind} ${resource.Name}, which template ${resource.templateId ?? ''} declares; ` +
+        'nothing at run time may change a resource a template declares (change the partner file instead)',
+    );
+  }
+
   private changed(operation: string, kind: ResourceKind, resource: Provenance & { readonly Name: string }): void {
-    this.log.push({
+    this.log.push(this.entry(operation, kind, resource));
+    this.revision += 1;
+    this.save();
+  }
+
+  private entry(operation: string, kind: ResourceKind, resource: Provenance & { readonly Name: string }) {
+    return {
       operation,
       kind,
       name: resource.Name,
       origin: resource.origin,
       ...(resource.templateId === undefined ? {} : { templateId: resource.templateId }),
       at: new Date().toISOString(),
-    });
-    this.revision += 1;
-    this.save();
+    };
   }
 
   private save(): void {

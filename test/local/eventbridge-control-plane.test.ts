@@ -409,21 +409,61 @@ describe('local EventBridge control plane through the real EventBridge client', 
     }
   });
 
-  it('records a run-time change to a template’s destination, so tests can assert none happens', async () => {
+  it('refuses and records any change to a template’s destination, rule or connection; only its secret may rotate', async () => {
     const template = bus.store
       .listRules(shardBus)
       .find((rule) => rule.origin === 'template' && rule.Name.includes('initech'))!;
-    await client.send(
-      new UpdateApiDestinationCommand({ Name: template.Name, InvocationEndpoint: 'https://moved.example/hook' }),
-    );
-    expect(bus.store.mutations()).toEqual([
-      expect.objectContaining({
-        operation: 'UpdateApiDestination',
-        kind: 'api-destination',
-        origin: 'template',
-        name: template.Name,
-      }),
+    const destinationBefore = bus.store.apiDestinations.get(template.Name);
+    const denied = { name: 'AccessDeniedException', message: expect.stringContaining('which template') };
+    await expect(
+      client.send(
+        new UpdateApiDestinationCommand({ Name: template.Name, InvocationEndpoint: 'https://moved.example/h' }),
+      ),
+    ).rejects.toMatchObject(denied);
+    await expect(client.send(new DeleteApiDestinationCommand({ Name: template.Name }))).rejects.toMatchObject(denied);
+    await expect(
+      client.send(
+        new PutRuleCommand({ Name: template.Name, EventBusName: shardBus, EventPattern: '{"source":["x"]}' }),
+      ),
+    ).rejects.toMatchObject(denied);
+    await expect(
+      client.send(new RemoveTargetsCommand({ Rule: template.Name, EventBusName: shardBus, Ids: ['x'] })),
+    ).rejects.toMatchObject(denied);
+    await expect(
+      client.send(
+        new UpdateConnectionCommand({
+          Name: template.Name,
+          AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-other-header' } },
+        }),
+      ),
+    ).rejects.toMatchObject(denied);
+    expect(bus.store.apiDestinations.get(template.Name)).toEqual(destinationBefore);
+    expect(bus.store.rule(shardBus, template.Name)).toEqual(template);
+    expect(bus.store.mutations().map((m) => [m.operation, m.origin, m.refused])).toEqual([
+      ['UpdateApiDestination', 'template', true],
+      ['DeleteApiDestination', 'template', true],
+      ['PutRule', 'template', true],
+      ['RemoveTargets', 'template', true],
+      ['UpdateConnection', 'template', true],
     ]);
+
+    // A webhook secret rotation: the template references the secret, so the new value keeps it true.
+    await client.send(
+      new UpdateConnectionCommand({
+        Name: template.Name,
+        AuthParameters: {
+          ApiKeyAuthParameters: { ApiKeyName: SECRET_HEADER, ApiKeyValue: 'rotated-secret-value' },
+          InvocationHttpParameters: {
+            HeaderParameters: [{ Key: 'x-partner-platform-previous-secret', Value: 'old', IsValueSecret: true }],
+          },
+        },
+      }),
+    );
+    expect(bus.store.connections.get(template.Name)?.AuthParameters.ApiKeyAuthParameters?.ApiKeyValue).toBe(
+      'rotated-secret-value',
+    );
+    expect(bus.store.mutations().at(-1)).toMatchObject({ operation: 'UpdateConnection', origin: 'template' });
+    expect(bus.store.mutations().at(-1)?.refused).toBeUndefined();
   });
 
   it('keeps run-time resources in the data file (mode 0600) across a restart; template resources come from the templates', async () => {
