@@ -136,13 +136,16 @@ export class Converger {
     this.logger = deps.logger ?? silent;
   }
 
-  public async settle(key: WebhookKey, ledger: QuotaLedger, options: ConvergeOptions): Promise<ChangeOutcome> {
+  public async settle(webhook: WebhookKey, ledger: QuotaLedger, options: ConvergeOptions): Promise<ChangeOutcome> {
+    // The reconcile passes whole records: only the key goes on into outcomes and logs.
+    const key = { orgId: webhook.orgId, webhookId: webhook.webhookId };
     try {
       return await this.converge(key, ledger, options);
     } catch (error) {
       this.logger.error('webhook not provisioned; the stream retry or the reconcile will finish it', {
         ...key,
         error: errorName(error),
+        ...(error instanceof Error && error.name === 'Error' ? { reason: error.message } : {}),
       });
       return { ...key, outcome: 'error', error };
     }
