@@ -32,6 +32,11 @@ export const ORG_ID_HTML_PATTERN = `[a-z0-9][a-z0-9\\-]{${ORG_ID_MIN_LENGTH - 1}
 /** The longest organization name any door accepts. */
 export const ORG_NAME_MAX_LENGTH = 128;
 
+/** The partner file that declares an org's config webhooks: the one place to change them. */
+export function partnerFilePath(orgId: string): string {
+  return `partners/${orgId}.yaml`;
+}
+
 export function isValidOrgId(orgId: string): boolean {
   return ORG_ID_PATTERN.test(orgId);
 }

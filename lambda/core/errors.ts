@@ -4,6 +4,7 @@
  * `code` instead of by matching message text. Messages are shown to callers
  * and written to logs, so they name ids and fields, never key material.
  */
+import { partnerFilePath } from './contracts';
 
 /** What went wrong, from the caller's point of view. */
 export type DomainErrorCode =
@@ -71,7 +72,7 @@ export class ManagedByConfigError extends DomainError {
   public readonly file: string;
 
   public constructor(orgId: string, webhookId: string, options: DomainErrorOptions = {}) {
-    const file = `partners/${orgId}.yaml`;
+    const file = partnerFilePath(orgId);
     super(
       `webhook ${webhookId} is declared in ${file}; change its url, events or rate limit there (a pull request), not through the API`,
       options,

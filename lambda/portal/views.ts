@@ -4,7 +4,14 @@
  * only interactive widgets are native (`<details>`, radio buttons), so the
  * whole portal works with the keyboard alone.
  */
-import { ORG_ID_HTML_PATTERN, ORG_ID_MAX_LENGTH, ORG_ID_RULE, ORG_NAME_MAX_LENGTH } from '../core/contracts';
+import {
+  ORG_ID_HTML_PATTERN,
+  ORG_ID_MAX_LENGTH,
+  ORG_ID_RULE,
+  ORG_NAME_MAX_LENGTH,
+  partnerFilePath,
+} from '../core/contracts';
+import { isRuntimeOwned } from '../core/webhooks';
 import { type ApiKeyRecord, GRACE_HOURS, maskRecord } from '../core/api-keys';
 import type { TenantRecord } from '../repositories/tenants-repository';
 import type { StoredWebhook } from '../repositories/webhooks-repository';
@@ -229,6 +236,8 @@ function webhookCard(model: DashboardModel): SafeHtml {
   const { viewer, webhook } = model;
   const error = model.errors?.webhook;
   const canSet = webhook !== undefined || model.canCreateWebhook;
+  // A partner file's webhook is shown, never edited here: the portal would answer 409 anyway.
+  const managed = webhook !== undefined && !isRuntimeOwned(webhook);
   const current =
     webhook === undefined
       ? html`<p id="no-webhook">No webhook URL configured.</p>`
@@ -256,28 +265,32 @@ function webhookCard(model: DashboardModel): SafeHtml {
               : ''
           }
         </dl>`;
-  const form = canSet
-    ? html`<form method="post" action="/webhook">
-        ${csrfField(viewer)}
-        <label for="webhook-url-input">${webhook === undefined ? 'Webhook URL' : 'New webhook URL'}</label>
-        <input
-          type="url"
-          id="webhook-url-input"
-          name="url"
-          required
-          value="${model.webhookUrlInput ?? ''}"
-          placeholder="https://example.com/webhooks"
-          aria-describedby="webhook-hint${error === undefined ? '' : ' webhook-form-error'}"
-          ${error === undefined ? '' : html` aria-invalid="true"`}
-        />
-        <p class="hint" id="webhook-hint">
-          We send a signed challenge to the URL; it is used once your endpoint answers with a 2xx echoing the challenge
-          value.
-        </p>
-        ${error === undefined ? '' : html`<p class="error" role="alert" id="webhook-form-error">${error}</p>`}
-        <button type="submit">Save webhook URL</button>
-      </form>`
-    : html`<p class="hint">Ask your platform contact to set up your first webhook.</p>`;
+  const form = managed
+    ? html`<p class="hint" id="webhook-managed">
+        Managed by ${partnerFilePath(webhook.orgId)} — change it by a pull request.
+      </p>`
+    : canSet
+      ? html`<form method="post" action="/webhook">
+          ${csrfField(viewer)}
+          <label for="webhook-url-input">${webhook === undefined ? 'Webhook URL' : 'New webhook URL'}</label>
+          <input
+            type="url"
+            id="webhook-url-input"
+            name="url"
+            required
+            value="${model.webhookUrlInput ?? ''}"
+            placeholder="https://example.com/webhooks"
+            aria-describedby="webhook-hint${error === undefined ? '' : ' webhook-form-error'}"
+            ${error === undefined ? '' : html` aria-invalid="true"`}
+          />
+          <p class="hint" id="webhook-hint">
+            We send a signed challenge to the URL; it is used once your endpoint answers with a 2xx echoing the
+            challenge value.
+          </p>
+          ${error === undefined ? '' : html`<p class="error" role="alert" id="webhook-form-error">${error}</p>`}
+          <button type="submit">Save webhook URL</button>
+        </form>`
+      : html`<p class="hint">Ask your platform contact to set up your first webhook.</p>`;
   return html`<section class="card" aria-labelledby="webhook-title">
     <h2 id="webhook-title">Webhook URL</h2>
     ${current} ${form}

@@ -272,7 +272,7 @@ describe('webhook card', () => {
     expect(harness.secrets.names()).toHaveLength(1);
   });
 
-  it("a partner file's webhook is not changed from the portal: 409 naming the file, and nothing is stored", async () => {
+  it("a partner file's webhook is shown read-only, naming its file; a forged change is 409 and stores nothing", async () => {
     await configTenant('config-org', 'Config Org', 'Dana@Partner.Example');
     await repositories.webhooks.create({
       orgId: 'config-org',
@@ -287,6 +287,16 @@ describe('webhook card', () => {
       verifiedUrl: 'https://hooks.config.example/from-file',
     });
     const jar = await harness.signIn('dana');
+    const page = await dashboard(jar);
+    expect(page).toContain('https://hooks.config.example/from-file');
+    expect(/id="webhook-managed">([^<]+)</.exec(page)?.[1].replace(/\s+/g, ' ').trim()).toBe(
+      'Managed by partners/config-org.yaml — change it by a pull request.',
+    );
+    // Read-only: no URL form to fill in.
+    expect(page).not.toContain('action="/webhook"');
+    expect(page).not.toContain('id="webhook-url-input"');
+
+    // A forged POST (the form is not there, the route is) still changes nothing.
     const token = await harness.csrf(jar);
     const before = await snapshot();
     const response = await harness.request('POST', '/webhook', {
@@ -294,7 +304,8 @@ describe('webhook card', () => {
       form: { _csrf: token, url: 'https://elsewhere.config.example/hooks' },
     });
     expect(response.status).toBe(409);
-    expect(await response.text()).toContain('partners/config-org.yaml');
+    const refusedPage = await response.text();
+    expect(refusedPage).toContain('partners/config-org.yaml');
     expect(await snapshot()).toEqual(before);
   });
 
