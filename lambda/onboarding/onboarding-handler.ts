@@ -27,6 +27,7 @@ import { createWebhook, onEventsChanged, onUrlChanged } from '../core/webhooks';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
+import { reprovisionRuntimeWebhooks } from '../shared/runtime-webhooks';
 import type { SecretStore } from '../shared/secret-store';
 import { ensureInitialKey, pickupSecretName } from './initial-key';
 import { type OnboardingProperties, type OnboardingWebhook, parseOnboardingProperties } from './onboarding-properties';
@@ -90,6 +91,7 @@ async function onboard(
   requestType: 'Create' | 'Update',
 ): Promise<OnboardingResponse> {
   const { orgId } = props;
+  const before = await deps.tenants.get(orgId);
   const { tenant, created } = await deps.tenants.ensure({
     orgId,
     orgName: props.orgName,
@@ -99,6 +101,7 @@ async function onboard(
     source: 'config',
   });
   deps.logger.info('tenant registered', { orgId, outcome: created ? 'created' : 'updated' });
+  if (before?.status === 'disabled') await reprovisionRuntimeWebhooks(deps.webhooks, orgId, deps.clock);
   // Lets the owner find the org when first signing in to the portal.
   await deps.tenants.recordOwner(orgId, props.ownerEmail);
 
@@ -253,7 +256,14 @@ async function offboard(physicalId: string, deps: OnboardingDependencies): Promi
   }
   await deps.tenants.disable(orgId);
   const revoked = await deps.keys.revokeAllForOrg(orgId);
-  deps.logger.info('tenant disabled and keys revoked', { orgId, revokedKeys: revoked, outcome: 'disabled' });
+  // Its run-time webhooks' rules are disabled now, through the provisioner, not at the next reconcile.
+  const reprovisioned = await reprovisionRuntimeWebhooks(deps.webhooks, orgId, deps.clock);
+  deps.logger.info('tenant disabled and keys revoked', {
+    orgId,
+    revokedKeys: revoked,
+    reprovisionedWebhooks: reprovisioned,
+    outcome: 'disabled',
+  });
   deps.metrics?.addMetric('TenantsOffboarded', 'Count', 1);
   return { PhysicalResourceId: physicalId };
 }

@@ -7,7 +7,7 @@
 import type { Clock } from '../core/clock';
 import { NotFoundError } from '../core/errors';
 import type { UrlPolicyOptions } from '../core/url-policy';
-import { type WebhookSource, createWebhook } from '../core/webhooks';
+import { type WebhookSource, createWebhook, isRuntimeOwned } from '../core/webhooks';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
 import type { SecretStore } from './secret-store';
@@ -57,4 +57,33 @@ export async function createRuntimeWebhook(
     input.secret ?? generateWebhookSecret(),
   );
   return deps.webhooks.create({ ...record, secretArn });
+}
+
+/**
+ * After a tenant is disabled or enabled again: its run-time webhooks' rules
+ * must follow at once, not at the next reconcile. Each one's delivery state
+ * goes back to `provisioning` (with no spec), a change the webhooks table's
+ * stream carries to the provisioner, which reads the tenant again and sets
+ * the rules' State. Config webhooks are the templates'; they are skipped.
+ * @returns how many webhooks were marked.
+ */
+export async function reprovisionRuntimeWebhooks(
+  webhooks: WebhooksRepository,
+  orgId: string,
+  clock: Clock,
+): Promise<number> {
+  const runtime = (await webhooks.listAll(orgId)).filter(isRuntimeOwned);
+  const updatedAt = clock.now().toISOString();
+  for (const hook of runtime) {
+    try {
+      await webhooks.update(orgId, hook.webhookId, (current) => ({
+        ...current,
+        delivery: { state: 'provisioning', updatedAt },
+      }));
+    } catch (error) {
+      // Deleted meanwhile: its delete is on the stream already.
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+  return runtime.length;
 }

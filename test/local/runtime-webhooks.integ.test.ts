@@ -101,6 +101,8 @@ beforeAll(async () => {
     retryBaseDelayMs: 5,
     retryMaxDelayMs: 20,
     verificationIntervalMs: 200,
+    // The journey runs on the stream alone; a periodic reconcile would delete the orphan the audit step plants.
+    reconcileIntervalMs: 3_600_000,
     clock,
   });
   client = localEventBridgeClient(runtime.eventBridgeUrl);
@@ -241,6 +243,27 @@ describe('a webhook made through the admin API delivers through the provisioner'
     // acme-evil is untouched.
     await publish('acme-evil', 'KeyAdded', 10);
     expect(seqs(evil)).toEqual([3, 10]);
+  });
+
+  it("disables an offboarded tenant's run-time rules through the stream, with no reconcile running", async () => {
+    const target = await receiver();
+    const created = await admin('POST', '/tenants/initech/webhooks', { url: target.url, events: ['LockCreated'] });
+    expect(created.status).toBe(201);
+    const webhookId = created.body.aggregateId as string;
+    await live('initech', webhookId, target.url);
+    const ruleState = async () => {
+      for (const bus of runtime.bus.model.buses.filter((name) => name.startsWith('partner-platform-dev-shard-'))) {
+        const { Rules } = await client.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: 'pp-dev-s' }));
+        const rule = Rules!.find((candidate) => candidate.Name?.includes(webhookId));
+        if (rule !== undefined) return rule.State;
+      }
+      return undefined;
+    };
+    expect(await ruleState()).toBe('ENABLED');
+
+    await runtime.offboard('initech');
+
+    await eventually('the rule to be disabled', async () => ((await ruleState()) === 'DISABLED' ? true : undefined));
   });
 
   it('never changed, or tried to change, a resource a template declares', () => {

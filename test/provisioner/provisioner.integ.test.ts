@@ -9,6 +9,7 @@ import { platformBusName, runtimeRouteRuleName, shardBusName } from '../../lambd
 import { runtimeRouteOf, webhookPlacement } from '../../lambda/core/provisioning';
 import { onEventsChanged, onUrlChanged } from '../../lambda/core/webhooks';
 import { systemClock } from '../../lambda/core/clock';
+import { reprovisionRuntimeWebhooks } from '../../lambda/shared/runtime-webhooks';
 import { WEBHOOK_SECRET_HEADER } from '../../lambda/shared/webhook-headers';
 import { webhookEventPattern } from '../../lambda/core/event-catalog';
 import { webhookRulePattern } from '../../lambda/core/failed-deliveries';
@@ -163,6 +164,34 @@ describe('provisioner: a run-time webhook', () => {
     const { name, busName } = webhookPlacement(TOPOLOGY, 'acme-rt', hook.webhookId);
     expect(report).toMatchObject({ webhooks: 1, live: 1, errors: 0 });
     expect(world.plane.store.rule(busName, name)?.State).toBe('DISABLED');
+  });
+
+  it("disabling a tenant marks its run-time webhooks, so the stream's next change disables their rules at once; enabling again enables them", async () => {
+    await world.tenant('acme-rt');
+    const hook = await world.webhook('acme-rt');
+    const provisioner = world.provisioner();
+    await provisioner.handleChanges([hook]);
+    const { name, busName } = webhookPlacement(TOPOLOGY, 'acme-rt', hook.webhookId);
+    const before = await world.repositories.webhooks.require('acme-rt', hook.webhookId);
+    await world.repositories.tenants.disable('acme-rt');
+
+    // The tenants table has no stream: the mark is a webhooks-table change, which its stream carries.
+    expect(await reprovisionRuntimeWebhooks(world.repositories.webhooks, 'acme-rt', systemClock)).toBe(1);
+    const marked = await world.repositories.webhooks.require('acme-rt', hook.webhookId);
+    expect(marked.version).toBeGreaterThan(before.version);
+    expect(marked.delivery?.state).toBe('provisioning');
+    // What the webhooks table's stream carries next.
+    expect((await provisioner.handleChanges([hook]))[0]).toMatchObject({ outcome: 'live' });
+    expect(world.plane.store.rule(busName, name)?.State).toBe('DISABLED');
+
+    await world.repositories.tenants.ensure({
+      orgId: 'acme-rt',
+      orgName: 'acme-rt',
+      ownerEmail: 'owner@acme-rt.example',
+    });
+    await reprovisionRuntimeWebhooks(world.repositories.webhooks, 'acme-rt', systemClock);
+    await provisioner.handleChanges([hook]);
+    expect(world.plane.store.rule(busName, name)?.State).toBe('ENABLED');
   });
 
   it('a tenant with a partner file (a config webhook) is never listed in a runtime route, so no event is delivered twice', async () => {
