@@ -9,7 +9,7 @@
  * PutEvents to receipt. Prints numbers; asserts nothing but completeness.
  */
 import { createServer } from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { repositoriesFor } from '../lambda/repositories/platform-repositories';
@@ -34,8 +34,10 @@ export interface ProvisionBenchReport {
   readonly tenants: number;
   /** ms from the create request to `live`, one per webhook that went live, sorted. */
   readonly toLive: readonly number[];
-  /** ms from PutEvents to receipt, one per delivery, sorted. */
+  /** ms from PutEvents to first receipt, one per (event, webhook), sorted. */
   readonly toReceipt: readonly number[];
+  /** Deliveries that arrived again (EventBridge delivers at least once: a slow answer is retried). */
+  readonly duplicates: number;
   readonly expectedDeliveries: number;
   /** ms from the first create to the last webhook live. */
   readonly provisionWallMs: number;
@@ -51,7 +53,7 @@ export function percentile(sorted: readonly number[], p: number): number {
 
 /** One receiver per tenant; every webhook of it has its own path. Answers the challenge by echoing it. */
 class BenchReceiver {
-  readonly receipts: Array<{ seq: string; at: number }> = [];
+  readonly receipts: Array<{ seq: string; path: string; at: number }> = [];
   private server?: LoopbackServer;
 
   async start(): Promise<string> {
@@ -67,7 +69,7 @@ class BenchReceiver {
             .end(JSON.stringify({ challenge: body.challenge }));
           return;
         }
-        this.receipts.push({ seq: String(body.detail?.seq), at });
+        this.receipts.push({ seq: String(body.detail?.seq), path: request.url ?? '', at });
         response.writeHead(200).end();
       });
     });
@@ -201,14 +203,22 @@ async function measure(
   const publishedAt = performance.now();
   await publishAll(runtime, orgIds, options.eventsPerTenant, sentAt);
   const received = () => receivers.reduce((sum, receiver) => sum + receiver.receipts.length, 0);
+  // Counts duplicates too; the distinct count is checked in the report.
   while (received() < expectedDeliveries && performance.now() < deadline) await sleep(20);
-  const receipts = receivers.flatMap((receiver) => receiver.receipts);
+  const all = receivers.flatMap((receiver, tenant) => receiver.receipts.map((r) => ({ ...r, tenant })));
+  const firsts = new Map<string, (typeof all)[number]>();
+  for (const receipt of all) {
+    const key = `${receipt.tenant}${receipt.path}#${receipt.seq}`;
+    if (!firsts.has(key)) firsts.set(key, receipt);
+  }
+  const receipts = [...firsts.values()];
   const lastReceipt = Math.max(publishedAt, ...receipts.map((receipt) => receipt.at));
   return {
     webhooks: created.length,
     tenants: orgIds.length,
     toLive: toLive.sort((a, b) => a - b),
     toReceipt: receipts.map((receipt) => receipt.at - (sentAt.get(receipt.seq) ?? receipt.at)).sort((a, b) => a - b),
+    duplicates: all.length - receipts.length,
     expectedDeliveries,
     provisionWallMs,
     deliveryWallMs: lastReceipt - publishedAt,
@@ -249,7 +259,8 @@ export function formatReport(report: ProvisionBenchReport): string {
     `| PutEvents -> receipt | ${receipt.length}/${report.expectedDeliveries} | ${ms(percentile(receipt, 50))} | ${ms(percentile(receipt, 99))} | ${ms(receipt.at(-1) ?? Number.NaN)} |`,
     '',
     `all ${report.webhooks} live after ${(report.provisionWallMs / 1000).toFixed(1)} s; ` +
-      `${receipt.length} deliveries in ${(report.deliveryWallMs / 1000).toFixed(1)} s`,
+      `${receipt.length} deliveries (+${report.duplicates} repeated) in ${(report.deliveryWallMs / 1000).toFixed(1)} s; ` +
+      `load average ${loadavg()[0].toFixed(1)}`,
   ].join('\n');
 }
 
