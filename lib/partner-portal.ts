@@ -3,6 +3,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { FUNCTION_URL_SOURCE } from '../lambda/portal/settings-source';
 import { portalSecretPrefix, webhookSecretPrefix } from './config/naming';
 import { PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
@@ -15,7 +16,7 @@ export interface PartnerPortalSettings {
   readonly clientId: string;
   /**
    * The https:// origin partners open, when a custom domain serves the portal.
-   * @default the portal derives its URL from the request (the Function URL)
+   * @default the portal's Function URL, as Lambda names it in each invocation (never a Host header)
    */
   readonly baseUrl?: string;
 }
@@ -96,7 +97,11 @@ export class PartnerPortal extends Construct {
         PORTAL_CLIENT_ID: props.clientId,
         PORTAL_CLIENT_SECRET_ID: this.clientSecret.secretArn,
         PORTAL_SESSION_SECRET_ID: this.sessionSecret.secretArn,
-        ...(props.baseUrl === undefined ? {} : { PORTAL_BASE_URL: props.baseUrl }),
+        // Without a custom domain, the Function URL this construct makes (it cannot be in its own
+        // function's environment); the portal reads it from the invocation, never from a Host header.
+        ...(props.baseUrl === undefined
+          ? { PORTAL_BASE_URL_SOURCE: FUNCTION_URL_SOURCE }
+          : { PORTAL_BASE_URL: props.baseUrl }),
         ALLOW_HTTP_WEBHOOKS: String(props.allowHttpWebhooks),
         // A partner's first webhook gets its generated secret here, as the admin API's do.
         WEBHOOK_SECRET_PREFIX: webhookSecretPrefix(env),

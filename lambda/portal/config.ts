@@ -42,13 +42,15 @@ export const portalSettingsSchema = z.object({
   PORTAL_SESSION_SECRET: z
     .string({ error: 'is not set' })
     .min(MIN_SESSION_SECRET_LENGTH, `must be at least ${MIN_SESSION_SECRET_LENGTH} characters of random data`),
-  PORTAL_BASE_URL: optionalString.pipe(
-    httpsOrLocal('the portal as partners reach it')
-      .refine((url) => url.pathname === '/', {
+  // Required: redirect URIs and links are never built from a request's Host header.
+  PORTAL_BASE_URL: z
+    .string({ error: 'is not set (the origin partners open; the portal never takes it from a request)' })
+    .trim()
+    .pipe(
+      httpsOrLocal('the portal as partners reach it').refine((url) => url.pathname === '/', {
         message: 'must be an origin without a path, e.g. https://portal.example.com',
-      })
-      .optional(),
-  ),
+      }),
+    ),
   TENANTS_TABLE: requiredString,
   API_KEYS_TABLE: requiredString,
   WEBHOOKS_TABLE: requiredString,
@@ -77,8 +79,8 @@ export interface PortalSettings {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly sessionSecret: string;
-  /** Absent: the request's own host, over https (a Lambda Function URL). */
-  readonly baseUrl?: URL;
+  /** The origin partners open: redirect URIs and links start here, never at a request's Host. */
+  readonly baseUrl: URL;
   readonly tables: PlatformTableNames;
   readonly allowHttpWebhooks: boolean;
   /** Secrets Manager name prefix for webhook secrets; without it the portal cannot create a webhook. */
@@ -119,7 +121,7 @@ export function parsePortalSettings(raw: RawPortalSettings): SettingsResult {
       clientId: values.PORTAL_CLIENT_ID,
       clientSecret: values.PORTAL_CLIENT_SECRET,
       sessionSecret: values.PORTAL_SESSION_SECRET,
-      ...(values.PORTAL_BASE_URL === undefined ? {} : { baseUrl: values.PORTAL_BASE_URL }),
+      baseUrl: values.PORTAL_BASE_URL,
       tables: { tenants: values.TENANTS_TABLE, apiKeys: values.API_KEYS_TABLE, webhooks: values.WEBHOOKS_TABLE },
       allowHttpWebhooks: values.ALLOW_HTTP_WEBHOOKS,
       ...(values.WEBHOOK_SECRET_PREFIX === undefined ? {} : { webhookSecretPrefix: values.WEBHOOK_SECRET_PREFIX }),

@@ -6,8 +6,9 @@
  * PORTAL_ISSUER_URL, PORTAL_CLIENT_ID; PORTAL_CLIENT_SECRET_ID and
  * PORTAL_SESSION_SECRET_ID (Secrets Manager secret ids whose SecretString is
  * the OIDC client secret, and a random string of at least 32 characters);
- * PORTAL_BASE_URL (optional: the public origin; without it the request's own
- * host over https); ALLOW_HTTP_WEBHOOKS (optional "true"); and
+ * PORTAL_BASE_URL (the public origin) or PORTAL_BASE_URL_SOURCE=function-url
+ * (the function's own Function URL, as Lambda names it in the event; never
+ * a Host header); ALLOW_HTTP_WEBHOOKS (optional "true"); and
  * WEBHOOK_SECRET_PREFIX (optional: where a partner's first webhook gets its
  * signing secret; without it the portal only changes existing webhooks).
  *
@@ -24,14 +25,17 @@ import { createObservability } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { createPortalApp } from './app';
 import { openIdClientFactory } from './oidc';
-import { environmentSettingsSource } from './settings-source';
+import { environmentSettingsSource, functionUrlDomainOf } from './settings-source';
 
 const { logger } = createObservability('portal');
 const { doc, secretsManager } = awsClients();
 const secrets = new SecretsManagerSecretStore(secretsManager);
 
+/** Fixed by the first Function URL invocation; Lambda routes only this function's URL here. */
+let functionUrlDomain: string | undefined;
+
 export const app = createPortalApp({
-  settings: environmentSettingsSource(secrets, systemClock),
+  settings: environmentSettingsSource(secrets, systemClock, process.env, () => functionUrlDomain),
   doc,
   oidc: openIdClientFactory(openid),
   jose,
@@ -41,4 +45,9 @@ export const app = createPortalApp({
   flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
 });
 
-export const handler = handle(app);
+const serve = handle(app);
+
+export const handler: typeof serve = (event, lambdaContext) => {
+  functionUrlDomain ??= functionUrlDomainOf(event);
+  return serve(event, lambdaContext);
+};

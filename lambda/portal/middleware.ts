@@ -36,7 +36,7 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
       return c.html(configErrorPage(result.problems), 500);
     }
     const { settings } = result;
-    const baseUrl = settings.baseUrl ?? new URL(`https://${new URL(c.req.url).host}`);
+    const { baseUrl } = settings;
     const secure = baseUrl.protocol === 'https:';
     const codec = codecFor(settings.sessionSecret);
     const cookies = parseCookies(c.req.header('cookie'));

@@ -4,6 +4,14 @@
  * Secrets Manager once per container and kept for a few minutes, so a
  * rotated secret is picked up without a redeploy and requests do not pay
  * for a Secrets Manager call each.
+ *
+ * The base URL is PORTAL_BASE_URL, or, when the deployment serves the portal
+ * on its Function URL (PORTAL_BASE_URL_SOURCE=function-url: the URL is made
+ * by the same deploy, so it cannot be in the function's own environment),
+ * that Function URL's domain as Lambda states it in the invocation's
+ * `requestContext.domainName` (never a Host header), checked to be a
+ * Function URL domain and fixed by the first invocation. Neither: the
+ * settings name PORTAL_BASE_URL as not set.
  */
 import { type Clock, MINUTE_MS } from '../core/clock';
 import type { SecretStore } from '../shared/secret-store';
@@ -11,11 +19,22 @@ import type { PortalSettingName, RawPortalSettings } from './config';
 
 export const SECRET_CACHE_TTL_MS = 5 * MINUTE_MS;
 
+/** PORTAL_BASE_URL_SOURCE's one value: the base URL is the function's own Function URL. */
+export const FUNCTION_URL_SOURCE = 'function-url';
+
+/** `<url-id>.lambda-url.<region>.on.aws`, the only domain a Function URL has. */
+const FUNCTION_URL_DOMAIN = /^[a-z0-9]{1,64}\.lambda-url\.[a-z0-9-]{1,32}\.on\.aws$/;
+
+/** The Function URL domain of a Lambda invocation event, as Lambda set it; undefined for any other event. */
+export function functionUrlDomainOf(event: unknown): string | undefined {
+  const domain = (event as { requestContext?: { domainName?: unknown } } | undefined)?.requestContext?.domainName;
+  return typeof domain === 'string' && FUNCTION_URL_DOMAIN.test(domain) ? domain : undefined;
+}
+
 /** Plain environment variables that are settings as they are. */
 const PLAIN_SETTINGS = [
   'PORTAL_ISSUER_URL',
   'PORTAL_CLIENT_ID',
-  'PORTAL_BASE_URL',
   'TENANTS_TABLE',
   'API_KEYS_TABLE',
   'WEBHOOKS_TABLE',
@@ -35,6 +54,8 @@ export function environmentSettingsSource(
   secrets: Pick<SecretStore, 'getSecretValue'>,
   clock: Clock,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  /** The Function URL domain the Lambda entry saw first (see {@link functionUrlDomainOf}). */
+  functionUrlDomain: () => string | undefined = () => undefined,
 ): () => Promise<RawPortalSettings> {
   const cache = new Map<string, { value: Promise<string | undefined>; expiresAtMs: number }>();
 
@@ -52,6 +73,7 @@ export function environmentSettingsSource(
   return async () => {
     const values: Partial<Record<PortalSettingName, string | undefined>> = {};
     for (const name of PLAIN_SETTINGS) values[name] = env[name];
+    values.PORTAL_BASE_URL = env.PORTAL_BASE_URL ?? baseUrlFromFunctionUrl(env, functionUrlDomain);
     const unreadable: PortalSettingName[] = [];
     await Promise.all(
       (Object.entries(SECRET_SETTINGS) as [SecretSetting, string][]).map(async ([setting, variable]) => {
@@ -66,4 +88,13 @@ export function environmentSettingsSource(
     );
     return { values, unreadable };
   };
+}
+
+function baseUrlFromFunctionUrl(
+  env: Readonly<Record<string, string | undefined>>,
+  functionUrlDomain: () => string | undefined,
+): string | undefined {
+  if (env.PORTAL_BASE_URL_SOURCE !== FUNCTION_URL_SOURCE) return undefined;
+  const domain = functionUrlDomain();
+  return domain === undefined ? undefined : `https://${domain}`;
 }

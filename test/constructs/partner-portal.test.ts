@@ -72,6 +72,7 @@ const PORTAL_VARIABLES = [
   'PORTAL_SESSION_SECRET_ID',
   'ALLOW_HTTP_WEBHOOKS',
   'WEBHOOK_SECRET_PREFIX',
+  'PORTAL_BASE_URL_SOURCE',
   'PARTNER_API_ID',
   'PARTNER_API_STAGE',
 ];
@@ -139,12 +140,13 @@ describe('PartnerPortal', () => {
       );
     });
 
-    it('passes PORTAL_BASE_URL only when a custom domain is configured', () => {
+    it('names its base URL: the custom domain when configured, else its own Function URL (never a Host header)', () => {
       expect(variables.PORTAL_BASE_URL).toBeUndefined();
+      expect(variables.PORTAL_BASE_URL_SOURCE).toBe('function-url');
       const custom = portalTemplate({ ...settings, baseUrl: 'https://portal.partner-platform.example' });
-      expect(portalFunction(custom)[1].Properties.Environment.Variables.PORTAL_BASE_URL).toBe(
-        'https://portal.partner-platform.example',
-      );
+      const customVariables = portalFunction(custom)[1].Properties.Environment.Variables;
+      expect(customVariables.PORTAL_BASE_URL).toBe('https://portal.partner-platform.example');
+      expect(customVariables.PORTAL_BASE_URL_SOURCE).toBeUndefined();
     });
 
     it('allows plain http webhook URLs only where the environment does', () => {

@@ -7,7 +7,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parsePortalSettings } from '../../lambda/portal/config';
 import { CookieCodec, type SessionCookie } from '../../lambda/portal/session';
-import { environmentSettingsSource } from '../../lambda/portal/settings-source';
+import { environmentSettingsSource, functionUrlDomainOf } from '../../lambda/portal/settings-source';
 import { FakeClock, MINUTE_MS } from '../../lambda/core/clock';
 import { InMemorySecretStore } from '../../lambda/shared/secret-store';
 import { loadEsm } from '../../local/esm';
@@ -100,6 +100,7 @@ describe('configuration', () => {
     ['a missing table', { TENANTS_TABLE: '' }, 'TENANTS_TABLE'],
     ['a base URL with a path', { PORTAL_BASE_URL: 'https://portal.example.com/app' }, 'PORTAL_BASE_URL'],
     ['a plain-http base URL off loopback', { PORTAL_BASE_URL: 'http://portal.example.com' }, 'PORTAL_BASE_URL'],
+    ['no base URL (it is never taken from the Host header)', { PORTAL_BASE_URL: undefined }, 'PORTAL_BASE_URL'],
   ];
 
   it.each(broken)(
@@ -141,12 +142,36 @@ describe('configuration', () => {
   });
 });
 
+describe('base URL', () => {
+  it.each(['evil.example', 'portal.example.com.evil.example', '127.0.0.1'])(
+    'a forged Host header (%s) changes neither the redirect URI nor any link',
+    async (host) => {
+      const response = await harness.app.request(`https://${host}/login`, { headers: { host } });
+      expect(response.status).toBe(302);
+      const location = new URL(response.headers.get('location')!);
+      expect(location.searchParams.get('redirect_uri')).toBe(`${BASE_URL}/callback`);
+      expect(JSON.stringify([...response.headers])).not.toContain(host);
+    },
+  );
+
+  it('without PORTAL_BASE_URL a forged Host gets the configuration page, never a redirect built from it', async () => {
+    harness.settings = { ...validSettings(TABLES), PORTAL_BASE_URL: undefined };
+    const response = await harness.app.request('https://evil.example/login', { headers: { host: 'evil.example' } });
+    expect(response.status).toBe(500);
+    expect(response.headers.get('location')).toBeNull();
+    const page = await response.text();
+    expect(page).toContain('<code>PORTAL_BASE_URL</code> is not set');
+    expect(page).not.toContain('evil.example');
+  });
+});
+
 describe('the Lambda settings source', () => {
   const env = {
     PORTAL_ISSUER_URL: 'https://idp.example.com',
     PORTAL_CLIENT_ID: 'portal',
     PORTAL_CLIENT_SECRET_ID: 'client-secret',
     PORTAL_SESSION_SECRET_ID: 'session-secret',
+    PORTAL_BASE_URL: 'https://portal.example.com',
     TENANTS_TABLE: 't',
     API_KEYS_TABLE: 'k',
     WEBHOOKS_TABLE: 'w',
@@ -167,6 +192,48 @@ describe('the Lambda settings source', () => {
     expect((await source()).values.PORTAL_CLIENT_SECRET).toBe('second-client-secret');
     const parsed = parsePortalSettings(await source());
     expect(parsed.ok).toBe(true);
+  });
+
+  const FUNCTION_URL_EVENT = {
+    requestContext: { domainName: 'abcdef0123456789abcdef0123456789.lambda-url.eu-west-1.on.aws' },
+  };
+  const functionUrlCases: Array<[string, Record<string, string>, unknown, string | undefined]> = [
+    [
+      'PORTAL_BASE_URL as set',
+      { PORTAL_BASE_URL: 'https://portal.example.com' },
+      FUNCTION_URL_EVENT,
+      'https://portal.example.com',
+    ],
+    [
+      'the Function URL Lambda names, with PORTAL_BASE_URL_SOURCE=function-url',
+      { PORTAL_BASE_URL_SOURCE: 'function-url' },
+      FUNCTION_URL_EVENT,
+      'https://abcdef0123456789abcdef0123456789.lambda-url.eu-west-1.on.aws',
+    ],
+    ['nothing without PORTAL_BASE_URL_SOURCE', {}, FUNCTION_URL_EVENT, undefined],
+    [
+      'nothing for a domain that is not a Function URL',
+      { PORTAL_BASE_URL_SOURCE: 'function-url' },
+      { requestContext: { domainName: 'evil.example' } },
+      undefined,
+    ],
+    [
+      'nothing for an event without one',
+      { PORTAL_BASE_URL_SOURCE: 'function-url' },
+      { headers: { host: 'x.lambda-url.eu-west-1.on.aws' } },
+      undefined,
+    ],
+  ];
+
+  it.each(functionUrlCases)('the base URL is %s', async (_case, extra, event, expected) => {
+    const secrets = new InMemorySecretStore();
+    const source = environmentSettingsSource(
+      secrets,
+      new FakeClock(),
+      { ...env, PORTAL_BASE_URL: undefined, ...extra },
+      () => functionUrlDomainOf(event),
+    );
+    expect((await source()).values.PORTAL_BASE_URL).toBe(expected);
   });
 
   it('a secret that cannot be read is reported, and read again by the next request', async () => {

@@ -82,7 +82,9 @@ describe('partner portal in a browser', () => {
     await page.getByLabel('Revoke it now').check();
     await page.getByLabel(/I understand/).check();
     await shot(page, '06-rotate-confirm');
+    const rotation = page.waitForResponse((r) => r.url().endsWith('/keys/rotate') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Rotate API key' }).click();
+    const flash = /portal_flash=([^;]+)/.exec((await (await rotation).headerValue('set-cookie')) ?? '')![1];
     await page.waitForURL(/notice=rotated/);
     await page.getByText('Reveal API key').click();
     const secondKey = (await page.locator('#revealed-key').innerText()).trim();
@@ -90,6 +92,14 @@ describe('partner portal in a browser', () => {
     await shot(page, '07-rotated');
     expect((await world.callProbe(secondKey)).status).toBe(200);
     expect((await world.callProbe(firstKey)).status).toBe(401);
+
+    // A refresh with the flash cookie put back (a replay inside its 2 minutes): the server used its nonce up.
+    await context.addCookies([{ name: 'portal_flash', value: flash, url: world.portalUrl, httpOnly: true }]);
+    await page.reload();
+    expect(await page.locator('#revealed-key').count()).toBe(0);
+    await expectText(page, '#reveal-spent', 'already shown once');
+    expect(await page.content()).not.toContain(secondKey);
+    await shot(page, '07b-reveal-replayed');
 
     // Webhook URL: pending until the receiver answers the challenge, then active.
     await expectText(page, '#no-webhook', 'No webhook URL configured');
@@ -120,6 +130,7 @@ describe('partner portal in a browser', () => {
 
     // Sign out: the session cookie is gone and the dashboard needs a new sign-in.
     await page.goto(`${world.portalUrl}/dashboard`);
+    const [session] = (await context.cookies(world.portalUrl)).filter((cookie) => cookie.name === 'portal_session');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/signed-out/);
     await shot(page, '11-signed-out');
@@ -128,6 +139,11 @@ describe('partner portal in a browser', () => {
     const after = await context.request.get(`${world.portalUrl}/dashboard`, { maxRedirects: 0 });
     expect(after.status()).toBe(303);
     expect(after.headers().location).toBe('/login');
+    // The old session cookie, put back (a replay), signs no one in: the session ended on the server.
+    await context.addCookies([session]);
+    const replayed = await context.request.get(`${world.portalUrl}/dashboard`, { maxRedirects: 0 });
+    expect(replayed.status()).toBe(303);
+    expect(replayed.headers().location).toBe('/login');
     await context.close();
   }, 60_000);
 });

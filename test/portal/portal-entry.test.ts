@@ -1,7 +1,8 @@
 /**
  * The portal's Lambda entry point with a Lambda Function URL event: its
  * environment contract, the secrets read from Secrets Manager (mocked), and
- * the base URL taken from the request's host when PORTAL_BASE_URL is unset.
+ * the base URL: PORTAL_BASE_URL or the Function URL Lambda names in the
+ * event, never the Host header.
  * jose and openid-client are ESM-only, so jest gets the real modules through
  * loadEsm instead of its own registry.
  */
@@ -19,6 +20,7 @@ const ENV = {
   PORTAL_CLIENT_ID: 'portal',
   PORTAL_CLIENT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:1:secret:portal-client',
   PORTAL_SESSION_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:1:secret:portal-session',
+  PORTAL_BASE_URL_SOURCE: 'function-url',
   AWS_REGION: 'us-east-1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
@@ -89,7 +91,7 @@ async function invoke(handler: Handler, path: string): Promise<Result> {
 }
 
 describe('portal Lambda entry point', () => {
-  it('reads both secrets, and without PORTAL_BASE_URL serves the Function URL host over https', async () => {
+  it('reads both secrets, and without PORTAL_BASE_URL serves the Function URL Lambda names over https', async () => {
     const { handler, secretsManager, GetSecretValueCommand } = loadEntry();
     secretsManager
       .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_CLIENT_SECRET_ID })
@@ -116,6 +118,20 @@ describe('portal Lambda entry point', () => {
     expect(response.statusCode).toBe(500);
     expect(response.body).toContain('<code>PORTAL_SESSION_SECRET</code> must be at least 32 characters');
     expect(response.body).not.toContain('short-secret');
+  });
+
+  it('with neither PORTAL_BASE_URL nor PORTAL_BASE_URL_SOURCE every request fails naming PORTAL_BASE_URL, whatever the Host', async () => {
+    const { handler, secretsManager, GetSecretValueCommand } = loadEntry();
+    secretsManager
+      .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_CLIENT_SECRET_ID })
+      .resolves({ SecretString: 'client-secret-value', VersionId: 'v1' })
+      .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_SESSION_SECRET_ID })
+      .resolves({ SecretString: 'a-session-secret-of-at-least-32-characters', VersionId: 'v1' });
+    delete process.env.PORTAL_BASE_URL_SOURCE;
+    const response = await invoke(handler, '/login');
+    expect(response.statusCode).toBe(500);
+    expect(response.headers.location).toBeUndefined();
+    expect(response.body).toContain('<code>PORTAL_BASE_URL</code> is not set');
   });
 
   it('an unreadable secret and a missing variable are both named', async () => {

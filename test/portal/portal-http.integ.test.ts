@@ -3,7 +3,8 @@
  * (oidc-provider) and the local portal on 127.0.0.1, against DynamoDB Local.
  * A small client follows redirects and keeps cookies as a browser would.
  */
-import { TEST_USER, CLIENT_ID, type PortalWorld, startPortalWorld } from './portal-world';
+import { request } from 'node:http';
+import { TEST_USER, CLIENT_ID, type PortalWorld, UNVERIFIED_USERS, startPortalWorld } from './portal-world';
 
 let world: PortalWorld;
 
@@ -51,6 +52,36 @@ class Client {
   public has(name: string): boolean {
     return this.cookies.has(name);
   }
+
+  public header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  public get(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  /** Through the issuer's login form as `login`: the page the portal ends on. */
+  public async signIn(login: string): Promise<{ url: string; status: number; body: string }> {
+    const loginPage = await this.go(`${world.portalUrl}/login`);
+    const action = /<form[^>]*action="([^"]+)"/.exec(loginPage.body)![1];
+    return this.go(new URL(action, loginPage.url).href, {
+      method: 'POST',
+      form: { prompt: 'login', login, password: 'anything' },
+    });
+  }
+}
+
+/** A raw GET with the headers given as they are (fetch will not send a forged Host). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; location?: string }> {
+  return new Promise((resolve, reject) => {
+    const call = request(url, { headers }, (response) => {
+      response.resume();
+      resolve({ status: response.statusCode ?? 0, location: response.headers.location });
+    });
+    call.on('error', reject);
+    call.end();
+  });
 }
 
 const csrfOf = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)![1];
@@ -92,6 +123,45 @@ describe('portal over HTTP with the local OIDC issuer', () => {
     expect(signedOut.url).toBe(`${world.portalUrl}/signed-out`);
     expect(client.has('portal_session')).toBe(false);
   });
+
+  it.each(UNVERIFIED_USERS.map((user) => [user.emailVerified === false ? 'false' : 'left out', user.sub]))(
+    'an ID token with email_verified %s from the real issuer signs no one in',
+    async (_case, sub) => {
+      const client = new Client();
+      const page = await client.signIn(sub);
+      expect(page.status).toBe(403);
+      expect(page.body).toContain('did not confirm that your email address is verified');
+      expect(client.has('portal_session')).toBe(false);
+      expect(await rawGet(`${world.portalUrl}/dashboard`, { cookie: client.header() })).toEqual({
+        status: 303,
+        location: '/login',
+      });
+    },
+  );
+
+  it('after sign-out the old session cookie, replayed, gets the sign-in page', async () => {
+    const client = new Client();
+    // Onboarding or the dashboard, depending on which test ran first: both carry the sign-out form.
+    const signedIn = await client.signIn(TEST_USER.sub);
+    const cookie = `portal_session=${client.get('portal_session')!}`;
+    expect((await rawGet(`${world.portalUrl}/`, { cookie })).location).not.toBe('/login');
+    await client.go(`${world.portalUrl}/logout`, { method: 'POST', form: { _csrf: csrfOf(signedIn.body) } });
+    for (const path of ['/', '/onboarding', '/dashboard']) {
+      expect([path, await rawGet(`${world.portalUrl}${path}`, { cookie })]).toEqual([
+        path,
+        { status: 303, location: '/login' },
+      ]);
+    }
+  });
+
+  it.each(['evil.example', 'evil.example:8443', '127.0.0.1:1'])(
+    'a forged Host header (%s) does not reach the redirect URI',
+    async (host) => {
+      const login = await rawGet(`${world.portalUrl}/login`, { host });
+      expect(login.status).toBe(302);
+      expect(new URL(login.location!).searchParams.get('redirect_uri')).toBe(`${world.portalUrl}/callback`);
+    },
+  );
 
   it('the issuer refuses an authorization request without PKCE', async () => {
     const url = new URL(`${world.issuerUrl}/auth`);

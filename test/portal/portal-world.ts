@@ -27,6 +27,11 @@ import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 export const TEST_USER = { sub: 'dana', email: 'dana@partner.example', name: 'Dana Partner' };
+/** Users whose ID token states email_verified false, or leaves it out. */
+export const UNVERIFIED_USERS = [
+  { sub: 'unverified', email: 'dana@partner.example', emailVerified: false },
+  { sub: 'unstated', email: 'dana@partner.example', emailVerified: 'absent' },
+] as const;
 export const CLIENT_ID = 'partner-portal-local';
 const CLIENT_SECRET = 'local-client-secret-0123456789abcdef';
 const SESSION_SECRET = 'local-session-secret-0123456789abcdef-xyz';
@@ -62,7 +67,7 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
         redirectUris: [`http://127.0.0.1:${portalPort}/callback`],
       },
     ],
-    users: [TEST_USER],
+    users: [TEST_USER, ...UNVERIFIED_USERS],
   });
   const portal = await startLocalPortal({
     doc: ddb.doc,
