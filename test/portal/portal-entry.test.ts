@@ -86,6 +86,15 @@ interface Result {
   readonly body: string;
 }
 
+/** Both secrets readable, the session secret long enough. */
+function holdSecrets(secretsManager: Stub, command: typeof SecretsManager.GetSecretValueCommand): void {
+  secretsManager
+    .on(command, { SecretId: ENV.PORTAL_CLIENT_SECRET_ID })
+    .resolves({ SecretString: 'client-secret-value', VersionId: 'v1' })
+    .on(command, { SecretId: ENV.PORTAL_SESSION_SECRET_ID })
+    .resolves({ SecretString: 'a-session-secret-of-at-least-32-characters', VersionId: 'v1' });
+}
+
 async function invoke(handler: Handler, path: string): Promise<Result> {
   return (await handler(functionUrlEvent(path), {})) as Result;
 }
@@ -93,11 +102,7 @@ async function invoke(handler: Handler, path: string): Promise<Result> {
 describe('portal Lambda entry point', () => {
   it('reads both secrets, and without PORTAL_BASE_URL serves the Function URL Lambda names over https', async () => {
     const { handler, secretsManager, GetSecretValueCommand } = loadEntry();
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_CLIENT_SECRET_ID })
-      .resolves({ SecretString: 'client-secret-value', VersionId: 'v1' })
-      .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_SESSION_SECRET_ID })
-      .resolves({ SecretString: 'a-session-secret-of-at-least-32-characters', VersionId: 'v1' });
+    holdSecrets(secretsManager, GetSecretValueCommand);
     const response = await invoke(handler, '/');
     expect(response.statusCode).toBe(303);
     expect(response.headers.location).toBe('/login');
@@ -122,11 +127,7 @@ describe('portal Lambda entry point', () => {
 
   it('with neither PORTAL_BASE_URL nor PORTAL_BASE_URL_SOURCE every request fails naming PORTAL_BASE_URL, whatever the Host', async () => {
     const { handler, secretsManager, GetSecretValueCommand } = loadEntry();
-    secretsManager
-      .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_CLIENT_SECRET_ID })
-      .resolves({ SecretString: 'client-secret-value', VersionId: 'v1' })
-      .on(GetSecretValueCommand, { SecretId: ENV.PORTAL_SESSION_SECRET_ID })
-      .resolves({ SecretString: 'a-session-secret-of-at-least-32-characters', VersionId: 'v1' });
+    holdSecrets(secretsManager, GetSecretValueCommand);
     delete process.env.PORTAL_BASE_URL_SOURCE;
     const response = await invoke(handler, '/login');
     expect(response.statusCode).toBe(500);
