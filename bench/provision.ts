@@ -202,8 +202,9 @@ async function measure(
   const sentAt = new Map<string, number>();
   const publishedAt = performance.now();
   await publishAll(runtime, orgIds, options.eventsPerTenant, sentAt);
-  const received = () => receivers.reduce((sum, receiver) => sum + receiver.receipts.length, 0);
-  // Counts duplicates too; the distinct count is checked in the report.
+  // Distinct (event, webhook) pairs: repeated deliveries must not end the wait early.
+  const received = () =>
+    new Set(receivers.flatMap((r, tenant) => r.receipts.map((x) => `${tenant}${x.path}#${x.seq}`))).size;
   while (received() < expectedDeliveries && performance.now() < deadline) await sleep(20);
   const all = receivers.flatMap((receiver, tenant) => receiver.receipts.map((r) => ({ ...r, tenant })));
   const firsts = new Map<string, (typeof all)[number]>();
