@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { shardsNamePrefix } from '../lambda/core/delivery-names';
+import { shardBusNamePrefix, shardsNamePrefix } from '../lambda/core/delivery-names';
 import { deadLetterConsumerFunctionName } from './config/naming';
 import { PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
@@ -25,8 +25,11 @@ export class DeadLetterConsumer extends Construct {
   /** Its physical name, which the shards' queue mappings name. */
   public readonly functionName: string;
 
+  private readonly props: DeadLetterConsumerProps;
+
   constructor(scope: Construct, id: string, props: DeadLetterConsumerProps) {
     super(scope, id);
+    this.props = props;
     this.functionName = deadLetterConsumerFunctionName(props.environmentName);
     this.function = new PlatformFunction(this, 'Function', {
       handler: 'dlq-consumer',
@@ -41,6 +44,24 @@ export class DeadLetterConsumer extends Construct {
       .bindTable('WEBHOOKS_TABLE', props.tables.webhooks, 'read')
       .bindTable('FAILED_DELIVERIES_TABLE', props.tables.failedDeliveries, 'readWrite');
     this.grantShardQueues(props.environmentName);
+  }
+
+  /**
+   * Lets `fn` list and replay failed deliveries (lambda/shared/failure-replay.ts):
+   * the table read-write, and PutEvents on the environment's shard buses only
+   * (a replay goes straight to its webhook's shard bus).
+   */
+  public grantReplay(fn: PlatformFunction): void {
+    fn.addEnvironment('ENVIRONMENT_NAME', this.props.environmentName);
+    fn.addEnvironment('FAILURE_RETENTION_DAYS', String(this.props.retentionDays ?? 14));
+    fn.bindTable('FAILED_DELIVERIES_TABLE', this.props.tables.failedDeliveries, 'readWrite').allowOnNamePrefix({
+      service: 'events',
+      resource: 'event-bus',
+      namePrefix: shardBusNamePrefix(this.props.environmentName),
+      actions: ['events:PutEvents'],
+      reason:
+        "Replays failed deliveries onto their webhook's shard bus; the prefix covers exactly the environment's shard buses.",
+    });
   }
 
   /** What an SQS event source needs, on the environment's shard dead-letter queues only. */

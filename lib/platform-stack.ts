@@ -77,6 +77,8 @@ export class PlatformStack extends Stack {
       tables: this.tables,
       retentionDays: props.failureRetentionDays,
     });
+    this.deadLetterConsumer.grantReplay(this.api.adminFunction);
+    this.deadLetterConsumer.grantReplay(this.api.partnerFunction);
     // Everything that revokes or rotates keys drops the partner API's cached authorizer answers at once.
     this.handlers.rotation.bindAuthorizerCacheFlush(this.api.authorizerCache);
     this.handlers.onboarding.bindAuthorizerCacheFlush(this.api.authorizerCache);

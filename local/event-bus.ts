@@ -30,6 +30,7 @@ import {
 import { type EventBridgeLimits, EventBridgeStore } from './eventbridge-store';
 import { type LocalSecretStore, seedFromTemplates } from './eventbridge-template-resources';
 import { nameFromArn } from './eventbridge-validation';
+import { DeadLetterFile } from './dead-letter-file';
 
 export type { ApiDestinationModel, RetryPolicy, RoutingModel, RuleModel, TargetModel } from './eventbridge-routing';
 export type { LocalSecretStore } from './eventbridge-template-resources';
@@ -41,7 +42,8 @@ export interface PutEventsEntry {
   readonly Detail?: string;
   readonly EventBusName?: string;
   readonly Resources?: readonly string[];
-  readonly Time?: string | Date;
+  /** The SDK sends a Date as epoch seconds (AWS JSON protocol). */
+  readonly Time?: string | Date | number;
 }
 
 export interface PutEventsResultEntry {
@@ -69,12 +71,18 @@ export interface EventEnvelope {
 }
 
 export interface DeadLetter {
+  /** The queue message's id: what the consumer acknowledges (absent in letters kept before it existed). */
+  readonly messageId?: string;
   readonly event: EventEnvelope;
   readonly queue: string;
   /** `stack/logicalId` of a template's rule, `bus/name` of a run-time one. */
   readonly ruleId: string;
   readonly ruleName: string;
+  /** The bus the rule is on (with `ruleName`, the rule's ARN). */
+  readonly busName?: string;
   readonly targetId: string;
+  /** The target's ARN, as EventBridge's TARGET_ARN attribute gives it. */
+  readonly targetArn?: string;
   readonly destination: string;
   readonly attempts: number;
   /** HTTP status of the last attempt, absent on a connection error. */
@@ -112,6 +120,10 @@ export interface LocalEventBusOptions {
   readonly limits?: Partial<EventBridgeLimits>;
   /** Keep run-time resources (rules, destinations, connections) in this file. @default in memory */
   readonly resourcesFile?: string;
+  /** Keep the dead-letter queues in this file across restarts. @default in memory */
+  readonly deadLettersFile?: string;
+  /** Called after a dead letter is queued (the local DLQ consumer's trigger). */
+  readonly onDeadLetter?: (letter: DeadLetter) => void;
   /**
    * Strict mode: entries that break the event catalog are refused (entry
    * error `EventSchemaViolation`, which AWS never returns) and reported.
@@ -165,7 +177,8 @@ export class LocalEventBus {
   private compiled?: { readonly version: number; readonly model: RoutingModel };
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly dlq = new Map<string, DeadLetter[]>();
+  private readonly dlq: Map<string, DeadLetter[]>;
+  private readonly dlqFile: DeadLetterFile<DeadLetter>;
   private readonly account: string;
   private readonly region: string;
   private readonly baseDelayMs: number;
@@ -188,7 +201,9 @@ export class LocalEventBus {
     this.platformBus = platformBus;
     this.store.load();
     this.controlPlane = new EventBridgeControlPlane(this.store);
-    for (const queue of this.model.deadLetterQueues) this.dlq.set(queue, []);
+    this.dlqFile = new DeadLetterFile(options.deadLettersFile);
+    this.dlq = this.dlqFile.load();
+    for (const queue of this.model.deadLetterQueues) if (!this.dlq.has(queue)) this.dlq.set(queue, []);
     this.baseDelayMs = options.retryBaseDelayMs ?? 1000;
     this.maxDelayMs = options.retryMaxDelayMs ?? 60_000;
     this.timeoutMs = options.requestTimeoutMs ?? 5000;
@@ -232,7 +247,7 @@ export class LocalEventBus {
         const reasons = problems.map((problem) => `${problem.field} ${problem.message}`).join('; ');
         return { ErrorCode: EVENT_SCHEMA_VIOLATION, ErrorMessage: reasons };
       }
-      const time = entry.Time ? new Date(entry.Time) : new Date();
+      const time = entry.Time === undefined ? new Date() : timeOf(entry.Time);
       const event: EventEnvelope = {
         version: '0',
         id: randomUUID(),
@@ -291,7 +306,27 @@ export class LocalEventBus {
         this.track(this.deliver(rule, target, letter.event, 0));
       }
     }
+    this.dlqFile.save(this.dlq);
     return replayed;
+  }
+
+  /**
+   * Up to `max` messages of every queue, oldest first, left in place (as an
+   * SQS receive leaves them until deleted): what the local DLQ consumer reads.
+   */
+  receiveDeadLetters(max: number): DeadLetter[] {
+    return [...this.dlq.values()].flat().slice(0, max);
+  }
+
+  /** Deletes the messages the consumer acknowledged; persisted at once. */
+  deleteDeadLetters(messageIds: ReadonlySet<string>): void {
+    for (const [queue, letters] of this.dlq.entries()) {
+      this.dlq.set(
+        queue,
+        letters.filter((letter) => letter.messageId === undefined || !messageIds.has(letter.messageId)),
+      );
+    }
+    this.dlqFile.save(this.dlq);
   }
 
   private track(promise: Promise<void>): void {
@@ -417,23 +452,39 @@ export class LocalEventBus {
     if (!target.deadLetterQueue) return; // EventBridge drops it too.
     const queue = target.deadLetterQueue;
     if (!this.dlq.has(queue)) this.dlq.set(queue, []);
-    this.dlq.get(queue)!.push({
+    const letter: DeadLetter = {
+      messageId: randomUUID(),
       event,
       queue,
       ruleId: rule.id,
       ruleName: rule.name,
+      busName: rule.busName,
       targetId: target.id,
+      targetArn:
+        target.kind === 'api-destination'
+          ? target.destination.arn
+          : target.kind === 'bus'
+            ? target.busName
+            : target.arn,
       destination,
       attempts,
       status: outcome.status,
       error: outcome.error,
       time: new Date().toISOString(),
-    });
+    };
+    this.dlq.get(queue)!.push(letter);
+    this.dlqFile.save(this.dlq);
+    this.options.onDeadLetter?.(letter);
   }
 }
 
 function matchesQueue(name: string, queue: string | undefined): boolean {
   return queue === undefined || queue === 'all' || name === queue || name.startsWith(`${queue}/`);
+}
+
+/** PutEvents' `Time`: epoch seconds on the wire, a Date or an ISO string in process. */
+function timeOf(value: string | Date | number): Date {
+  return typeof value === 'number' ? new Date(value * 1000) : new Date(value);
 }
 
 function causeOf(error: Error): string {

@@ -30,6 +30,7 @@ import { startApi } from './runtime/api';
 import { functionEnvironment, platformStackOf, readAssembly } from './runtime/assembly';
 import { type RuntimeContext, loggerFactory } from './runtime/context';
 import { startEventBridge } from './runtime/event-bridge';
+import { FailureReplayLink, startFailureConsumer } from './runtime/failures';
 import { offboardPartner, replayOnboarding } from './runtime/onboarding-replay';
 import { type PortPlan, planPorts } from './runtime/ports';
 import { startPortal } from './runtime/portal';
@@ -102,8 +103,13 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
   const partners = await replayOnboarding(ctx);
   const admin = await createAdminIdentity(ctx);
   ctx.secrets.save();
-  const api = await startApi(ctx, admin);
+  // The API starts first (the CLI finds the EventBridge endpoint on the next port); its failure routes
+  // reach the replay service once the EventBridge and the DLQ consumer are up.
+  const failureReplay = new FailureReplayLink();
+  const api = await startApi(ctx, admin, failureReplay);
   const eventBridge = await startEventBridge(ctx);
+  const failures = await startFailureConsumer(ctx, eventBridge);
+  failureReplay.attach(failures?.replay);
   const verification = await startVerificationSweep(ctx);
   const provisioning = await startProvisioning(ctx, eventBridge, verification);
   const portal = ctx.ports.portal === undefined ? undefined : await startPortal(ctx, ctx.ports.portal);
@@ -128,6 +134,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
     verifyPendingWebhooks: verification.verifyPendingWebhooks,
     offboard: (orgId) => offboardPartner(ctx, orgId),
     ...(provisioning === undefined ? {} : { provisioning }),
+    ...(failures === undefined ? {} : { failures }),
     stop: () => (stopped ??= ctx.stoppables.stopAll()),
   };
 }

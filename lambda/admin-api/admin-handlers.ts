@@ -21,6 +21,8 @@ import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks
 import type { SecretStore } from '../shared/secret-store';
 import { createRuntimeWebhook } from '../shared/runtime-webhooks';
 import { storeWebhookSecret } from '../shared/webhook-secrets';
+import { listFailures, replayFailures } from '../api/failure-handlers';
+import type { FailureReplayPort } from '../shared/failure-replay';
 
 export interface AdminApiDependencies {
   readonly tenants: TenantsRepository;
@@ -32,6 +34,8 @@ export interface AdminApiDependencies {
   readonly urlPolicy: UrlPolicyOptions;
   readonly clock: Clock;
   readonly logger?: Pick<Logger, 'info' | 'error'>;
+  /** Failed deliveries: lists and replays. @default none (those routes answer 500) */
+  readonly failureReplay?: FailureReplayPort;
 }
 
 type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
@@ -132,6 +136,11 @@ function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, Tenant
       });
       return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
     },
+
+    listWebhookFailures: ({ params, query }) => listFailures(deps, params.orgId, params.id, query),
+
+    replayWebhookFailures: ({ params, body, caller }) =>
+      replayFailures(deps, params.orgId, params.id, body, `admin:${caller.email}`),
 
     deleteWebhook: async ({ params }) => {
       await deps.webhooks.delete(params.orgId, params.id);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { adminTokenEnvironment } from '../api/admin-auth';
 import { platformTablesEnvironment } from '../repositories/platform-repositories';
 import { devOnlyHttpWebhooks, requiredString, webhookUrlEnvironment } from '../shared/env';
+import { failureReplayEnvironment } from '../shared/failure-replay';
 
 export const adminApiEnvironment = devOnlyHttpWebhooks(
   z.object({
@@ -18,5 +19,6 @@ export const adminApiEnvironment = devOnlyHttpWebhooks(
     ADMIN_EMAIL_DOMAIN: requiredString,
     ...adminTokenEnvironment,
     ...webhookUrlEnvironment,
+    ...failureReplayEnvironment,
   }),
 );

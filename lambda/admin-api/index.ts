@@ -15,6 +15,7 @@ import { systemClock } from '../core/clock';
 import { platformRepositories } from '../repositories/platform-repositories';
 import { awsClients } from '../shared/aws-clients';
 import { readEnv } from '../shared/env';
+import { failureReplayFromEnv } from '../shared/failure-replay';
 import { createObservability, publishMetrics } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { type AdminApi, createAdminApi } from './admin-handlers';
@@ -27,7 +28,7 @@ let api: AdminApi | undefined;
 function resolveApi(): AdminApi {
   if (api !== undefined) return api;
   const env = readEnv(adminApiEnvironment);
-  const { doc, secretsManager } = awsClients();
+  const { doc, secretsManager, eventBridge } = awsClients();
   const clock = systemClock;
   const secrets = new SecretsManagerSecretStore(secretsManager);
   let adminKey: Promise<string> | undefined;
@@ -48,6 +49,7 @@ function resolveApi(): AdminApi {
       urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
       clock,
       logger,
+      failureReplay: failureReplayFromEnv(env, { doc, eventBridge }, clock),
     },
     {
       adminApiKey,

@@ -100,6 +100,59 @@ export const eventTypeView = z.object({
   example: z.record(z.string(), z.unknown()),
 });
 
+export const failedDeliveryView = z.object({
+  eventId: z.string(),
+  detailType: z.string(),
+  source: z.string(),
+  /** When the event happened; lists go newest first by it, and "replay since" compares with it. */
+  eventTime: timestamp,
+  failedAt: timestamp,
+  /** The endpoint's HTTP status where EventBridge names one. */
+  httpStatus: z.number().int().nullable(),
+  errorCode: z.string(),
+  errorMessage: z.string(),
+  /** How many times this event ended in the dead-letter queue (a replay that fails again counts up). */
+  failures: z.number().int(),
+  /** `replayed` once a replay re-published it; back to `failed` if that delivery fails too. */
+  status: z.enum(['failed', 'replayed']),
+  replayedAt: timestamp.nullable(),
+  /** The event as the producer put it: what a replay delivers (with `detail.replayFor` and `detail.replayOf`). */
+  event: z.record(z.string(), z.unknown()),
+});
+
+export const failureListing = z.object({ failures: z.array(failedDeliveryView), nextCursor: z.string().nullable() });
+
+const failureQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().max(2048).optional(),
+});
+
+/** `{since}` or `{eventIds}`, and the request id that makes the replay happen once. */
+export const replayBody = z
+  .strictObject({
+    requestId: resourceId,
+    since: timestamp.optional(),
+    eventIds: z
+      .array(z.string().regex(/^[\w-]{1,128}$/))
+      .min(1)
+      .max(100)
+      .optional(),
+  })
+  .refine((body) => (body.since === undefined) !== (body.eventIds === undefined), {
+    message: 'give exactly one of since, eventIds',
+  });
+
+export const replayView = z.object({
+  replayId: z.string(),
+  state: z.enum(['in_progress', 'completed']),
+  /** Events re-published onto the webhook's shard bus. */
+  published: z.number().int(),
+  failedToPublish: z.number().int(),
+  requestedAt: timestamp,
+  /** True when this requestId had been replayed already: nothing was published again. */
+  duplicate: z.boolean(),
+});
+
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
@@ -188,6 +241,28 @@ export const adminRoutes = {
       }),
     response: webhookMutation,
     errors: [403, 404, 409],
+  }),
+  listWebhookFailures: defineRoute({
+    method: 'GET',
+    path: '/tenants/{orgId}/webhooks/{id}/failures',
+    auth: 'admin',
+    summary: "A webhook's failed deliveries, newest first (paginated)",
+    status: 200,
+    params: webhookParams,
+    query: failureQuery,
+    response: failureListing,
+    errors: [403, 404],
+  }),
+  replayWebhookFailures: defineRoute({
+    method: 'POST',
+    path: '/tenants/{orgId}/webhooks/{id}/replay',
+    auth: 'admin',
+    summary: "Re-deliver a webhook's failed deliveries (since a time, or by event id); once per requestId",
+    status: 200,
+    params: webhookParams,
+    body: replayBody,
+    response: replayView,
+    errors: [403, 404],
   }),
   deleteWebhook: defineRoute({
     method: 'DELETE',
@@ -284,6 +359,29 @@ export const partnerRoutes = {
     summary: "The caller's webhooks with their status, delivery state and owner (the ids PATCH /webhooks/{id} takes)",
     status: 200,
     response: z.object({ webhooks: z.array(webhookView) }),
+  }),
+  listOwnWebhookFailures: defineRoute({
+    method: 'GET',
+    path: '/v1/partner/webhooks/{id}/failures',
+    auth: 'partner',
+    summary: "One of the caller's webhooks' failed deliveries, newest first (paginated)",
+    status: 200,
+    params: idParams,
+    query: failureQuery,
+    response: failureListing,
+    errors: [404],
+  }),
+  replayOwnWebhookFailures: defineRoute({
+    method: 'POST',
+    path: '/v1/partner/webhooks/{id}/replay',
+    auth: 'partner',
+    summary:
+      "Re-deliver one of the caller's webhooks' failed deliveries (since a time, or by event id); once per requestId",
+    status: 200,
+    params: idParams,
+    body: replayBody,
+    response: replayView,
+    errors: [403, 404],
   }),
   updateOwnWebhookUrl: defineRoute({
     method: 'PATCH',

@@ -14,13 +14,14 @@ import { platformRepositories, platformTablesEnvironment } from '../repositories
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { devOnlyHttpWebhooks, readEnv, webhookUrlEnvironment } from '../shared/env';
+import { failureReplayEnvironment, failureReplayFromEnv } from '../shared/failure-replay';
 import { createObservability, publishMetrics } from '../shared/observability';
 import { type PartnerApi, createPartnerApi } from './partner-handlers';
 
 const { logger, metrics } = createObservability('partner-api');
 
 export const partnerApiEnvironment = devOnlyHttpWebhooks(
-  z.object({ ...platformTablesEnvironment, ...webhookUrlEnvironment }),
+  z.object({ ...platformTablesEnvironment, ...webhookUrlEnvironment, ...failureReplayEnvironment }),
 );
 
 let api: PartnerApi | undefined;
@@ -28,7 +29,7 @@ let api: PartnerApi | undefined;
 function resolveApi(): PartnerApi {
   if (api !== undefined) return api;
   const env = readEnv(partnerApiEnvironment);
-  const { doc } = awsClients();
+  const { doc, eventBridge } = awsClients();
   const clock = systemClock;
   api = createPartnerApi({
     ...platformRepositories(doc, env, clock, {
@@ -37,6 +38,7 @@ function resolveApi(): PartnerApi {
     urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
     clock,
     logger,
+    failureReplay: failureReplayFromEnv(env, { doc, eventBridge }, clock),
   });
   return api;
 }

@@ -28,6 +28,8 @@ import { credentialViewOf, issuedKeyViewOf, webhookViewOf } from '../api/views';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { WebhooksRepository } from '../repositories/webhooks-repository';
+import type { FailureReplayPort } from '../shared/failure-replay';
+import { listFailures, replayFailures } from '../api/failure-handlers';
 
 export interface PartnerApiDependencies {
   readonly tenants: TenantsRepository;
@@ -38,6 +40,8 @@ export interface PartnerApiDependencies {
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** What GET /v1/partner/event-types lists. @default the bundled platform catalog */
   readonly catalog?: EventCatalog;
+  /** Failed deliveries: lists and replays. @default none (those routes answer 500) */
+  readonly failureReplay?: FailureReplayPort;
   /** How long a response may wait for the usage write. @default 300 */
   readonly usageTimeoutMs?: number;
 }
@@ -181,6 +185,13 @@ function webhookHandlers(
         return { ...current, ...onUrlChanged(current, body.url, deps.clock, deps.urlPolicy) };
       });
       return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
+    },
+
+    listOwnWebhookFailures: ({ caller, params, query }) => listFailures(deps, caller.orgId, params.id, query),
+
+    replayOwnWebhookFailures: async ({ caller, params, body }) => {
+      await deps.keys.requirePermitted(caller.keyHash);
+      return replayFailures(deps, caller.orgId, params.id, body, createdBy(caller));
     },
   };
 }

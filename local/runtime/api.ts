@@ -8,6 +8,7 @@ import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
 import { createPartnerApi } from '../../lambda/partner-api/partner-handlers';
 import { LocalApiGateway, loadApiModel } from '../api-gateway';
 import { startHttpServer } from '../http-server';
+import type { FailureReplayPort } from '../../lambda/shared/failure-replay';
 import type { AdminIdentity } from './admin-identity';
 import type { RuntimeContext } from './context';
 import { listen } from './ports';
@@ -17,14 +18,19 @@ export interface LocalApi {
   readonly gateway: LocalApiGateway;
 }
 
-export async function startApi(ctx: RuntimeContext, admin: AdminIdentity): Promise<LocalApi> {
-  const { repositories } = ctx.tables;
+export async function startApi(
+  ctx: RuntimeContext,
+  admin: AdminIdentity,
+  failureReplay?: FailureReplayPort,
+): Promise<LocalApi> {
   const { secrets, webhookSecretPrefix, urlPolicy, clock } = ctx;
+  const shared = { ...ctx.tables.repositories, urlPolicy, clock, ...(failureReplay ? { failureReplay } : {}) };
+  const { repositories } = ctx.tables;
   const adminApi = createAdminApi(
-    { ...repositories, secrets: secrets.store, webhookSecretPrefix, urlPolicy, clock, logger: ctx.logger('admin-api') },
+    { ...shared, secrets: secrets.store, webhookSecretPrefix, logger: ctx.logger('admin-api') },
     admin.auth,
   );
-  const partnerApi = createPartnerApi({ ...repositories, urlPolicy, clock, logger: ctx.logger('partner-api') });
+  const partnerApi = createPartnerApi({ ...shared, logger: ctx.logger('partner-api') });
   const model = loadApiModel(ctx.assembly);
   // The template's TTL, so the authorizer refuses keys that end within it, as in AWS.
   const cacheTtlSeconds = model.methods.find((method) => method.authorizer !== undefined)?.authorizer?.ttlSeconds;

@@ -13,14 +13,29 @@ import type { RuntimeContext } from './context';
 import { listen } from './ports';
 
 const RESOURCES_FILE = 'eventbridge.json';
+const DEAD_LETTERS_FILE = 'dead-letters.json';
+
+/** Tells the local DLQ consumer that a dead letter was queued. */
+export class DeadLetterSignal {
+  private readonly listeners: Array<() => void> = [];
+  subscribe(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
 
 export interface LocalEventBridge {
   readonly url: string;
   readonly bus: LocalEventBus;
+  readonly deadLetters: DeadLetterSignal;
 }
 
 export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventBridge> {
   const { options } = ctx;
+  const deadLetters = new DeadLetterSignal();
+  const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir);
   const bus = new LocalEventBus({
     assembly: ctx.assembly,
     secrets: ctx.secrets.webhookSecrets,
@@ -32,9 +47,14 @@ export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventB
     ...(options.strictEvents ? { eventValidator: new EventValidator(PLATFORM_EVENT_CATALOG) } : {}),
     ...(options.onRejected === undefined ? {} : { onRejected: options.onRejected }),
     // Run-time rules, destinations and connections survive a restart with the tables they serve.
-    ...(options.dataDir === undefined
+    // So do their dead-letter queues, until the DLQ consumer has recorded each letter.
+    ...(dataDir === undefined
       ? {}
-      : { resourcesFile: path.join(path.resolve(options.dataDir), RESOURCES_FILE) }),
+      : {
+          resourcesFile: path.join(dataDir, RESOURCES_FILE),
+          deadLettersFile: path.join(dataDir, DEAD_LETTERS_FILE),
+        }),
+    onDeadLetter: () => deadLetters.notify(),
   });
   const server = new EventBridgeServer(bus);
   const port = ctx.ports.eventBridge;
@@ -43,5 +63,5 @@ export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventB
     await server.stop();
     await bus.whenIdle();
   });
-  return { url: server.url, bus };
+  return { url: server.url, bus, deadLetters };
 }

@@ -10,6 +10,7 @@ import type { PlatformTableNames } from '../../lambda/repositories/platform-repo
 import type { InMemorySecretStore } from '../../lambda/shared/secret-store';
 import type { LocalApiGateway } from '../api-gateway';
 import type { DeliveryReport, EventRejection, LocalEventBus } from '../event-bus';
+import type { LocalFailures } from './failures';
 import type { LocalProvisioning } from './provisioning';
 
 export interface LocalRuntimeOptions {
@@ -37,6 +38,13 @@ export interface LocalRuntimeOptions {
    * and a test user. @default false
    */
   readonly portal?: boolean;
+  /**
+   * Run the DLQ consumer on the local EventBridge's dead-letter queues, as
+   * AWS does: dead letters become failed deliveries (listed and replayed
+   * through the APIs) and leave the queue. Off, they stay in the queue for
+   * `npm run local -- dlq list|replay`. @default true
+   */
+  readonly deadLetterConsumer?: boolean;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;
@@ -95,6 +103,8 @@ export interface LocalRuntime {
   offboard(orgId: string): Promise<void>;
   /** The provisioner of run-time webhooks, when the assembly has one. */
   readonly provisioning?: LocalProvisioning;
+  /** The DLQ consumer and its failed deliveries, when the assembly has one. */
+  readonly failures?: LocalFailures;
   /** Stops the servers, the sweep and DynamoDB Local. Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -21,11 +21,12 @@ const ADMIN = {
   ADMIN_EMAIL_DOMAIN: 'example.com',
 };
 
-const SCHEMAS = [
+// One element type: the three schemas differ in their other variables (the failed-deliveries ones among them).
+const SCHEMAS: ReadonlyArray<readonly [string, Parameters<typeof readEnv>[0], Record<string, string>]> = [
   ['admin API', adminApiEnvironment, ADMIN],
   ['partner API', partnerApiEnvironment, TABLES],
   ['onboarding', onboardingEnvironment, { ...TABLES, PICKUP_SECRET_PREFIX: 'pp/prod/pickup/' }],
-] as const;
+];
 const NOT_DEV = ENVIRONMENT_NAMES.filter((name) => name !== 'dev');
 
 describe.each(SCHEMAS)('the %s environment', (_name, schema, base) => {

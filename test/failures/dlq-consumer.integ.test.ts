@@ -18,6 +18,8 @@ let created: Record<string, string>;
 let failures: FailedDeliveriesRepository;
 let webhooks: WebhooksRepository;
 
+/** Now-ish, so DynamoDB Local's TTL sweep (which runs on the wall clock) leaves the records alone. */
+const SENT_AT = new Date(Math.floor(Date.now() / 1000) * 1000);
 const ruleArn = (bus: string, name: string) => `arn:aws:events:us-east-1:000000000000:rule/${bus}/${name}`;
 let sequence = 0;
 
@@ -45,7 +47,7 @@ function deadLetter(options: {
   return {
     messageId: `m-${sequence}`,
     body: JSON.stringify(event),
-    attributes: { SentTimestamp: String(Date.parse('2026-03-01T00:01:00Z')) },
+    attributes: { SentTimestamp: String(SENT_AT.getTime()) },
     messageAttributes: {
       RULE_ARN: attribute(ruleArn('partner-platform-dev-shard-001', options.rule)),
       TARGET_ARN: attribute('arn:aws:events:us-east-1:000000000000:api-destination/x/y'),
@@ -108,8 +110,8 @@ describe('DLQ consumer', () => {
         attempts: 3,
         failures: 1,
         status: 'failed',
-        failedAt: '2026-03-01T00:01:00.000Z',
-        expiresAt: Date.parse('2026-03-15T00:01:00Z') / 1000,
+        failedAt: SENT_AT.toISOString(),
+        expiresAt: SENT_AT.getTime() / 1000 + 14 * 86_400,
       }),
     );
     // acme-evil has a webhook of the same id: it sees nothing of acme's.

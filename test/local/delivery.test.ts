@@ -4,6 +4,9 @@
  * assembly, events are published with the real EventBridge client, and real
  * HTTP receivers on 127.0.0.1 record what arrives.
  */
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { localEventBridgeClient } from '../../local/eventbridge-client';
 import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { findEventType } from '../../lambda/core/event-catalog';
@@ -75,6 +78,9 @@ describe('local EventBridge delivery from the synthesized templates', () => {
   const receivers = new Map<string, RecordingReceiver>();
   const secrets: Record<string, string> = {};
   let bus: LocalEventBus;
+  let deadLettersFile: string;
+  /** A second bus over the same templates and dead-letter file: what a restart with `--data` sees. */
+  let reopen: () => LocalEventBus;
   let server: EventBridgeServer;
   let client: EventBridgeClient;
   const published: Published[] = [];
@@ -108,7 +114,16 @@ describe('local EventBridge delivery from the synthesized templates', () => {
     }
     receivers.get('delta/flaky')!.status = 500;
     receivers.get('epsilon/strict')!.status = 400;
-    bus = new LocalEventBus({ assembly, secrets, urlOverrides, retryBaseDelayMs: 5, retryMaxDelayMs: 50 });
+    deadLettersFile = path.join(mkdtempSync(path.join(tmpdir(), 'pp-dlq-')), 'dead-letters.json');
+    reopen = () => new LocalEventBus({ assembly, secrets, urlOverrides, deadLettersFile });
+    bus = new LocalEventBus({
+      assembly,
+      secrets,
+      urlOverrides,
+      retryBaseDelayMs: 5,
+      retryMaxDelayMs: 50,
+      deadLettersFile,
+    });
     server = new EventBridgeServer(bus);
     await server.start();
     client = localEventBridgeClient(server.url);
@@ -200,6 +215,9 @@ describe('local EventBridge delivery from the synthesized templates', () => {
     expect(letters).toHaveLength(expectedFor(flakyHook).length + expectedFor(strictHook).length);
     expect(letters.filter((l) => l.status === 500).every((l) => l.attempts === 1 + RETRY_ATTEMPTS)).toBe(true);
     expect(letters.filter((l) => l.status === 400).every((l) => l.attempts === 1)).toBe(true);
+    // Kept in the file (mode 0600), so a restart with --data sees the same queue.
+    expect(reopen().deadLetters()).toEqual(letters);
+    expect(statSync(deadLettersFile).mode & 0o777).toBe(0o600);
 
     // Heal both receivers and replay: nothing is lost, nothing duplicated.
     flaky.status = 200;
@@ -207,6 +225,7 @@ describe('local EventBridge delivery from the synthesized templates', () => {
     expect(bus.replayDeadLetters()).toBe(letters.length);
     await server.whenIdle();
     expect(bus.deadLetters()).toHaveLength(0);
+    expect(reopen().deadLetters()).toHaveLength(0);
     assertExactDelivery(flakyHook);
     assertExactDelivery(strictHook);
     for (const hook of HEALTHY) assertExactDelivery(hook);

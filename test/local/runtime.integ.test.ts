@@ -74,6 +74,8 @@ beforeAll(async () => {
     clock,
     // The test verifies when it wants to; the interval would race the flow's fake clock.
     verificationIntervalMs: 3_600_000,
+    // The CLI's dlq list|replay reads the queue, which the DLQ consumer would drain.
+    deadLetterConsumer: false,
     retryBaseDelayMs: 5,
     retryMaxDelayMs: 20,
   });
