@@ -7,6 +7,7 @@ import { loadConfig, PlatformConfig } from '../lib/config/load-config';
 import { QuotaError } from '../lib/config/quota-check';
 import { buildPlatformApp } from '../lib/platform-app';
 import { oversizedTemplates } from '../lib/stack-limits';
+import { ValidationCache } from '../lib/validation-cache/validation-cache';
 
 /**
  * Reads config/<env>.yaml and partners/*.yaml, builds the stacks and checks
@@ -19,6 +20,7 @@ function main(): number {
   const rootDir = path.resolve(__dirname, '..');
   const partnersDir = app.node.tryGetContext('partnersDir') as string | undefined;
   let config: PlatformConfig;
+  const validationCache = validationCacheOf(app, rootDir);
   try {
     config = loadConfig({
       rootDir,
@@ -28,7 +30,7 @@ function main(): number {
     // The functions bundle their own copy of the catalog; never deploy one that disagrees with the rules.
     const stale = staleBundledCatalog(config.catalog);
     if (stale) throw new ConfigError([stale]);
-    buildPlatformApp(app, config);
+    buildPlatformApp(app, config, { validationCache });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof QuotaError) {
       process.stderr.write(`${error.message}\n`);
@@ -37,6 +39,7 @@ function main(): number {
     throw error;
   }
   const assembly = app.synth();
+  if (validationCache) process.stderr.write(`${cacheSummary(validationCache)}\n`);
   const limit = config.environment.sharding.maxTemplateBytes;
   const oversized = oversizedTemplates(assembly, limit, `raise sharding.shardCount in config/${environment}.yaml`);
   if (oversized.length > 0) {
@@ -44,6 +47,26 @@ function main(): number {
     return 1;
   }
   return 0;
+}
+
+/**
+ * cdk-nag and the CloudFormation validation keep their findings per stack in
+ * node_modules/.cache (`-c validationCacheDir=DIR` elsewhere,
+ * `-c validationCache=off` to check everything from scratch).
+ */
+function validationCacheOf(app: App, rootDir: string): ValidationCache | undefined {
+  if (String(app.node.tryGetContext('validationCache') ?? 'on') === 'off') return undefined;
+  const dir = app.node.tryGetContext('validationCacheDir') as string | undefined;
+  return new ValidationCache(
+    dir ? path.resolve(dir) : path.join(rootDir, 'node_modules', '.cache', 'partner-platform', 'validation'),
+  );
+}
+
+function cacheSummary(cache: ValidationCache): string {
+  const parts = Object.entries(cache.stats).map(
+    ([kind, { hits, misses }]) => `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
+  );
+  return `validation: ${parts.join('; ') || 'off'}`;
 }
 
 process.exitCode = main();

@@ -7,12 +7,22 @@ import { checkQuotas, QuotaError } from './config/quota-check';
 import { PartnerShardStack } from './partner-shard-stack';
 import { PlatformStack } from './platform-stack';
 import { enforceResourceLimit } from './stack-limits';
+import { CachedCloudFormationValidatePlugin } from './validation-cache/cached-cloudformation-validate-plugin';
+import { CachedNagChecks } from './validation-cache/cached-nag-checks';
+import type { ValidationCache } from './validation-cache/validation-cache';
 
 export interface PlatformAppOptions {
   /** Run the cdk-nag AwsSolutions pack as a validation plugin. @default true */
   readonly nag?: boolean;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Serve cdk-nag's findings per stack, and the built-in CloudFormation
+   * validation's per template, from this cache when what they read is
+   * unchanged (lib/validation-cache). Both still run over everything else.
+   * @default no cache: both run over every stack
+   */
+  readonly validationCache?: ValidationCache;
 }
 
 export interface PlatformApp {
@@ -95,10 +105,17 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
   });
 
   Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
+  addValidationPlugins(app, options);
+  return { plan, platform, shards };
+}
+
+function addValidationPlugins(app: App, options: PlatformAppOptions): void {
+  const cache = options.validationCache;
   if (options.nag ?? true) {
     // Acknowledged findings are also written into the templates' metadata, so
     // auditors (and the audit report, which reads cdk.out only) see each reason.
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }));
+    const pack = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
+    Validations.of(app).addPlugins(cache ? new CachedNagChecks(pack, cache) : pack);
   }
-  return { plan, platform, shards };
+  if (cache) CachedCloudFormationValidatePlugin.install(cache);
 }

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import {
+  CloudFormationValidatePlugin,
+  IPolicyValidationContext,
+  PolicyValidationPluginReport,
+  PolicyViolation,
+  PolicyValidationStack,
+} from 'aws-cdk-lib';
+import { contentKey, packageVersion, ValidationCache } from './validation-cache';
+
+const KIND = 'cloudformation-validate';
+
+/** Where a cached violation's template path goes: each entry is one template's. */
+const TEMPLATE = '<template>';
+
+/**
+ * CDK's built-in CloudFormation template validation (the same plugin class,
+ * so it takes the built-in one's place and the same engine and rules run),
+ * template by template, with each template's findings served from the
+ * cache when its text, stack path, account, region and the engine, rule and aws-cdk-lib
+ * versions are unchanged. The engine validates each template on its own
+ * (the built-in loop does too); it is started once, for the resource types
+ * of all templates, as the built-in plugin starts it. The report is the one
+ * the built-in plugin gives: findings grouped by rule, severity and message
+ * in template order.
+ */
+export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePlugin {
+  /**
+   * Makes this the instance aws-cdk-lib runs as its built-in validation, for
+   * every app this process synthesizes: it runs exactly when the built-in
+   * one would (not with `cdk synth --no-validation` or
+   * `builtinCloudFormationValidation: false`), reports under the same name,
+   * and leaves the templates' CDK metadata as the built-in one does (a
+   * registered plugin would be named in it).
+   */
+  public static install(cache: ValidationCache): void {
+    const singleton = CloudFormationValidatePlugin as unknown as {
+      _instance?: CloudFormationValidatePlugin;
+      _disposeSingleton(): void;
+    };
+    if (singleton._instance instanceof CachedCloudFormationValidatePlugin && singleton._instance.cache === cache)
+      return;
+    singleton._disposeSingleton();
+    singleton._instance = new CachedCloudFormationValidatePlugin(cache);
+  }
+
+  private readonly versions: string;
+
+  constructor(private readonly cache: ValidationCache) {
+    super();
+    this.versions = JSON.stringify(['cached-cloudformation-validate/1', packageVersion('aws-cdk-lib'), this.version]);
+  }
+
+  public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
+    const templates = context.stackTemplates.map((stack) => {
+      const text = readFileSync(stack.templatePath, 'utf8');
+      const key = contentKey([
+        this.versions,
+        JSON.stringify([stack.stackConstructPath, stack.accountId, stack.region]),
+        text,
+      ]);
+      return { stack, text, key, violations: this.cache.get<PolicyViolation[]>(KIND, key) };
+    });
+    const misses = templates.filter((template) => template.violations === undefined);
+    if (misses.length > 0) {
+      // Started for every template's types, as the built-in validation starts it.
+      (this as unknown as { initializeEngine(types: Set<string>): unknown }).initializeEngine(
+        resourceTypes(templates.map((template) => template.text)),
+      );
+    }
+    for (const miss of misses) {
+      const { violations } = super.validate(single(context, miss.stack));
+      miss.violations = violations.map((violation) => relocate(violation, miss.stack.templatePath, TEMPLATE));
+      this.cache.put(KIND, miss.key, miss.violations);
+    }
+    const merged: PolicyViolation[] = [];
+    for (const { stack, violations } of templates) {
+      for (const violation of violations ?? []) merge(merged, relocate(violation, TEMPLATE, stack.templatePath));
+    }
+    return { success: merged.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations: merged };
+  }
+}
+
+function single(context: IPolicyValidationContext, stack: PolicyValidationStack): IPolicyValidationContext {
+  return {
+    templatePaths: [stack.templatePath],
+    stackTemplates: [stack],
+    accountId: stack.accountId,
+    region: stack.region,
+    appConstruct: context.appConstruct,
+  };
+}
+
+function relocate(violation: PolicyViolation, from: string, to: string): PolicyViolation {
+  return {
+    ...violation,
+    violatingResources: violation.violatingResources.map((resource) =>
+      resource.templatePath === from ? { ...resource, templatePath: to } : resource,
+    ),
+  };
+}
+
+/** The built-in plugin's grouping: one entry per rule, severity and message; the first finding's fix and metadata. */
+function merge(merged: PolicyViolation[], violation: PolicyViolation): void {
+  const existing = merged.find(
+    (v) =>
+      v.ruleName === violation.ruleName && v.severity === violation.severity && v.description === violation.description,
+  );
+  if (existing) existing.violatingResources.push(...violation.violatingResources);
+  else merged.push({ ...violation, violatingResources: [...violation.violatingResources] });
+}
+
+/** The resource types of the templates, read as the built-in plugin reads them. */
+function resourceTypes(texts: readonly string[]): Set<string> {
+  const types = new Set<string>();
+  for (const text of texts) {
+    try {
+      const resources = (JSON.parse(text) as { Resources?: Record<string, { Type?: unknown }> }).Resources ?? {};
+      for (const resource of Object.values(resources)) {
+        if (resource && typeof resource.Type === 'string') types.add(resource.Type);
+      }
+    } catch {
+      // the engine reports an unreadable template itself
+    }
+  }
+  return types;
+}
