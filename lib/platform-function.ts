@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
+import { bundleInputHash } from './bundle-input-hash';
 import type { PlatformTables } from './platform-tables';
 
 /** The stage whose authorizer cache a function may flush (`PlatformApi.authorizerCache`). */
@@ -17,6 +18,20 @@ export interface AuthorizerCacheTarget {
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
+const runtime = lambda.Runtime.NODEJS_22_X;
+const architecture = lambda.Architecture.ARM_64;
+
+const BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  // Sources stay out of the map so the bundle (and its asset hash)
+  // does not depend on where the repository is checked out.
+  sourcesContent: false,
+  target: 'node22',
+  format: nodejs.OutputFormat.CJS,
+  forceDockerBundling: false,
+  externalModules: ['@aws-sdk/*'],
+} satisfies nodejs.BundlingOptions;
 
 export interface PlatformFunctionProps {
   /** The handler folder under `lambda/`, e.g. `onboarding` for lambda/onboarding/index.ts. */
@@ -43,18 +58,19 @@ export interface PlatformFunctionProps {
  */
 export class PlatformFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
+    const entry = path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts');
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     super(scope, id, {
-      entry: path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts'),
+      entry,
       handler: 'handler',
       functionName: props.functionName,
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      runtime,
+      architecture,
       description: props.description,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySize ?? 256,
@@ -68,15 +84,12 @@ export class PlatformFunction extends nodejs.NodejsFunction {
         ...props.environment,
       },
       bundling: {
-        minify: true,
-        sourceMap: true,
-        // Sources stay out of the map so the bundle (and its asset hash)
-        // does not depend on where the repository is checked out.
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        forceDockerBundling: false,
-        externalModules: ['@aws-sdk/*'],
+        ...BUNDLING,
+        assetHash: bundleInputHash(REPO_ROOT, entry, {
+          BUNDLING,
+          runtime: runtime.name,
+          architecture: architecture.name,
+        }),
       },
     });
     this.acknowledgeHouseFindings();
