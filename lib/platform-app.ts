@@ -1,4 +1,6 @@
-import { App, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import * as os from 'node:os';
+import { App, CfnResource, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeliveryPlan, planDelivery } from './config/delivery-plan';
 import type { PlatformConfig } from './config/load-config';
@@ -38,6 +40,8 @@ export interface PlatformApp {
  */
 export function buildPlatformApp(app: App, config: PlatformConfig, options: PlatformAppOptions = {}): PlatformApp {
   const { environment } = config;
+  // Validation threads start now, so their engines are ready when the templates are.
+  const validation = startValidation(app, options);
   const plan = planDelivery(config);
   const problems = checkQuotas(plan, environment);
   if (problems.length > 0) throw new QuotaError(problems);
@@ -105,17 +109,40 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
   });
 
   Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
-  addValidationPlugins(app, options);
+  addNag(app, options);
+  validation?.prepare([...resourceTypes(app), 'AWS::CDK::Metadata']);
   return { plan, platform, shards };
 }
 
-function addValidationPlugins(app: App, options: PlatformAppOptions): void {
+function addNag(app: App, options: PlatformAppOptions): void {
+  if (!(options.nag ?? true)) return;
+  // Acknowledged findings are also written into the templates' metadata, so
+  // auditors (and the audit report, which reads cdk.out only) see each reason.
+  const pack = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
   const cache = options.validationCache;
-  if (options.nag ?? true) {
-    // Acknowledged findings are also written into the templates' metadata, so
-    // auditors (and the audit report, which reads cdk.out only) see each reason.
-    const pack = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
-    Validations.of(app).addPlugins(cache ? new CachedNagChecks(pack, cache) : pack);
-  }
-  if (cache) CachedCloudFormationValidatePlugin.install(cache);
+  Validations.of(app).addPlugins(cache ? new CachedNagChecks(pack, cache) : pack);
+}
+
+/**
+ * With a cache, the built-in CloudFormation validation is served from it and
+ * runs on threads beside the app, when aws-cdk-lib would run it at all (App
+ * prop, `cdk synth --no-validation`).
+ */
+function startValidation(app: App, options: PlatformAppOptions): CachedCloudFormationValidatePlugin | undefined {
+  if (!options.validationCache) return undefined;
+  const builtin = (app as unknown as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation;
+  const enabled = builtin !== false && process.env.CDK_VALIDATION !== 'false';
+  return CachedCloudFormationValidatePlugin.install(options.validationCache, {
+    threads: enabled ? os.availableParallelism() : 0,
+  });
+}
+
+function resourceTypes(app: App): Set<string> {
+  const types = new Set<string>();
+  const visit = (node: IConstruct): void => {
+    if (CfnResource.isCfnResource(node)) types.add(node.cfnResourceType);
+    for (const child of node.node.children) visit(child);
+  };
+  visit(app);
+  return types;
 }

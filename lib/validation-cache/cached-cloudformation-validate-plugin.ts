@@ -7,6 +7,7 @@ import {
   PolicyValidationStack,
 } from 'aws-cdk-lib';
 import { contentKey, packageVersion, ValidationCache } from './validation-cache';
+import { ValidationWorkers } from './validation-workers';
 
 const KIND = 'cloudformation-validate';
 
@@ -33,20 +34,30 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
    * and leaves the templates' CDK metadata as the built-in one does (a
    * registered plugin would be named in it).
    */
-  public static install(cache: ValidationCache): void {
+  public static install(
+    cache: ValidationCache,
+    options: { threads?: number } = {},
+  ): CachedCloudFormationValidatePlugin {
     const singleton = CloudFormationValidatePlugin as unknown as {
       _instance?: CloudFormationValidatePlugin;
       _disposeSingleton(): void;
     };
-    if (singleton._instance instanceof CachedCloudFormationValidatePlugin && singleton._instance.cache === cache)
-      return;
+    const current = singleton._instance;
+    if (current instanceof CachedCloudFormationValidatePlugin && current.cache === cache) return current;
     singleton._disposeSingleton();
-    singleton._instance = new CachedCloudFormationValidatePlugin(cache);
+    const workers = options.threads ? new ValidationWorkers(options.threads) : undefined;
+    const plugin = new CachedCloudFormationValidatePlugin(cache, workers);
+    singleton._instance = plugin;
+    return plugin;
   }
 
   private readonly versions: string;
 
-  constructor(private readonly cache: ValidationCache) {
+  constructor(
+    private readonly cache: ValidationCache,
+    /** Threads to validate on beside the app. @default in this thread */
+    private readonly workers?: ValidationWorkers,
+  ) {
     super();
     this.versions = JSON.stringify(['cached-cloudformation-validate/1', packageVersion('aws-cdk-lib'), this.version]);
   }
@@ -62,22 +73,39 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
       return { stack, text, key, violations: this.cache.get<PolicyViolation[]>(KIND, key) };
     });
     const misses = templates.filter((template) => template.violations === undefined);
-    if (misses.length > 0) {
-      // Started for every template's types, as the built-in validation starts it.
-      (this as unknown as { initializeEngine(types: Set<string>): unknown }).initializeEngine(
-        resourceTypes(templates.map((template) => template.text)),
+    const reports = this.validateEach(
+      context,
+      misses.map((miss) => miss.stack),
+      () => resourceTypes(templates.map((template) => template.text)),
+    );
+    misses.forEach((miss, i) => {
+      miss.violations = reports[i].violations.map((violation) =>
+        relocate(violation, miss.stack.templatePath, TEMPLATE),
       );
-    }
-    for (const miss of misses) {
-      const { violations } = super.validate(single(context, miss.stack));
-      miss.violations = violations.map((violation) => relocate(violation, miss.stack.templatePath, TEMPLATE));
       this.cache.put(KIND, miss.key, miss.violations);
-    }
+    });
     const merged: PolicyViolation[] = [];
     for (const { stack, violations } of templates) {
       for (const violation of violations ?? []) merge(merged, relocate(violation, TEMPLATE, stack.templatePath));
     }
     return { success: merged.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations: merged };
+  }
+
+  /** Starts the validation threads' engines early, for the app's resource types. */
+  public prepare(types: Iterable<string>): void {
+    this.workers?.prepare(types);
+  }
+
+  /** The built-in validation of each template alone; the engine is started for `types` (every template's). */
+  private validateEach(
+    context: IPolicyValidationContext,
+    stacks: readonly PolicyValidationStack[],
+    types: () => Set<string>,
+  ): PolicyValidationPluginReport[] {
+    if (stacks.length === 0) return [];
+    if (this.workers) return this.workers.validate(stacks, types());
+    (this as unknown as { initializeEngine(types: Set<string>): unknown }).initializeEngine(types());
+    return stacks.map((stack) => super.validate(single(context, stack)));
   }
 }
 

@@ -80,7 +80,7 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
     const key = contentKey([
       this.versions,
       stack.node.path,
-      JSON.stringify([stack.account, stack.region]),
+      JSON.stringify(stack.resolve([stack.account, stack.region])),
       readFileSync(templateFile, 'utf8'),
       resourceDigest(stack),
     ]);

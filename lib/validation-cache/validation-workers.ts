@@ -1,0 +1,141 @@
+import { statSync } from 'node:fs';
+import { MessageChannel, MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { PolicyValidationPluginReport, PolicyValidationStack } from 'aws-cdk-lib';
+
+/**
+ * The thread body: aws-cdk-lib's own CloudFormationValidatePlugin, one
+ * template per message (as the built-in loop validates them), its engine
+ * started once for the types it is told. Plain JavaScript, so the thread
+ * needs no TypeScript loader.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { CloudFormationValidatePlugin } = require(workerData.awsCdkLib);
+const plugin = new CloudFormationValidatePlugin();
+const signal = new Int32Array(workerData.signal);
+const port = workerData.port;
+port.on('message', (message) => {
+  let reply;
+  try {
+    if (message.types) {
+      plugin.initializeEngine(new Set(message.types));
+      reply = { ready: true };
+    } else {
+      const stack = message.stack;
+      const context = { templatePaths: [stack.templatePath], stackTemplates: [stack], accountId: stack.accountId, region: stack.region };
+      reply = { id: message.id, report: plugin.validate(context) };
+    }
+  } catch (error) {
+    reply = { id: message.id, error: String((error && error.stack) || error) };
+  }
+  port.postMessage(reply);
+  Atomics.add(signal, 0, 1);
+  Atomics.notify(signal, 0);
+});
+`;
+
+interface Reply {
+  readonly ready?: boolean;
+  readonly id?: number;
+  readonly report?: PolicyValidationPluginReport;
+  readonly error?: string;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly port: MessagePort;
+  prepared: boolean;
+  ready: boolean;
+  busy: boolean;
+}
+
+/** How long a template may take before the synth gives up on the threads (a crashed thread never answers). */
+const TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * Threads that run the built-in CloudFormation validation beside the app:
+ * the first starts its engine (seconds of WebAssembly set-up) while the app
+ * builds and synthesizes, so a synth with one changed template does not
+ * wait for it; more threads, up to the cores, join when many templates need
+ * checking. Templates go to whichever thread is free; the reports come back
+ * in template order, so the result does not depend on the threads.
+ */
+export class ValidationWorkers {
+  private readonly signal = new Int32Array(new SharedArrayBuffer(4));
+  private readonly threads: Thread[] = [];
+
+  constructor(private readonly maxThreads: number) {
+    this.spawn();
+  }
+
+  /**
+   * Starts the engines for these resource types, as the built-in plugin
+   * starts its engine for all templates' types (a template with a type
+   * outside them restarts its thread's engine with its own).
+   */
+  public prepare(types: Iterable<string>): void {
+    for (const thread of this.threads) this.prepareThread(thread, types);
+  }
+
+  /** Validates each template on a thread; blocks until all are done, as a validation plugin must. */
+  public validate(stacks: readonly PolicyValidationStack[], types: Iterable<string>): PolicyValidationPluginReport[] {
+    // Largest first, so the last template to finish is a small one.
+    const queue = stacks
+      .map((stack, id) => ({ id, stack, bytes: statSync(stack.templatePath).size }))
+      .sort((a, b) => b.bytes - a.bytes || a.id - b.id);
+    const wanted = Math.min(this.maxThreads, Math.ceil(stacks.length / 4));
+    while (this.threads.length < wanted) this.spawn();
+    for (const thread of this.threads) if (!thread.prepared) this.prepareThread(thread, types);
+    const reports = new Array<PolicyValidationPluginReport | undefined>(stacks.length);
+    let done = 0;
+    const deadline = Date.now() + TIMEOUT_MS;
+    while (done < stacks.length) {
+      const seen = Atomics.load(this.signal, 0);
+      for (const thread of this.threads) {
+        for (let reply = next(thread); reply; reply = next(thread)) {
+          if (reply.error !== undefined) throw new Error(`CloudFormation validation failed: ${reply.error}`);
+          if (reply.ready) thread.ready = true;
+          if (reply.id !== undefined) {
+            reports[reply.id] = reply.report;
+            thread.busy = false;
+            done += 1;
+          }
+        }
+        const job = thread.ready && !thread.busy ? queue.shift() : undefined;
+        if (job) {
+          thread.busy = true;
+          thread.port.postMessage({ id: job.id, stack: job.stack });
+        }
+      }
+      if (done < stacks.length) {
+        if (Date.now() > deadline) throw new Error('CloudFormation validation threads did not answer in 10 minutes');
+        Atomics.wait(this.signal, 0, seen, 1000);
+      }
+    }
+    return reports as PolicyValidationPluginReport[];
+  }
+
+  private prepareThread(thread: Thread, types: Iterable<string>): void {
+    thread.prepared = true;
+    thread.port.postMessage({ types: [...new Set(types)].sort() });
+  }
+
+  private spawn(): Thread {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { awsCdkLib: require.resolve('aws-cdk-lib'), signal: this.signal.buffer, port: port2 },
+      transferList: [port2],
+    });
+    // Never keeps the synth alive: the app exits when its work is done.
+    worker.unref();
+    port1.unref();
+    const thread: Thread = { worker, port: port1, prepared: false, ready: false, busy: false };
+    this.threads.push(thread);
+    return thread;
+  }
+}
+
+function next(thread: Thread): Reply | undefined {
+  return receiveMessageOnPort(thread.port)?.message as Reply | undefined;
+}
