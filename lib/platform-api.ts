@@ -5,6 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../lambda/core/contracts';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../lambda/api/partner-context';
+import { type ApiErrorCode, STATUS_OF } from '../lambda/api/http';
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
 import { webhookSecretPrefix } from './config/naming';
@@ -219,24 +220,39 @@ export class PlatformApi extends Construct {
     });
   }
 
-  /** API Gateway's own refusals in the APIs' JSON error shape. */
+  /**
+   * API Gateway's own refusals in the APIs' JSON error shape. An unknown path
+   * or method is MISSING_AUTHENTICATION_TOKEN (a 403 by default, which tells
+   * a caller nothing true): here it is the 404 `not_found` the router gives.
+   */
   private addGatewayResponses(): void {
-    const body = (code: string, message: string) => ({
-      'application/json': JSON.stringify({ error: { code, message } }),
-    });
-    const responses: [string, apigateway.ResponseType, string, string, string][] = [
-      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, '401', 'unauthorized', 'Unauthorized'],
-      ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, '403', 'forbidden', 'Forbidden'],
-      ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, '401', 'unauthorized', 'Unauthorized'],
-      ['Throttled', apigateway.ResponseType.THROTTLED, '429', 'throttled', 'Too many requests'],
-      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, '', 'bad_request', 'Bad request'],
-      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, '', 'internal_error', 'Internal server error'],
+    // [id, type, code, message]; the status is the code's, except that the two
+    // defaults keep the status of whatever they stand in for.
+    const responses: [string, apigateway.ResponseType, ApiErrorCode, string][] = [
+      ['Unauthorized', apigateway.ResponseType.UNAUTHORIZED, 'unauthorized', 'Unauthorized'],
+      ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, 'forbidden', 'Forbidden'],
+      ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, 'unauthorized', 'Unauthorized'],
+      ['Throttled', apigateway.ResponseType.THROTTLED, 'throttled', 'Too many requests'],
+      [
+        'MissingAuthenticationToken',
+        apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+        'not_found',
+        'No such route',
+      ],
+      ['ResourceNotFound', apigateway.ResponseType.RESOURCE_NOT_FOUND, 'not_found', 'No such route'],
+      ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, 'payload_too_large', 'Request too large'],
+      ['Default4xx', apigateway.ResponseType.DEFAULT_4XX, 'bad_request', 'Bad request'],
+      ['Default5xx', apigateway.ResponseType.DEFAULT_5XX, 'internal_error', 'Internal server error'],
     ];
-    for (const [id, type, statusCode, code, message] of responses) {
+    const defaults: ReadonlySet<apigateway.ResponseType> = new Set([
+      apigateway.ResponseType.DEFAULT_4XX,
+      apigateway.ResponseType.DEFAULT_5XX,
+    ]);
+    for (const [id, type, code, message] of responses) {
       this.api.addGatewayResponse(id, {
         type,
-        ...(statusCode === '' ? {} : { statusCode }),
-        templates: body(code, message),
+        ...(defaults.has(type) ? {} : { statusCode: String(STATUS_OF[code]) }),
+        templates: { 'application/json': JSON.stringify({ error: { code, message } }) },
       });
     }
   }

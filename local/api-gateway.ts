@@ -12,7 +12,8 @@
  * `partner-api`, `partner-authorizer`) built over local dependencies.
  *
  * Behaviour copied from API Gateway: an unknown path or method is a
- * MISSING_AUTHENTICATION_TOKEN (403) refusal; a missing required header is
+ * MISSING_AUTHENTICATION_TOKEN refusal (403 unless the template sets it; the
+ * platform's says 404 `not_found`); a missing required header is
  * BAD_REQUEST_PARAMETERS; a missing identity source or an authorizer that
  * throws "Unauthorized" is UNAUTHORIZED; a Deny policy is ACCESS_DENIED;
  * authorizer answers are cached per identity source value for the

@@ -1,8 +1,13 @@
 /**
  * A small request/response HTTP server on 127.0.0.1 for the local runtime's
  * API: whole bodies in and out, so a handler is a plain async function.
+ * Its own refusals (a body over 1 MB, headers over Node's limit, a request
+ * it cannot parse, a handler that throws) answer in the APIs'
+ * `{error:{code,message}}` shape, as the deployed API's gateway responses do.
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type ApiErrorCode, errorResponse } from '../lambda/api/http';
 import { listenOnLoopback, type LoopbackServer } from './loopback';
 
 export interface PlainRequest {
@@ -33,10 +38,10 @@ export async function startHttpServer(
   const server = createServer((request, response) => {
     readBody(request)
       .then(async (body) => {
-        if (body === undefined) return { statusCode: 413, body: JSON.stringify({ message: 'Request too large' }) };
+        if (body === undefined) return refusal('payload_too_large', 'Request too large');
         return handle({ method: request.method ?? 'GET', url: request.url ?? '/', headers: flatten(request), body });
       })
-      .catch(() => ({ statusCode: 500, body: JSON.stringify({ message: 'Internal server error' }) }))
+      .catch(() => refusal('internal_error', 'Internal server error'))
       .then((result: PlainResponse) => {
         response.writeHead(result.statusCode, {
           'content-type': 'application/json',
@@ -46,7 +51,34 @@ export async function startHttpServer(
         response.end(result.body);
       });
   });
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => refuseMalformed(error, socket));
   return listenOnLoopback(server, port);
+}
+
+/** The server's own refusal, in the APIs' shape. */
+function refusal(code: ApiErrorCode, message: string): PlainResponse {
+  const { statusCode, body } = errorResponse(code, message);
+  return { statusCode, body };
+}
+
+/**
+ * Node's answer to a request it could not parse is a bare status line; this
+ * one carries the JSON error. Headers past Node's limit (16 KB) are 431.
+ */
+function refuseMalformed(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [code, message]: [ApiErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['headers_too_large', 'Request headers too large']
+      : ['bad_request', 'Malformed HTTP request'];
+  const { statusCode, body } = refusal(code, message);
+  const reason = code === 'headers_too_large' ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 function flatten(request: IncomingMessage): Record<string, string> {

@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { DomainError, type DomainErrorCode, KeyNotPermittedError } from '../core/errors';
+import { DomainError, type DomainErrorCode, InvalidCursorError, KeyNotPermittedError } from '../core/errors';
 
 /** The `error.code` values the APIs document. */
 export type ApiErrorCode =
   | 'bad_request'
   | 'validation_error'
+  | 'invalid_cursor'
   | 'unauthorized'
   | 'forbidden'
   | 'key_not_permitted'
@@ -20,11 +21,15 @@ export type ApiErrorCode =
   | 'conflict'
   | 'managed_by_config'
   | 'payload_too_large'
+  | 'headers_too_large'
+  | 'throttled'
+  | 'rate_limited'
   | 'internal_error';
 
 export const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
   bad_request: 400,
   validation_error: 400,
+  invalid_cursor: 400,
   unauthorized: 401,
   forbidden: 403,
   key_not_permitted: 403,
@@ -33,6 +38,9 @@ export const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
   conflict: 409,
   managed_by_config: 409,
   payload_too_large: 413,
+  headers_too_large: 431,
+  throttled: 429,
+  rate_limited: 429,
   internal_error: 500,
 };
 
@@ -101,6 +109,13 @@ export function errorResponse(code: ApiErrorCode, message: string): APIGatewayPr
 export const UNAUTHORIZED_MESSAGE = 'Unauthorized';
 const INTERNAL_MESSAGE = 'Internal server error';
 
+/** The few domain errors whose API code is finer than their domain code. */
+function refinedCode(error: DomainError): ApiErrorCode {
+  if (error instanceof KeyNotPermittedError) return 'key_not_permitted';
+  if (error instanceof InvalidCursorError) return 'invalid_cursor';
+  return CODE_OF_DOMAIN[error.code];
+}
+
 /**
  * Maps any thrown value to a response. `unexpected` reports whether the
  * caller should log it as a fault (everything that is not a typed error).
@@ -108,7 +123,7 @@ const INTERNAL_MESSAGE = 'Internal server error';
 export function toErrorResponse(error: unknown): { response: APIGatewayProxyResult; unexpected: boolean } {
   if (error instanceof HttpError) return { response: errorResponse(error.code, error.message), unexpected: false };
   if (error instanceof DomainError) {
-    const code = error instanceof KeyNotPermittedError ? 'key_not_permitted' : CODE_OF_DOMAIN[error.code];
+    const code = refinedCode(error);
     const message = code === 'unauthorized' ? UNAUTHORIZED_MESSAGE : error.message;
     return { response: errorResponse(code, message), unexpected: false };
   }

@@ -12,7 +12,7 @@ import { errorBody, routes } from './routes';
 type JsonObject = Record<string, unknown>;
 
 const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
-  400: 'bad_request (body is not JSON) or validation_error (a field is missing, has the wrong type, or is unknown)',
+  400: 'bad_request (body is not JSON), validation_error (a field is missing, has the wrong type, or is unknown) or invalid_cursor (a listing cursor this listing did not hand out)',
   401: 'unauthorized: missing, unknown, expired or revoked credentials (never says which)',
   403: "forbidden (admin: the token is valid but its email is outside the admin domain) or key_not_permitted (partner: only the org's active key, read at the time of the request, may issue, rotate or revoke keys or change webhooks)",
   404: 'not_found',

@@ -114,3 +114,15 @@ export class KeyNotPermittedError extends ForbiddenError {
     this.name = 'KeyNotPermittedError';
   }
 }
+
+/**
+ * A listing cursor this API did not hand out for this listing: not base64url
+ * JSON, not the listing's key attributes, or positioned in another partition
+ * (another org's keys). API code `invalid_cursor`; refused before any read.
+ */
+export class InvalidCursorError extends ValidationError {
+  public constructor(message = 'cursor is not one this listing returned', options: DomainErrorOptions = {}) {
+    super(message, { ...options, field: 'cursor' });
+    this.name = 'InvalidCursorError';
+  }
+}

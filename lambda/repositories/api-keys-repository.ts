@@ -282,7 +282,14 @@ export class ApiKeysRepository {
         ExpressionAttributeNames: { '#org': ApiKeysTable.byOrgIndex.partitionKey },
         ExpressionAttributeValues: { ':orgId': orgId },
         Limit: pageSize(page.limit),
-        ExclusiveStartKey: decodeCursor(page.cursor),
+        ExclusiveStartKey: decodeCursor(page.cursor, {
+          attributes: [
+            ApiKeysTable.partitionKey,
+            ApiKeysTable.byOrgIndex.partitionKey,
+            ApiKeysTable.byOrgIndex.sortKey,
+          ],
+          fixed: { [ApiKeysTable.byOrgIndex.partitionKey]: orgId },
+        }),
       }),
     );
     return { items: (Items ?? []) as StoredApiKey[], nextCursor: encodeCursor(LastEvaluatedKey) };
@@ -494,7 +501,14 @@ export class ApiKeysRepository {
         },
         ExpressionAttributeValues: { ':bucket': DUE_BUCKET, ':now': now.toISOString() },
         Limit: pageSize(page.limit),
-        ExclusiveStartKey: decodeCursor(page.cursor),
+        ExclusiveStartKey: decodeCursor(page.cursor, {
+          attributes: [
+            ApiKeysTable.partitionKey,
+            ApiKeysTable.byDueIndex.partitionKey,
+            ApiKeysTable.byDueIndex.sortKey,
+          ],
+          fixed: { [ApiKeysTable.byDueIndex.partitionKey]: DUE_BUCKET },
+        }),
       }),
     );
     return { items: (Items ?? []) as ApiKeyRecord[], nextCursor: encodeCursor(LastEvaluatedKey) };

@@ -4,7 +4,7 @@
  * difference between two versions of a record.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { ValidationError } from '../core/errors';
+import { InvalidCursorError, ValidationError } from '../core/errors';
 
 /** One page of a listing; pass `nextCursor` back to get the next page. */
 export interface Page<T> {
@@ -36,19 +36,37 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
 }
 
-/** @throws ValidationError for a cursor this code did not produce. */
-export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+/**
+ * What a listing's cursor must be: exactly the key attributes of the table
+ * and index it pages (DynamoDB's LastEvaluatedKey), with `fixed` ones equal
+ * to the listing's partition (the org, the bucket). Anything else would
+ * reach DynamoDB as a ValidationException (a 500) or page another org.
+ */
+export interface CursorShape {
+  readonly attributes: readonly string[];
+  readonly fixed?: Readonly<Record<string, string>>;
+}
+
+/** @throws InvalidCursorError (400 `invalid_cursor`) for a cursor this listing did not produce. */
+export function decodeCursor(cursor: string | undefined, shape: CursorShape): Record<string, string> | undefined {
   if (cursor === undefined || cursor === '') return undefined;
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not an object');
-    for (const part of Object.values(value)) {
-      if (typeof part !== 'string') throw new Error('not a key');
-    }
-    return value as Record<string, unknown>;
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationError('cursor is not one this API returned', { field: 'cursor' });
+    throw new InvalidCursorError();
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidCursorError();
+  const entries = Object.entries(value);
+  const fits =
+    entries.length === shape.attributes.length &&
+    entries.every(([name, part]) => shape.attributes.includes(name) && typeof part === 'string' && part !== '') &&
+    Object.entries(shape.fixed ?? {}).every(
+      ([name, expected]) => (value as Record<string, unknown>)[name] === expected,
+    );
+  if (!fits) throw new InvalidCursorError();
+  return value as Record<string, string>;
 }
 
 /** A single-item conditional write failed. */

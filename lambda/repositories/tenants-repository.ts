@@ -235,7 +235,10 @@ export class TenantsRepository {
         ExpressionAttributeNames: { '#bucket': LIST.partitionKey },
         ExpressionAttributeValues: { ':bucket': TENANT_LIST_BUCKET },
         Limit: pageSize(page.limit),
-        ExclusiveStartKey: decodeCursor(page.cursor),
+        ExclusiveStartKey: decodeCursor(page.cursor, {
+          attributes: [TenantsTable.partitionKey, LIST.partitionKey],
+          fixed: { [LIST.partitionKey]: TENANT_LIST_BUCKET },
+        }),
       }),
     );
     const items = (Items ?? []).map(toTenant);

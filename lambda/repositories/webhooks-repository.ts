@@ -519,7 +519,15 @@ export class WebhooksRepository {
         },
         ExpressionAttributeValues: { ':bucket': bucket, ':now': now.toISOString() },
         Limit: pageSize(page.limit),
-        ExclusiveStartKey: decodeCursor(page.cursor),
+        ExclusiveStartKey: decodeCursor(page.cursor, {
+          attributes: [
+            WebhooksTable.partitionKey,
+            WebhooksTable.sortKey,
+            WebhooksTable.byDueIndex.partitionKey,
+            WebhooksTable.byDueIndex.sortKey,
+          ],
+          fixed: { [WebhooksTable.byDueIndex.partitionKey]: bucket },
+        }),
       }),
     );
     return { items: Items ?? [], nextCursor: encodeCursor(LastEvaluatedKey) };

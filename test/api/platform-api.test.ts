@@ -152,6 +152,22 @@ describe('PlatformApi', () => {
     });
   });
 
+  it.each<[string, string | undefined, string, string]>([
+    ['MISSING_AUTHENTICATION_TOKEN', '404', 'not_found', 'No such route'],
+    ['RESOURCE_NOT_FOUND', '404', 'not_found', 'No such route'],
+    ['REQUEST_TOO_LARGE', '413', 'payload_too_large', 'Request too large'],
+    ['THROTTLED', '429', 'throttled', 'Too many requests'],
+    ['ACCESS_DENIED', '403', 'forbidden', 'Forbidden'],
+    ['DEFAULT_4XX', undefined, 'bad_request', 'Bad request'],
+    ['DEFAULT_5XX', undefined, 'internal_error', 'Internal server error'],
+  ])('answers the gateway response %s with status %s and {error:{code:%s}}', (type, status, code, message) => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: type,
+      StatusCode: status ?? Match.absent(),
+      ResponseTemplates: { 'application/json': JSON.stringify({ error: { code, message } }) },
+    });
+  });
+
   it('gives the admin function the admin settings and the admin key secret', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Admin API: tenants, API keys and webhooks',

@@ -3,7 +3,7 @@ import { endpointFor } from '../../lambda/shared/aws-clients';
 import { booleanFlag, EnvironmentError, optionalString, readEnv, requiredString } from '../../lambda/shared/env';
 import { loggableError, REDACTED, redactSensitive } from '../../lambda/shared/observability';
 import { decodeCursor, diffUpdate, encodeCursor } from '../../lambda/repositories/dynamo-support';
-import { ValidationError } from '../../lambda/core/errors';
+import { InvalidCursorError, ValidationError } from '../../lambda/core/errors';
 
 describe('readEnv', () => {
   const schema = z.object({
@@ -82,12 +82,28 @@ describe('log redaction', () => {
 });
 
 describe('repository helpers', () => {
-  it('cursors round-trip and a foreign cursor is a ValidationError', () => {
+  const byOrg = { attributes: ['keyHash', 'orgId', 'createdAt'], fixed: { orgId: 'acme' } };
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+
+  it('cursors round-trip through the listing they came from', () => {
     const key = { orgId: 'acme', createdAt: '2025-01-01T00:00:00.000Z', keyHash: 'ab' };
-    expect(decodeCursor(encodeCursor(key))).toEqual(key);
+    expect(decodeCursor(encodeCursor(key), byOrg)).toEqual(key);
     expect(encodeCursor(undefined)).toBeUndefined();
-    expect(() => decodeCursor('not-a-cursor')).toThrow(ValidationError);
-    expect(() => decodeCursor(Buffer.from('{"a":{"S":"x"}}').toString('base64url'))).toThrow(ValidationError);
+    expect(decodeCursor(undefined, byOrg)).toBeUndefined();
+  });
+
+  it.each<[string, string]>([
+    ['bad base64', 'not a cursor!'],
+    ['base64 of text that is not JSON', b64('{orgId:')],
+    ['JSON that is not an object', b64('["acme"]')],
+    ['DynamoDB attribute-value JSON', b64('{"a":{"S":"x"}}')],
+    ['a missing key attribute', b64('{"orgId":"acme","createdAt":"2025"}')],
+    ['an extra attribute', b64('{"orgId":"acme","createdAt":"2025","keyHash":"ab","x":"y"}')],
+    ['a number where a string is', b64('{"orgId":"acme","createdAt":2025,"keyHash":"ab"}')],
+    ["another org's position", b64('{"orgId":"globex","createdAt":"2025","keyHash":"ab"}')],
+  ])('a cursor with %s is an InvalidCursorError (400 invalid_cursor)', (_label, cursor) => {
+    expect(() => decodeCursor(cursor, byOrg)).toThrow(InvalidCursorError);
+    expect(() => decodeCursor(cursor, byOrg)).toThrow(ValidationError);
   });
 
   it('diffUpdate sets what changed, removes what was dropped and skips keys', () => {

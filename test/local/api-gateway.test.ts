@@ -164,7 +164,11 @@ describe('LocalApiGateway', () => {
     expect(JSON.parse((await probe('deny')).body)).toEqual({ error: { code: 'forbidden', message: 'Forbidden' } });
     expect((await probe('boom')).statusCode).toBe(500);
     // Unknown path, and an admin route without its required headers.
-    expect((await api.handle({ method: 'GET', url: '/nowhere', headers: {} })).statusCode).toBe(403);
+    const nowhere = await api.handle({ method: 'GET', url: '/nowhere', headers: {} });
+    expect(nowhere.statusCode).toBe(404);
+    expect(JSON.parse(nowhere.body)).toEqual({ error: { code: 'not_found', message: 'No such route' } });
+    const wrongMethod = await api.handle({ method: 'DELETE', url: '/partner-auth-probe', headers: {} });
+    expect(wrongMethod.statusCode).toBe(404);
     expect(await api.handle({ method: 'GET', url: '/tenants', headers: {} })).toMatchObject({ statusCode: 401 });
   });
 

@@ -133,7 +133,7 @@ describe('npm run local: onboarding from the synthesized custom resources', () =
   });
 
   it('answers unknown routes and missing keys with the gateway responses of the template', async () => {
-    expect(await call('GET', `${runtime.apiUrl}/nowhere`, {})).toMatchObject({ status: 403 });
+    expect(await call('GET', `${runtime.apiUrl}/nowhere`, {})).toMatchObject({ status: 404 });
     expect(await call('GET', `${runtime.apiUrl}/partner-auth-probe`, {})).toEqual({
       status: 401,
       body: { error: { code: 'unauthorized', message: 'Unauthorized' } },
