@@ -107,7 +107,8 @@ export class PartnerPortal extends Construct {
         WEBHOOK_SECRET_PREFIX: webhookSecretPrefix(env),
       },
     })
-      .bindPlatformTables(props.tables)
+      // Registers tenants and memberships, issues and rotates keys, sets webhook URLs; deletes nothing.
+      .bindPlatformTables(props.tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' })
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',

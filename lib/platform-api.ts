@@ -109,8 +109,9 @@ export class PlatformApi extends Construct {
       // No cached answer may outlive a key: the authorizer refuses keys that end within one TTL.
       environment: { AUTHORIZER_CACHE_TTL_SECONDS: String(cacheTtl.toSeconds()) },
     })
-      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'read')
-      .bindTable('TENANTS_TABLE', tables.tenants, 'read');
+      // One GetItem by the key's hash; the repository only needs the tenants table's name.
+      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'get');
+    this.authorizerFunction.addEnvironment('TENANTS_TABLE', tables.tenants.tableName);
 
     this.adminFunction = new PlatformFunction(this, 'AdminApi', {
       handler: 'admin-api',
@@ -129,7 +130,8 @@ export class PlatformApi extends Construct {
         ADMIN_MAX_TOKEN_LIFETIME_SECONDS: String(Math.round((props.admin.maxTokenLifetimeHours ?? 12) * 3600)),
       },
     })
-      .bindPlatformTables(tables)
+      // Deletes webhooks (DELETE /tenants/{orgId}/webhooks/{id}); never deletes tenants or keys.
+      .bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'readWrite' })
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',
@@ -144,7 +146,8 @@ export class PlatformApi extends Construct {
       serviceName: 'partner-api',
       description: 'Partner API: own tenant, credentials and webhook URLs',
       environment: common,
-    }).bindPlatformTables(tables);
+      // Keys and webhook URLs change, nothing is deleted; the tenant item holds the key pointer and the rate bucket.
+    }).bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' });
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,

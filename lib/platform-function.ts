@@ -33,6 +33,34 @@ const BUNDLING = {
   externalModules: ['@aws-sdk/*'],
 } satisfies nodejs.BundlingOptions;
 
+/**
+ * DynamoDB access levels, each the smallest set an access pattern needs
+ * (transactions are authorized per item action, so TransactWriteItems needs
+ * no action of its own). No level has Scan, BatchGetItem or BatchWriteItem:
+ * every access pattern is a GetItem or a Query (lambda/core/data-model.ts).
+ * - `get`: GetItem on the table only (the authorizer's one lookup by hash).
+ * - `read`: GetItem and Query, on the table and its indexes, and the condition checks of transactions.
+ * - `write`: `read` plus PutItem and UpdateItem.
+ * - `readWrite`: `write` plus DeleteItem, for code that deletes items.
+ */
+export type TableAccess = 'get' | 'read' | 'write' | 'readWrite';
+
+export const TABLE_ACCESS: Readonly<Record<TableAccess, readonly string[]>> = {
+  get: ['GetItem'],
+  read: ['GetItem', 'Query', 'ConditionCheckItem'],
+  write: ['GetItem', 'Query', 'ConditionCheckItem', 'PutItem', 'UpdateItem'],
+  readWrite: ['GetItem', 'Query', 'ConditionCheckItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+};
+
+const KMS_WRITE_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+
+/** One access level per platform table. */
+export interface PlatformTablesAccess {
+  readonly tenants: TableAccess;
+  readonly apiKeys: TableAccess;
+  readonly webhooks: TableAccess;
+}
+
 export interface PlatformFunctionProps {
   /** The handler folder under `lambda/`, e.g. `onboarding` for lambda/onboarding/index.ts. */
   readonly handler: string;
@@ -96,21 +124,36 @@ export class PlatformFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * Sets `variable` to the table's name and grants the given access, and
-   * acknowledges the wildcards that grant brings (the table's indexes, and
-   * the KMS data-key actions on the table's own key).
+   * Sets `variable` to the table's name and grants exactly the access level
+   * (see {@link TABLE_ACCESS}; never Scan or the batch operations, which no
+   * access pattern needs), and acknowledges the wildcards that grant brings
+   * (the table's indexes, and the KMS data-key actions on the table's own key).
    */
-  public bindTable(variable: string, table: dynamodb.Table, access: 'read' | 'readWrite'): this {
+  public bindTable(variable: string, table: dynamodb.Table, access: TableAccess): this {
     this.addEnvironment(variable, table.tableName);
-    if (access === 'read') table.grantReadData(this);
-    else table.grantReadWriteData(this);
-    const tableArn = `<${Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`;
-    this.acknowledgeOnRole(
-      `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
-      `Queries the indexes of ${table.node.id} (declared in lambda/core/data-model.ts); the grant covers that table's indexes only.`,
+    return this.grantTable(table, access);
+  }
+
+  /** The grant of `bindTable` alone, for a table whose name the function gets another way. */
+  public grantTable(table: dynamodb.Table, access: TableAccess): this {
+    const withIndexes = access !== 'get';
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: TABLE_ACCESS[access].map((action) => `dynamodb:${action}`),
+        resources: withIndexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn],
+      }),
     );
-    if (access === 'readWrite') {
-      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+    const writes = access === 'write' || access === 'readWrite';
+    table.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:DescribeKey', ...(writes ? KMS_WRITE_ACTIONS : []));
+    if (withIndexes) {
+      const tableArn = `<${Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`;
+      this.acknowledgeOnRole(
+        `AwsSolutions-IAM5[Resource::${tableArn}/index/*]`,
+        `Queries the indexes of ${table.node.id} (declared in lambda/core/data-model.ts); the grant covers that table's indexes only.`,
+      );
+    }
+    if (writes) {
+      for (const action of KMS_WRITE_ACTIONS.filter((name) => name.endsWith('*'))) {
         this.acknowledgeOnRole(
           `AwsSolutions-IAM5[Action::${action}]`,
           'DynamoDB writes through the platform key; these KMS actions are scoped to that one key by the table grant.',
@@ -121,13 +164,14 @@ export class PlatformFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * Binds all three platform tables read-write under the variables
-   * lambda/repositories/platform-repositories.ts reads.
+   * Binds the three platform tables under the variables
+   * lambda/repositories/platform-repositories.ts reads, each with the access
+   * the function's code needs (the repositories' calls it makes).
    */
-  public bindPlatformTables(tables: PlatformTables): this {
-    return this.bindTable('TENANTS_TABLE', tables.tenants, 'readWrite')
-      .bindTable('API_KEYS_TABLE', tables.apiKeys, 'readWrite')
-      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite');
+  public bindPlatformTables(tables: PlatformTables, access: PlatformTablesAccess): this {
+    return this.bindTable('TENANTS_TABLE', tables.tenants, access.tenants)
+      .bindTable('API_KEYS_TABLE', tables.apiKeys, access.apiKeys)
+      .bindTable('WEBHOOKS_TABLE', tables.webhooks, access.webhooks);
   }
 
   /**

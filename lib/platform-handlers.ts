@@ -47,7 +47,7 @@ export class PlatformHandlers extends Construct {
       timeout: Duration.minutes(2),
       environment: common,
     })
-      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'readWrite')
+      .bindTable('WEBHOOKS_TABLE', tables.webhooks, 'write')
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',
@@ -64,7 +64,8 @@ export class PlatformHandlers extends Construct {
       timeout: Duration.minutes(2),
       environment: { ...common, PICKUP_SECRET_PREFIX: pickupSecretPrefix(env) },
     })
-      .bindPlatformTables(tables)
+      // Removing a partner file deletes its webhooks' records; tenants and keys are kept (disabled, revoked).
+      .bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'readWrite' })
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',
@@ -86,7 +87,8 @@ export class PlatformHandlers extends Construct {
       timeout: Duration.minutes(5),
       environment: common,
     })
-      .bindPlatformTables(tables)
+      // Ending a secret overlap deletes its marker item; tenants and keys are only updated.
+      .bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'readWrite' })
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',

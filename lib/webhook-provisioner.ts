@@ -69,7 +69,7 @@ export class WebhookProvisioner extends Construct {
       memorySize: 512,
       environment: provisionerEnvironment(props),
     })
-      .bindTable('WEBHOOKS_TABLE', props.tables.webhooks, 'readWrite')
+      .bindTable('WEBHOOKS_TABLE', props.tables.webhooks, 'write')
       .bindTable('TENANTS_TABLE', props.tables.tenants, 'read')
       .allowOnNamePrefix({
         service: 'secretsmanager',
