@@ -9,6 +9,7 @@ import { type ApiErrorCode, STATUS_OF } from '../lambda/api/http';
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
 import { webhookSecretPrefix } from './config/naming';
+import { ApiWebAcl } from './api-web-acl';
 import { type AuthorizerCacheTarget, PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
 
@@ -46,6 +47,8 @@ export interface PlatformApiProps {
   readonly admin: AdminApiSettings;
   /** @default 50 requests per second, bursts of 100 */
   readonly throttle?: ApiThrottleSettings;
+  /** A WAF web ACL (managed common rules, per-IP rate rule) on the stage. @default false */
+  readonly waf?: boolean;
   /**
    * How long API Gateway caches the authorizer's answer per API key. Revoke,
    * rotate and disable flush the cache, and the authorizer refuses keys that
@@ -146,7 +149,7 @@ export class PlatformApi extends Construct {
       serviceName: 'partner-api',
       description: 'Partner API: own tenant, credentials and webhook URLs',
       environment: common,
-      // Keys and webhook URLs change, nothing is deleted; the tenant item holds the key pointer and the rate bucket.
+      // Keys and webhook URLs change (the tenant item holds the key pointer); nothing is deleted.
     }).bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' });
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -216,11 +219,15 @@ export class PlatformApi extends Construct {
         reason: "API Gateway's own managed policy for the account's execution-log role; it only writes logs.",
       });
     }
-    Validations.of(this.api.deploymentStage).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'No WAF yet: partner calls need a valid API key (authorizer) and admin calls a key and a JWT; stage throttling caps the rate. A WAF web ACL is planned with the production rollout.',
-    });
+    if (props.waf === true) {
+      new ApiWebAcl(this, 'Waf', { stage: this.api.deploymentStage, name: `partner-platform-${env}-api` });
+    } else {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'WAF is off in this environment (`waf: false` in config/<env>.yaml; on in prod): partner calls need a valid API key (authorizer), admin calls a key and a JWT, and stage and per-partner throttling cap the rate.',
+      });
+    }
   }
 
   /**

@@ -58,6 +58,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     platformBusName: plan.platformBusName,
     archiveRetention: Duration.days(environment.archiveRetentionDays),
     allowHttpWebhooks: environment.allowHttpWebhooks,
+    waf: environment.waf,
     adminApi: environment.adminApi,
     portal: environment.portal,
     removalPolicy: options.removalPolicy,

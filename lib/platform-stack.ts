@@ -20,6 +20,8 @@ export interface PlatformStackProps extends StackProps {
    * @default settings that accept no token (fail closed)
    */
   readonly adminApi?: AdminApiSettings;
+  /** AWS WAF on the API stage (`waf` in config/<env>.yaml). @default false */
+  readonly waf?: boolean;
   /** The partner portal's sign-in settings. @default no portal */
   readonly portal?: PartnerPortalSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
@@ -71,6 +73,7 @@ export class PlatformStack extends Stack {
       tables: this.tables,
       allowHttpWebhooks: props.allowHttpWebhooks,
       admin: props.adminApi ?? UNCONFIGURED_ADMIN_API,
+      waf: props.waf ?? false,
     });
     this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
       environmentName: props.environmentName,

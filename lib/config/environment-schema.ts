@@ -26,6 +26,11 @@ export const environmentSchema = z
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
       .optional(),
     allowHttpWebhooks: z.boolean({ error: 'must be true or false' }).default(false),
+    /**
+     * AWS WAF in front of the API stage (AWS managed common rule set and a
+     * per-IP rate-based rule). Off in dev and local; on in prod.
+     */
+    waf: z.boolean({ error: 'must be true or false' }).default(false),
     delivery: z
       .strictObject({
         maxEventAgeSeconds: z
