@@ -107,8 +107,9 @@ export class PartnerPortal extends Construct {
         WEBHOOK_SECRET_PREFIX: webhookSecretPrefix(env),
       },
     })
-      // Registers tenants and memberships, issues and rotates keys, sets webhook URLs; deletes nothing.
-      .bindPlatformTables(props.tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' })
+      // Registers tenants, issues and rotates keys, sets webhook URLs; deletes only its own session
+      // and membership items in the tenants table (sign-out, owner change), never tenants, keys or webhooks.
+      .bindPlatformTables(props.tables, { tenants: 'readWrite', apiKeys: 'write', webhooks: 'write' })
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',

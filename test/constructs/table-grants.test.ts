@@ -56,7 +56,8 @@ describe('DynamoDB grants per function', () => {
   it.each<[string, Record<string, { actions: string[]; indexes: boolean }>]>([
     ['admin-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write) }],
-    ['partner-portal', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write) }],
+    // Sessions and memberships live in the tenants table; sign-out and an owner change delete them.
+    ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write) }],
     ['onboarding', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['key-rotation', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['webhook-verification', { Webhooks: on(write) }],
