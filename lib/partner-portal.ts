@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { FUNCTION_URL_SOURCE } from '../lambda/portal/settings-source';
+import { DEFAULT_TEST_EVENTS_PER_MINUTE, TEST_EVENTS_PER_MINUTE_ENV } from '../lambda/portal/test-event-limit';
 import { portalSecretPrefix, webhookSecretPrefix } from './config/naming';
 import { PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
@@ -29,6 +31,10 @@ export interface PartnerPortalProps extends PartnerPortalSettings {
   readonly encryptionKey: kms.IKey;
   /** Plain http:// webhook URLs are accepted in dev only. */
   readonly allowHttpWebhooks: boolean;
+  /** The platform bus "Send test event" publishes to (PutEvents on it, nothing else). */
+  readonly platformBus: events.IEventBus;
+  /** Test events each org may send a minute. @default 10 */
+  readonly testEventsPerMinute?: number;
 }
 
 /**
@@ -105,11 +111,13 @@ export class PartnerPortal extends Construct {
         ALLOW_HTTP_WEBHOOKS: String(props.allowHttpWebhooks),
         // A partner's first webhook gets its generated secret here, as the admin API's do.
         WEBHOOK_SECRET_PREFIX: webhookSecretPrefix(env),
+        [TEST_EVENTS_PER_MINUTE_ENV]: String(props.testEventsPerMinute ?? DEFAULT_TEST_EVENTS_PER_MINUTE),
       },
     })
       // Registers tenants, issues and rotates keys, sets webhook URLs; deletes only its own session
       // and membership items in the tenants table (sign-out, owner change), never tenants, keys or webhooks.
       .bindPlatformTables(props.tables, { tenants: 'readWrite', apiKeys: 'write', webhooks: 'write' })
+      .bindEventBusPublish(props.platformBus)
       .allowOnNamePrefix({
         service: 'secretsmanager',
         resource: 'secret',

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { ArnFormat, CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
+import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import type { PlatformTables } from './platform-tables';
 
 /** The stage whose authorizer cache a function may flush (`PlatformApi.authorizerCache`). */
@@ -172,6 +174,17 @@ export class PlatformFunction extends nodejs.NodejsFunction {
     return this.bindTable('TENANTS_TABLE', tables.tenants, access.tenants)
       .bindTable('API_KEYS_TABLE', tables.apiKeys, access.apiKeys)
       .bindTable('WEBHOOKS_TABLE', tables.webhooks, access.webhooks);
+  }
+
+  /**
+   * Lets the function put events on `bus` and only there: the bus name in
+   * `PLATFORM_BUS_NAME` (what lambda/shared/event-publisher.ts publishes to)
+   * and `events:PutEvents` on that one bus's ARN.
+   */
+  public bindEventBusPublish(bus: events.IEventBus): this {
+    this.addEnvironment(PLATFORM_BUS_ENV, bus.eventBusName);
+    bus.grantPutEventsTo(this);
+    return this;
   }
 
   /**

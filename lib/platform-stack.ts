@@ -100,6 +100,7 @@ export class PlatformStack extends Stack {
         tables: this.tables,
         encryptionKey: this.key.key,
         allowHttpWebhooks: props.allowHttpWebhooks,
+        platformBus: this.bus.eventBus,
       });
       this.portal.function.bindAuthorizerCacheFlush(this.api.authorizerCache);
     }

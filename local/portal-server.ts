@@ -6,6 +6,7 @@
  * deployable environment ever gets them.
  */
 import type { Server } from 'node:http';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAdaptorServer } from '@hono/node-server';
 import type * as Jose from 'jose';
@@ -15,7 +16,9 @@ import type { UrlPolicyOptions } from '../lambda/core/url-policy';
 import { type PortalLogger, createPortalApp } from '../lambda/portal/app';
 import { openIdClientFactory } from '../lambda/portal/oidc';
 import type { PlatformTableNames } from '../lambda/repositories/platform-repositories';
+import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import { InMemorySecretStore, type SecretStore } from '../lambda/shared/secret-store';
+import { TEST_EVENTS_PER_MINUTE_ENV } from '../lambda/portal/test-event-limit';
 import { loadEsm } from './esm';
 import { listenOnLoopback } from './loopback';
 
@@ -45,6 +48,17 @@ export interface LocalPortalOptions {
   readonly logger?: PortalLogger;
   /** The local gateway's authorizer cache flush, run after a rotation. @default none */
   readonly flushAuthorizerCache?: () => Promise<void>;
+  /**
+   * Where "Send test event" publishes: the local EventBridge endpoint's
+   * client and the platform bus name (from the portal function's
+   * environment in the template). @default no test events
+   */
+  readonly testEvents?: {
+    readonly eventBridge: EventBridgeClient;
+    readonly platformBusName: string;
+    /** @default the portal's default (10 a minute per org) */
+    readonly perMinute?: number;
+  };
 }
 
 export interface LocalPortal {
@@ -69,6 +83,9 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
         API_KEYS_TABLE: options.tables.apiKeys,
         WEBHOOKS_TABLE: options.tables.webhooks,
         WEBHOOK_SECRET_PREFIX: options.webhookSecretPrefix ?? 'local/webhooks/',
+        [PLATFORM_BUS_ENV]: options.testEvents?.platformBusName,
+        [TEST_EVENTS_PER_MINUTE_ENV]:
+          options.testEvents?.perMinute === undefined ? undefined : String(options.testEvents.perMinute),
       },
     }),
     doc: options.doc,
@@ -79,6 +96,7 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
+    ...(options.testEvents === undefined ? {} : { eventBridge: options.testEvents.eventBridge }),
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -15,6 +15,7 @@ import { csrfMiddleware, securityHeaders, sessionMiddleware, settingsMiddleware 
 import type { PortalApp, PortalDependencies, PortalEnv, PortalRoutes, PortalServices } from './portal-context';
 import { BACK_TO_PORTAL } from './responses';
 import { dashboardRoutes } from './routes/dashboard';
+import { eventsRoutes } from './routes/events';
 import { keyRoutes } from './routes/keys';
 import { onboardingRoutes } from './routes/onboarding';
 import { signInRoutes } from './routes/sign-in';
@@ -31,6 +32,7 @@ const ROUTE_MODULES: readonly PortalRoutes[] = [
   dashboardRoutes,
   keyRoutes,
   webhookRoutes,
+  eventsRoutes,
 ];
 
 export function createPortalApp(deps: PortalDependencies): PortalApp {

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import type { PlatformTableNames } from '../repositories/platform-repositories';
 import { booleanFlag, optionalString, requiredString } from '../shared/env';
+import { PLATFORM_BUS_ENV } from '../shared/event-publisher';
+import { DEFAULT_TEST_EVENTS_PER_MINUTE, TEST_EVENTS_PER_MINUTE_ENV } from './test-event-limit';
 
 /** The shortest session secret accepted: 32 characters, the HMAC-SHA256 key size. */
 export const MIN_SESSION_SECRET_LENGTH = 32;
@@ -56,6 +58,18 @@ export const portalSettingsSchema = z.object({
   WEBHOOKS_TABLE: requiredString,
   ALLOW_HTTP_WEBHOOKS: booleanFlag,
   WEBHOOK_SECRET_PREFIX: optionalString,
+  /** The platform bus test events go through; without it the portal sends none. */
+  [PLATFORM_BUS_ENV]: optionalString,
+  /** How many test events each org may send a minute. @default 10 */
+  [TEST_EVENTS_PER_MINUTE_ENV]: optionalString
+    .transform((value) => (value === undefined ? DEFAULT_TEST_EVENTS_PER_MINUTE : Number(value)))
+    .pipe(
+      z
+        .number()
+        .int('must be a whole number of test events per minute')
+        .min(1, 'must be at least 1 test event per minute')
+        .max(600, 'must be at most 600 test events per minute'),
+    ),
 });
 
 export type PortalSettingName = keyof z.input<typeof portalSettingsSchema>;
@@ -85,6 +99,10 @@ export interface PortalSettings {
   readonly allowHttpWebhooks: boolean;
   /** Secrets Manager name prefix for webhook secrets; without it the portal cannot create a webhook. */
   readonly webhookSecretPrefix?: string;
+  /** Where test events are published; without it the portal sends none. */
+  readonly platformBusName?: string;
+  /** Test events each org may send a minute. */
+  readonly testEventsPerMinute: number;
 }
 
 /** One problem with one setting; says what is wrong, never the value. */
@@ -125,6 +143,8 @@ export function parsePortalSettings(raw: RawPortalSettings): SettingsResult {
       tables: { tenants: values.TENANTS_TABLE, apiKeys: values.API_KEYS_TABLE, webhooks: values.WEBHOOKS_TABLE },
       allowHttpWebhooks: values.ALLOW_HTTP_WEBHOOKS,
       ...(values.WEBHOOK_SECRET_PREFIX === undefined ? {} : { webhookSecretPrefix: values.WEBHOOK_SECRET_PREFIX }),
+      ...(values[PLATFORM_BUS_ENV] === undefined ? {} : { platformBusName: values[PLATFORM_BUS_ENV] }),
+      testEventsPerMinute: values[TEST_EVENTS_PER_MINUTE_ENV],
     },
   };
 }

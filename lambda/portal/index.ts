@@ -10,7 +10,9 @@
  * (the function's own Function URL, as Lambda names it in the event; never
  * a Host header); ALLOW_HTTP_WEBHOOKS (optional "true"); and
  * WEBHOOK_SECRET_PREFIX (optional: where a partner's first webhook gets its
- * signing secret; without it the portal only changes existing webhooks).
+ * signing secret; without it the portal only changes existing webhooks);
+ * PLATFORM_BUS_NAME (optional: where "Send test event" publishes) and
+ * TEST_EVENTS_PER_MINUTE (optional, default 10 per org).
  *
  * Settings are validated on every request (see config.ts). jose and
  * openid-client are ESM-only; esbuild inlines them into the bundle.
@@ -28,7 +30,7 @@ import { openIdClientFactory } from './oidc';
 import { environmentSettingsSource, functionUrlDomainOf } from './settings-source';
 
 const { logger } = createObservability('portal');
-const { doc, secretsManager } = awsClients();
+const { doc, secretsManager, eventBridge } = awsClients();
 const secrets = new SecretsManagerSecretStore(secretsManager);
 
 /** Fixed by the first Function URL invocation; Lambda routes only this function's URL here. */
@@ -43,6 +45,7 @@ export const app = createPortalApp({
   clock: systemClock,
   logger,
   flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
+  eventBridge,
 });
 
 const serve = handle(app);

@@ -3,6 +3,7 @@
  * the app is built with, the services derived from them once, and the
  * per-request context the settings middleware puts on every request.
  */
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, Hono } from 'hono';
 import type { Clock } from '../core/clock';
@@ -40,6 +41,8 @@ export interface PortalDependencies {
   readonly logger?: PortalLogger;
   /** Drops the partner API's cached authorizer answers after a rotation. @default none */
   readonly flushAuthorizerCache?: () => Promise<void>;
+  /** Publishes test events to the platform bus (PLATFORM_BUS_NAME); without it the portal sends none. */
+  readonly eventBridge?: EventBridgeClient;
 }
 
 /** The app-wide services every route module receives. */

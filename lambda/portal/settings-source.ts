@@ -15,7 +15,9 @@
  */
 import { type Clock, MINUTE_MS } from '../core/clock';
 import type { SecretStore } from '../shared/secret-store';
+import { PLATFORM_BUS_ENV } from '../shared/event-publisher';
 import type { PortalSettingName, RawPortalSettings } from './config';
+import { TEST_EVENTS_PER_MINUTE_ENV } from './test-event-limit';
 
 export const SECRET_CACHE_TTL_MS = 5 * MINUTE_MS;
 
@@ -40,6 +42,8 @@ const PLAIN_SETTINGS = [
   'WEBHOOKS_TABLE',
   'ALLOW_HTTP_WEBHOOKS',
   'WEBHOOK_SECRET_PREFIX',
+  PLATFORM_BUS_ENV,
+  TEST_EVENTS_PER_MINUTE_ENV,
 ] as const satisfies readonly PortalSettingName[];
 
 /** Settings whose value is the SecretString of the secret an environment variable names. */

@@ -56,4 +56,10 @@ summary { cursor: pointer; font-weight: 600; color: var(--accent); }
 dl { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: .25rem .75rem; }
 dt { color: var(--muted); }
 dd { margin: 0; }
+nav.nav { margin: 0 0 1rem; display: flex; gap: 1rem; }
+ul.event-types { list-style: none; padding: 0; display: grid; gap: .75rem; }
+h3 { font-size: 1.05rem; margin: 0 0 .5rem; }
+pre.example { overflow-x: auto; padding: .5rem; border: 1px solid var(--border); border-radius: 6px; background: var(--bg); }
+select { font: inherit; padding: .4rem; color: inherit; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; }
+form.test-event { border-top: 1px solid var(--border); padding-top: .5rem; margin-top: .75rem; }
 `;

@@ -28,7 +28,7 @@ export interface Viewer {
   readonly csrf: string;
 }
 
-function csrfField(viewer: Viewer): SafeHtml {
+export function csrfField(viewer: Viewer): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${viewer.csrf}" />`;
 }
 
@@ -130,6 +130,7 @@ export function dashboardPage(model: DashboardModel): string {
     'Dashboard',
     html`<h1>${model.tenant.orgName}</h1>
       ${model.notice === undefined ? '' : html`<div class="notice" role="status">${model.notice}</div>`}
+      <nav aria-label="Portal" class="nav"><a href="/events" id="nav-events">Events</a></nav>
       <div class="cards">${organizationCard(model.tenant)} ${apiKeyCard(model)} ${webhookCard(model)}</div>`,
     model.viewer,
   );

@@ -9,6 +9,9 @@ import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventb
 import { EventValidator, type ProducerEvent } from '../core/event-validation';
 import { PLATFORM_EVENT_CATALOG } from '../core/platform-event-catalog';
 
+/** The environment variable naming the platform bus, for functions that publish (`PlatformFunction.bindEventBusPublish`). */
+export const PLATFORM_BUS_ENV = 'PLATFORM_BUS_NAME';
+
 /** PutEvents takes at most this many entries a call. */
 const PUT_EVENTS_BATCH = 10;
 

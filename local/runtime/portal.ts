@@ -3,21 +3,45 @@
  * password), on the portal and issuer ports.
  */
 import { randomAlphanumeric } from '../../lambda/core/random';
+import { TEST_EVENTS_PER_MINUTE_ENV } from '../../lambda/portal/test-event-limit';
+import { PLATFORM_BUS_ENV } from '../../lambda/shared/event-publisher';
+import { localEventBridgeClient } from '../eventbridge-client';
 import { startLocalIssuer } from '../oidc-issuer';
 import { startLocalPortal } from '../portal-server';
 import type { RuntimeContext } from './context';
+import type { LocalEventBridge } from './event-bridge';
+import { localFunctionEnvironment } from './function-environment';
 import { listen } from './ports';
 import type { LocalPortalEndpoints } from './types';
 
 const PORTAL_CLIENT_ID = 'partner-portal-local';
+/** The portal function's POWERTOOLS_SERVICE_NAME in the template. */
+const PORTAL_SERVICE = 'partner-portal';
 const PORTAL_TEST_USER = 'partner@example.com';
 const CLIENT_SECRET_LENGTH = 40;
 const SESSION_SECRET_LENGTH = 48;
 
+/**
+ * Test events go where the template's portal function would send them: its
+ * PLATFORM_BUS_NAME and TEST_EVENTS_PER_MINUTE, through the local
+ * EventBridge endpoint (so they travel the synthesized rules).
+ */
+function testEventsOf(ctx: RuntimeContext, eventBridge: LocalEventBridge) {
+  const environment = localFunctionEnvironment(ctx.assembly, ctx.platform, PORTAL_SERVICE, eventBridge.bus.store);
+  const platformBusName = environment[PLATFORM_BUS_ENV];
+  if (platformBusName === undefined) return undefined;
+  const client = localEventBridgeClient(eventBridge.url);
+  ctx.stoppables.onStop(() => client.destroy());
+  const perMinute = ctx.options.testEventsPerMinute ?? Number(environment[TEST_EVENTS_PER_MINUTE_ENV] ?? NaN);
+  return { eventBridge: client, platformBusName, ...(Number.isInteger(perMinute) ? { perMinute } : {}) };
+}
+
 export async function startPortal(
   ctx: RuntimeContext,
   ports: { readonly portal: number; readonly issuer: number },
+  eventBridge: LocalEventBridge,
 ): Promise<LocalPortalEndpoints> {
+  const testEvents = testEventsOf(ctx, eventBridge);
   const portalUrl = `http://127.0.0.1:${ports.portal}`;
   const clientSecret = randomAlphanumeric(CLIENT_SECRET_LENGTH);
   const issuer = ctx.stoppables.add(
@@ -44,6 +68,7 @@ export async function startPortal(
         secrets: ctx.secrets.store,
         webhookSecretPrefix: ctx.webhookSecretPrefix,
         flushAuthorizerCache: ctx.authorizerCache.flush,
+        ...(testEvents === undefined ? {} : { testEvents }),
       }),
     ),
   );

@@ -45,6 +45,11 @@ export interface LocalRuntimeOptions {
    * `npm run local -- dlq list|replay`. @default true
    */
   readonly deadLetterConsumer?: boolean;
+  /**
+   * The portal's test-event budget per org and minute, overriding the
+   * template's TEST_EVENTS_PER_MINUTE (tests use a small one). @default the template's
+   */
+  readonly testEventsPerMinute?: number;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;

@@ -4,7 +4,7 @@
  */
 import { ALL_EVENTS, catalogSources, type EventCatalog } from '../../lambda/core/event-catalog';
 import { WEBHOOK_SECRET_HEADER } from '../../lambda/shared/webhook-headers';
-import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+import { ENVIRONMENT_NAMES, EVENT_TYPES_PATH } from '../../lambda/core/contracts';
 import { HOUR_MS, MINUTE_MS } from '../../lambda/core/clock';
 import {
   CHALLENGE_FIELD,
@@ -130,6 +130,9 @@ export function renderEventCatalogDoc(catalog: EventCatalog, environments: reado
     `Sources: ${catalogSources(catalog)
       .map((source) => `\`${source}\``)
       .join(', ')}. Fields not listed in a schema may be added at any time: ignore what you do not know.`,
+    '',
+    `The same catalog is served as JSON at \`GET ${EVENT_TYPES_PATH}\` (no API key needed; cacheable, with an`,
+    'ETag), and the partner portal\'s Events page can send any type\'s example to your own webhook ("Send test event").',
     '',
     '| detail-type | source | what it means |',
     '| --- | --- | --- |',

@@ -75,6 +75,8 @@ const PORTAL_VARIABLES = [
   'PORTAL_BASE_URL_SOURCE',
   'PARTNER_API_ID',
   'PARTNER_API_STAGE',
+  'PLATFORM_BUS_NAME',
+  'TEST_EVENTS_PER_MINUTE',
 ];
 
 describe('PartnerPortal', () => {
@@ -136,8 +138,22 @@ describe('PartnerPortal', () => {
           WEBHOOKS_TABLE: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'TablesWebhooks') },
           ALLOW_HTTP_WEBHOOKS: 'false',
           WEBHOOK_SECRET_PREFIX: 'partner-platform/dev/webhooks/',
+          PLATFORM_BUS_NAME: { Ref: logicalIdOf(template, 'AWS::Events::EventBus', 'PartnerEvents') },
+          TEST_EVENTS_PER_MINUTE: '10',
         }),
       );
+    });
+
+    it('may put test events on the platform bus and on no other bus, with no other EventBridge action', () => {
+      const statements = portalStatements(template);
+      const eventStatements = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
+      expect(eventStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Events::EventBus', 'PartnerEvents'), 'Arn'] },
+        },
+      ]);
     });
 
     it('names its base URL: the custom domain when configured, else its own Function URL (never a Host header)', () => {
@@ -206,7 +222,7 @@ describe('PartnerPortal', () => {
       }
 
       const services = new Set(statements.flatMap((s) => [s.Action].flat()).map((a: string) => a.split(':')[0]));
-      expect([...services].sort()).toEqual(['apigateway', 'dynamodb', 'kms', 'secretsmanager']);
+      expect([...services].sort()).toEqual(['apigateway', 'dynamodb', 'events', 'kms', 'secretsmanager']);
       // Rotating a key in the portal flushes the partner API's authorizer cache, and may do nothing else there.
       const apigateway = statements.filter((s) => JSON.stringify(s.Action).includes('apigateway:'));
       expect(apigateway.map((s) => s.Action)).toEqual(['apigateway:DELETE']);

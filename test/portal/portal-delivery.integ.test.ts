@@ -11,9 +11,10 @@ import { localEventBridgeClient } from '../../local/eventbridge-client';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { RecordingReceiver } from '../local/recording-receiver';
 import { launchChromium } from './chromium';
+import { eventually, registerInPortal } from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'portal');
@@ -36,35 +37,12 @@ afterAll(async () => {
   await receiver.stop();
 }, 30_000);
 
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function registerInPortal(page: Page, url: string): Promise<void> {
-  await page.goto(world.portalUrl);
-  await page.locator('input[name=login]').fill(world.testUser);
-  await page.locator('input[name=password]').fill('any password');
-  await page.locator('button[type=submit]').click();
-  await page.waitForURL(`${world.portalUrl}/onboarding`);
-  await page.getByLabel('Organization id').fill(ORG_ID);
-  await page.getByLabel('Organization name').fill('Portal Acme');
-  await page.getByRole('button', { name: 'Create organization' }).click();
-  await page.waitForURL(/\/dashboard/);
-  await page.getByRole('textbox', { name: 'Webhook URL' }).fill(url);
-  await page.getByRole('button', { name: 'Save webhook URL' }).click();
-  await page.waitForURL(/notice=webhook-saved/);
-}
-
 describe('portal: set the webhook URL, then events arrive', () => {
   it('registers an org, sets its URL in the browser, and receives only its own events with the secret', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const url = receiverUrl.replace(/\/receive$/, `/hooks/${ORG_ID}`);
-    await registerInPortal(page, url);
+    await registerInPortal(page, world, { orgId: ORG_ID, orgName: 'Portal Acme', webhookUrl: url });
     await page.screenshot({ path: join(ARTIFACTS, 'delivery-01-webhook-saved.png'), fullPage: true });
 
     const [webhook] = await world.repositories.webhooks.listAll(ORG_ID);

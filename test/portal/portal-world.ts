@@ -23,7 +23,7 @@ import {
   scanPlatformTables,
 } from '../support/platform-tables';
 import { type Receiver, startReceiver } from '../verification/receiver';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime';
 import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 export const TEST_USER = { sub: 'dana', email: 'dana@partner.example', name: 'Dana Partner' };
@@ -134,9 +134,10 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
  * Local, issuer, portal and API), and the partner probe over real HTTP
  * through the local API Gateway built from the template.
  */
-export async function startRuntimePortalWorld(): Promise<
-  PortalWorld & { readonly testUser: string; readonly runtime: LocalRuntime }
-> {
+export async function startRuntimePortalWorld(
+  /** Runtime settings a test changes, e.g. a small `testEventsPerMinute`. */
+  options: Pick<LocalRuntimeOptions, 'testEventsPerMinute'> = {},
+): Promise<PortalWorld & { readonly testUser: string; readonly runtime: LocalRuntime }> {
   const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'config-partner' }])));
   const runtime = await startLocalRuntime({
     assemblyDir: outdir,
@@ -144,6 +145,7 @@ export async function startRuntimePortalWorld(): Promise<
     portal: true,
     // The test sweeps when it wants to, as the schedule would.
     verificationIntervalMs: 3_600_000,
+    ...options,
   });
   const receiver = await startReceiver();
   const repositories = repositoriesFor(runtime.doc, runtime.tables, runtime.clock);
