@@ -6,6 +6,7 @@
  * and over HTTP against the local runtime (test/local/runtime.integ.test.ts).
  */
 import { HOUR_MS, MINUTE_MS } from '../../lambda/core/clock';
+import { ConflictError } from '../../lambda/core/errors';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../../lambda/api/partner-context';
 import { routes } from '../../lambda/api/routes';
 import type { ApiWorld } from './api-harness';
@@ -121,9 +122,14 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
         delivery: { state: 'provisioning', lastError: null },
       });
 
-      // Pretend verification succeeded, so the URL change visibly resets it.
-      const stored = await world.webhooks.require(orgId, webhookId);
-      await world.webhooks.save({ ...stored, status: 'active', verifiedUrl: stored.url, verifiedAt: stored.createdAt });
+      // Pretend verification succeeded, so the URL change visibly resets it. Where the provisioner
+      // runs, its challenge attempt may write the record between our read and write: read again.
+      await saveFresh(world, orgId, webhookId, (stored) => ({
+        ...stored,
+        status: 'active',
+        verifiedUrl: stored.url,
+        verifiedAt: stored.createdAt,
+      }));
 
       world.clock.advance(MINUTE_MS);
       const updated = await world.callAdmin('PUT', `/tenants/${orgId}/webhooks/${webhookId}`, {
@@ -291,4 +297,28 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       expect(reissued.status).toBe(201);
     });
   });
+}
+
+type StoredWebhook = Awaited<ReturnType<FlowWorld['webhooks']['require']>>;
+
+/**
+ * Read-modify-write of a webhook record that retries when something else (the local runtime's
+ * provisioner and verifier, working in the background) wrote it in between, as the
+ * repository's optimistic lock asks ("read it again").
+ */
+async function saveFresh(
+  world: FlowWorld,
+  orgId: string,
+  webhookId: string,
+  change: (stored: StoredWebhook) => StoredWebhook,
+): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const stored = await world.webhooks.require(orgId, webhookId);
+    try {
+      await world.webhooks.save(change(stored));
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 20) throw error;
+    }
+  }
 }
