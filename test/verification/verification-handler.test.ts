@@ -55,6 +55,19 @@ async function receiver(...args: Parameters<typeof startReceiver>): Promise<Rece
   return started;
 }
 
+/** The pending webhook of ORG/HOOK pointing at `endpoint`, in the harness's store. */
+function putPendingAt(h: Harness, endpoint: Receiver): void {
+  h.store.put(
+    pendingWebhook({
+      orgId: ORG,
+      webhookId: HOOK,
+      url: `${endpoint.origin}/`,
+      clock: h.clock,
+      secretArn: SECRET_ARN,
+    }),
+  );
+}
+
 afterEach(async () => {
   await Promise.all(senders.splice(0).map((sender) => sender.close()));
   await Promise.all(receivers.splice(0).map((started) => started.close()));
@@ -100,15 +113,7 @@ describe('direct invoke {orgId, webhookId}', () => {
   it('a receiver answering 500 keeps it pending with lastError "HTTP 500" and the next attempt one minute later', async () => {
     const h = harness();
     const endpoint = await receiver({ respond: (_request, response) => response.writeHead(500).end() });
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
 
     const result = await h.handler({ orgId: ORG, webhookId: HOOK });
 
@@ -145,15 +150,7 @@ describe('direct invoke {orgId, webhookId}', () => {
       const endpoint = await receiver({
         respond: (_request, response, received) => response.writeHead(200).end(answer(challengeOf(received.body))),
       });
-      h.store.put(
-        pendingWebhook({
-          orgId: ORG,
-          webhookId: HOOK,
-          url: `${endpoint.origin}/`,
-          clock: h.clock,
-          secretArn: SECRET_ARN,
-        }),
-      );
+      putPendingAt(h, endpoint);
 
       const result = await h.handler({ orgId: ORG, webhookId: HOOK });
 
@@ -178,15 +175,7 @@ describe('direct invoke {orgId, webhookId}', () => {
     const endpoint = await receiver({
       respond: (_request, response, received) => response.writeHead(200).end(answer(challengeOf(received.body))),
     });
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
 
     await h.handler({ orgId: ORG, webhookId: HOOK });
 
@@ -196,15 +185,7 @@ describe('direct invoke {orgId, webhookId}', () => {
   it('a receiver that hangs fails with the transport deadline in lastError', async () => {
     const h = harness();
     const endpoint = await receiver({ respond: () => undefined });
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
 
     const started = Date.now();
     await h.handler({ orgId: ORG, webhookId: HOOK });
@@ -219,15 +200,7 @@ describe('direct invoke {orgId, webhookId}', () => {
     const endpoint = await receiver({
       respond: (_request, response) => response.writeHead(302, { location: target.origin }).end(),
     });
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
 
     await h.handler({ orgId: ORG, webhookId: HOOK });
 
@@ -238,15 +211,7 @@ describe('direct invoke {orgId, webhookId}', () => {
   it('an attempt failing 24 h after the URL was set marks the webhook failed', async () => {
     const h = harness();
     const endpoint = await receiver({ respond: (_request, response) => response.writeHead(503).end() });
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
     h.clock.advance(24 * HOUR_MS);
 
     const result = await h.handler({ orgId: ORG, webhookId: HOOK });
@@ -339,15 +304,7 @@ describe('a URL changed at run time becomes the verified URL only once it answer
   it('a URL changed again while the attempt was in flight is not overwritten', async () => {
     const h = harness();
     const endpoint = await receiver();
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
     h.store.beforeSave = () => {
       const current = h.store.current(ORG, HOOK);
       if (current) h.store.put(onUrlChanged(current, 'https://newer.partner.example/hook', h.clock));
@@ -508,15 +465,7 @@ describe('scheduled sweep', () => {
   it('an unreadable secret leaves the record untouched and is reported by error name only', async () => {
     const h = harness();
     const endpoint = await receiver();
-    h.store.put(
-      pendingWebhook({
-        orgId: ORG,
-        webhookId: HOOK,
-        url: `${endpoint.origin}/`,
-        clock: h.clock,
-        secretArn: SECRET_ARN,
-      }),
-    );
+    putPendingAt(h, endpoint);
     const before = h.store.current(ORG, HOOK);
     h.secrets.failWith = Object.assign(new Error(`access denied reading ${SECRET}`), { name: 'AccessDeniedException' });
 
