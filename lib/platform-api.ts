@@ -4,6 +4,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../lambda/core/contracts';
+import { DEFAULT_PARTNER_RATE_LIMIT, type RateLimitPolicy, emissionIntervalMicros } from '../lambda/core/rate-limit';
+import { PARTNER_RATE_LIMIT_ENV } from '../lambda/repositories/org-rate-limit';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../lambda/api/partner-context';
 import { type ApiErrorCode, STATUS_OF } from '../lambda/api/http';
 import { routes } from '../lambda/api/routes';
@@ -47,6 +49,13 @@ export interface PlatformApiProps {
   readonly admin: AdminApiSettings;
   /** @default 50 requests per second, bursts of 100 */
   readonly throttle?: ApiThrottleSettings;
+  /**
+   * Each org's own limit on the partner API, on top of `throttle`: a token
+   * bucket the partner API handler takes per call (so calls answered from
+   * the authorizer cache count too), stored in the tenants table.
+   * @default 10 requests per second, bursts of 20
+   */
+  readonly partnerRateLimit?: RateLimitPolicy;
   /** A WAF web ACL (managed common rules, per-IP rate rule) on the stage. @default false */
   readonly waf?: boolean;
   /**
@@ -144,12 +153,23 @@ export class PlatformApi extends Construct {
       });
     this.adminApiKeySecret.grantRead(this.adminFunction);
 
+    const partnerRateLimit = props.partnerRateLimit ?? DEFAULT_PARTNER_RATE_LIMIT;
+    try {
+      emissionIntervalMicros(partnerRateLimit);
+    } catch (error) {
+      throw new Error(`${this.node.path}: partnerRateLimit: ${(error as Error).message}`);
+    }
     this.partnerFunction = new PlatformFunction(this, 'PartnerApi', {
       handler: 'partner-api',
       serviceName: 'partner-api',
       description: 'Partner API: own tenant, credentials and webhook URLs',
-      environment: common,
-      // Keys and webhook URLs change (the tenant item holds the key pointer); nothing is deleted.
+      environment: {
+        ...common,
+        [PARTNER_RATE_LIMIT_ENV.requestsPerSecond]: String(partnerRateLimit.requestsPerSecond),
+        [PARTNER_RATE_LIMIT_ENV.burst]: String(partnerRateLimit.burst),
+      },
+      // Keys and webhook URLs change (the tenant item holds the key pointer) and each call
+      // takes its org's rate-limit bucket (an UpdateItem in the tenants table); nothing is deleted.
     }).bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' });
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {

@@ -59,6 +59,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     archiveRetention: Duration.days(environment.archiveRetentionDays),
     allowHttpWebhooks: environment.allowHttpWebhooks,
     waf: environment.waf,
+    partnerRateLimit: environment.partnerApi.rateLimit,
     adminApi: environment.adminApi,
     portal: environment.portal,
     removalPolicy: options.removalPolicy,

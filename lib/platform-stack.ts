@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { RateLimitPolicy } from '../lambda/core/rate-limit';
 import { DeadLetterConsumer } from './dead-letter-consumer';
 import { PartnerEventBus } from './partner-event-bus';
 import { PartnerPortal, type PartnerPortalSettings } from './partner-portal';
@@ -22,6 +23,8 @@ export interface PlatformStackProps extends StackProps {
   readonly adminApi?: AdminApiSettings;
   /** AWS WAF on the API stage (`waf` in config/<env>.yaml). @default false */
   readonly waf?: boolean;
+  /** Each org's partner API limit (`partnerApi.rateLimit`). @default 10 per second, bursts of 20 */
+  readonly partnerRateLimit?: RateLimitPolicy;
   /** The partner portal's sign-in settings. @default no portal */
   readonly portal?: PartnerPortalSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
@@ -74,6 +77,7 @@ export class PlatformStack extends Stack {
       allowHttpWebhooks: props.allowHttpWebhooks,
       admin: props.adminApi ?? UNCONFIGURED_ADMIN_API,
       waf: props.waf ?? false,
+      partnerRateLimit: props.partnerRateLimit,
     });
     this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
       environmentName: props.environmentName,

@@ -105,6 +105,19 @@ export function errorResponse(code: ApiErrorCode, message: string): APIGatewayPr
   return jsonResponse(STATUS_OF[code], body);
 }
 
+/**
+ * 429 `rate_limited`: the caller's org is over its own partner API limit
+ * (lambda/core/rate-limit.ts), with `Retry-After` in whole seconds. The
+ * stage-wide limit answers 429 `throttled` from API Gateway instead.
+ */
+export function rateLimitedResponse(retryAfterSeconds: number): APIGatewayProxyResult {
+  const response = errorResponse(
+    'rate_limited',
+    `Too many requests for this organization; retry after ${retryAfterSeconds} s`,
+  );
+  return { ...response, headers: { ...response.headers, 'retry-after': String(retryAfterSeconds) } };
+}
+
 /** Unauthorized answers never say which check failed. */
 export const UNAUTHORIZED_MESSAGE = 'Unauthorized';
 const INTERNAL_MESSAGE = 'Internal server error';

@@ -5,11 +5,13 @@
  * Environment: TENANTS_TABLE, API_KEYS_TABLE, WEBHOOKS_TABLE (table names),
  * ENVIRONMENT_NAME and ALLOW_HTTP_WEBHOOKS (`true` refused outside dev);
  * PARTNER_API_ID and PARTNER_API_STAGE (the stage whose authorizer cache a
- * revoke or rotation flushes).
+ * revoke or rotation flushes); PARTNER_RATE_LIMIT_PER_SECOND and
+ * PARTNER_RATE_LIMIT_BURST (each org's token bucket, counted in the tenants table).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
+import { OrgRateLimit, partnerRateLimitEnvironment, partnerRateLimitOf } from '../repositories/org-rate-limit';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
@@ -21,7 +23,12 @@ import { type PartnerApi, createPartnerApi } from './partner-handlers';
 const { logger, metrics } = createObservability('partner-api');
 
 export const partnerApiEnvironment = devOnlyHttpWebhooks(
-  z.object({ ...platformTablesEnvironment, ...webhookUrlEnvironment, ...failureReplayEnvironment }),
+  z.object({
+    ...platformTablesEnvironment,
+    ...webhookUrlEnvironment,
+    ...failureReplayEnvironment,
+    ...partnerRateLimitEnvironment,
+  }),
 );
 
 let api: PartnerApi | undefined;
@@ -39,6 +46,7 @@ function resolveApi(): PartnerApi {
     clock,
     logger,
     failureReplay: failureReplayFromEnv(env, { doc, eventBridge }, clock),
+    rateLimit: new OrgRateLimit(doc, env.TENANTS_TABLE, partnerRateLimitOf(env)),
   });
   return api;
 }

@@ -10,6 +10,12 @@
  * alongside the route's own work and is awaited for at most
  * `usageTimeoutMs`, so it cannot hold a response up for long; a failure is
  * logged and never fails the request.
+ *
+ * Per-partner throttling runs here too, before anything else, for the same
+ * reason: calls the gateway answers from its authorizer cache never reach the
+ * authorizer, but every one reaches this handler. Over the org's limit the
+ * call is 429 `rate_limited` with `Retry-After`, and neither the route nor
+ * the usage write runs, so the tables are unchanged.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -22,10 +28,12 @@ import type { UrlPolicyOptions } from '../core/url-policy';
 import { assertChangeAllowed, onUrlChanged } from '../core/webhooks';
 import { type PartnerCaller, partnerCallerOf } from '../api/partner-context';
 import type { RouteHandlers } from '../api/route-table';
+import { rateLimitedResponse } from '../api/http';
 import { type ApiEvent, createRouter } from '../api/router';
 import { type PartnerRoutes, partnerRoutes } from '../api/routes';
 import { credentialViewOf, issuedKeyViewOf, webhookViewOf } from '../api/views';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
+import type { OrgRateLimiter } from '../repositories/org-rate-limit';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { WebhooksRepository } from '../repositories/webhooks-repository';
 import type { FailureReplayPort } from '../shared/failure-replay';
@@ -42,6 +50,11 @@ export interface PartnerApiDependencies {
   readonly catalog?: EventCatalog;
   /** Failed deliveries: lists and replays. @default none (those routes answer 500) */
   readonly failureReplay?: FailureReplayPort;
+  /**
+   * Each org's token bucket, taken once per call of a partner route (public
+   * routes carry no org and are not counted). @default no per-partner limit
+   */
+  readonly rateLimit?: OrgRateLimiter;
   /** How long a response may wait for the usage write. @default 300 */
   readonly usageTimeoutMs?: number;
 }
@@ -209,6 +222,10 @@ export function createPartnerApi(deps: PartnerApiDependencies): PartnerApi {
 
   return async (event) => {
     const caller = safeCaller(event);
+    if (caller !== undefined) {
+      const retryAfterSeconds = await rateLimited(deps, caller);
+      if (retryAfterSeconds !== undefined) return rateLimitedResponse(retryAfterSeconds);
+    }
     const usage = caller === undefined ? Promise.resolve() : recordUsage(deps, caller);
     const [response] = await Promise.all([route(event), withTimeout(usage, timeoutMs)]);
     return response;
@@ -219,6 +236,33 @@ function safeCaller(event: ApiEvent): PartnerCaller | undefined {
   try {
     return partnerCallerOf(event);
   } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The seconds to wait when the caller's org is over its limit. A bucket that
+ * cannot be read (DynamoDB unavailable) admits the call, logged: the stage
+ * limit still holds, and the route's own reads would fail the same way.
+ */
+async function rateLimited(deps: PartnerApiDependencies, caller: PartnerCaller): Promise<number | undefined> {
+  if (deps.rateLimit === undefined) return undefined;
+  try {
+    const decision = await deps.rateLimit.take(caller.orgId, deps.clock.now());
+    if (decision.allowed) return undefined;
+    deps.logger?.info('partner rate limited', {
+      orgId: caller.orgId,
+      keyId: caller.keyId,
+      retryAfterSeconds: decision.retryAfterSeconds,
+      outcome: 'rate_limited',
+    });
+    return decision.retryAfterSeconds;
+  } catch (error) {
+    deps.logger?.warn('rate limit not checked', {
+      orgId: caller.orgId,
+      keyId: caller.keyId,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
     return undefined;
   }
 }

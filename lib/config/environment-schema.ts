@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+import { DEFAULT_PARTNER_RATE_LIMIT } from '../../lambda/core/rate-limit';
 import { CLOUDFORMATION_MAX_RESOURCES, CLOUDFORMATION_MAX_TEMPLATE_BYTES } from './aws-limits';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lambda/core/contracts';
@@ -11,6 +12,10 @@ const positiveInt = (what: string, max: number) =>
     .int(`must be a whole number (${what})`)
     .min(1, `must be at least 1 (${what})`)
     .max(max, `must be at most ${max} (${what})`);
+
+/** API Gateway's default regional account throttle (requests per second and burst): no org may need more. */
+const MAX_PARTNER_REQUESTS_PER_SECOND = 10_000;
+const MAX_PARTNER_BURST = 5_000;
 
 /** `config/<env>.yaml`: per-environment settings. */
 export const environmentSchema = z
@@ -92,6 +97,29 @@ export const environmentSchema = z
           .describe('longest exp - iat an admin token may have'),
       })
       .optional(),
+    /**
+     * The partner API: each org's own limit (a token bucket in the partner
+     * API handler, counted in the tenants table), on top of the stage limit.
+     */
+    partnerApi: z
+      .strictObject({
+        rateLimit: z
+          .strictObject({
+            requestsPerSecond: z
+              .number({ error: 'must be a number (sustained partner API requests per second, per org)' })
+              .positive('must be above 0 (sustained partner API requests per second, per org)')
+              .max(
+                MAX_PARTNER_REQUESTS_PER_SECOND,
+                `must be at most ${MAX_PARTNER_REQUESTS_PER_SECOND} (API Gateway's default account limit per region)`,
+              ),
+            burst: positiveInt(
+              `partner API requests admitted at once, per org; API Gateway's burst is ${MAX_PARTNER_BURST}`,
+              MAX_PARTNER_BURST,
+            ),
+          })
+          .default(DEFAULT_PARTNER_RATE_LIMIT),
+      })
+      .default({ rateLimit: DEFAULT_PARTNER_RATE_LIMIT }),
     /** The partner portal; omitted means no portal is deployed in this environment. */
     portal: z
       .strictObject({

@@ -1,21 +1,47 @@
 /**
  * The REST API on the API port: the template's methods and authorizer
  * served by {@link LocalApiGateway}, over the real admin API, partner API
- * and partner authorizer handlers.
+ * and partner authorizer handlers. The partner API takes each org's token
+ * bucket with the template's PARTNER_RATE_LIMIT_* (or the runtime option).
  */
+import { z } from 'zod';
 import { createAdminApi } from '../../lambda/admin-api/admin-handlers';
 import { authorizePartner } from '../../lambda/authorizer/partner-authorizer';
+import { DEFAULT_PARTNER_RATE_LIMIT, type RateLimitPolicy } from '../../lambda/core/rate-limit';
 import { createPartnerApi } from '../../lambda/partner-api/partner-handlers';
+import {
+  OrgRateLimit,
+  PARTNER_RATE_LIMIT_ENV,
+  partnerRateLimitEnvironment,
+  partnerRateLimitOf,
+} from '../../lambda/repositories/org-rate-limit';
+import { readEnv } from '../../lambda/shared/env';
 import { LocalApiGateway, loadApiModel } from '../api-gateway';
 import { startHttpServer } from '../http-server';
 import type { FailureReplayPort } from '../../lambda/shared/failure-replay';
 import type { AdminIdentity } from './admin-identity';
+import { functionEnvironment } from './assembly';
 import type { RuntimeContext } from './context';
 import { listen } from './ports';
 
 export interface LocalApi {
   readonly url: string;
   readonly gateway: LocalApiGateway;
+}
+
+/** The partner API function's service name in the template (POWERTOOLS_SERVICE_NAME). */
+const PARTNER_API_SERVICE = 'partner-api';
+
+/**
+ * The runtime option, else the partner API function's variables in the
+ * template; a template synthesized before they existed gets the default.
+ */
+function partnerRateLimitFor(ctx: RuntimeContext): RateLimitPolicy {
+  if (ctx.options.partnerRateLimit !== undefined) return ctx.options.partnerRateLimit;
+  const variables = functionEnvironment(ctx.platform, PARTNER_API_SERVICE);
+  if (variables[PARTNER_RATE_LIMIT_ENV.requestsPerSecond] === undefined) return DEFAULT_PARTNER_RATE_LIMIT;
+  const strings = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));
+  return partnerRateLimitOf(readEnv(z.object(partnerRateLimitEnvironment), strings));
 }
 
 export async function startApi(
@@ -30,7 +56,8 @@ export async function startApi(
     { ...shared, secrets: secrets.store, webhookSecretPrefix, logger: ctx.logger('admin-api') },
     admin.auth,
   );
-  const partnerApi = createPartnerApi({ ...shared, logger: ctx.logger('partner-api') });
+  const rateLimit = new OrgRateLimit(ctx.tables.doc, ctx.tables.names.tenants, partnerRateLimitFor(ctx));
+  const partnerApi = createPartnerApi({ ...shared, rateLimit, logger: ctx.logger('partner-api') });
   const model = loadApiModel(ctx.assembly);
   // The template's TTL, so the authorizer refuses keys that end within it, as in AWS.
   const cacheTtlSeconds = model.methods.find((method) => method.authorizer !== undefined)?.authorizer?.ttlSeconds;
