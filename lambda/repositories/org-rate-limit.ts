@@ -24,7 +24,7 @@ import {
   type RateDecision,
   type RateLimitPolicy,
   admissionBounds,
-  decide,
+  decideAdmission,
   microsOf,
 } from '../core/rate-limit';
 import { isConditionalCheckFailed } from './dynamo-support';
@@ -82,7 +82,7 @@ export class OrgRateLimit implements OrgRateLimiter {
     let writes = 0;
     // The first write assumes a full bucket (most calls of most partners); its failure tells the TAT.
     for (;;) {
-      const decision = decide(nowMicros, stored, this.policy);
+      const decision = decideAdmission(nowMicros, stored, this.policy);
       if (!decision.allowed || writes === MAX_WRITES) return refusedIfExhausted(decision, nowMicros, this.policy);
       writes += 1;
       const result = await this.admit(orgId, nowMicros, stored);
