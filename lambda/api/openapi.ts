@@ -17,7 +17,15 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   403: "forbidden (admin: the token is valid but its email is outside the admin domain) or key_not_permitted (partner: only the org's active key, read at the time of the request, may issue, rotate or revoke keys or change webhooks)",
   404: 'not_found',
   409: 'conflict: the current state forbids the change',
+  429: "rate_limited (partner: the caller's org is over its own limit, partnerApi.rateLimit; wait Retry-After seconds) or throttled (the stage-wide limit)",
   500: 'internal_error',
+};
+
+const RATE_LIMITED_HEADERS = {
+  'Retry-After': {
+    description: 'Whole seconds until the request would be admitted (rate_limited only)',
+    schema: { type: 'integer', minimum: 1 },
+  },
 };
 
 /** `[]` on a public route: OpenAPI's way to say no credential is needed. */
@@ -48,6 +56,8 @@ function operationOf(id: string, route: RouteSpec): JsonObject {
     400,
     ...(route.auth === 'public' ? [] : [401]),
     ...(route.auth === 'admin' ? [403] : []),
+    // Every call of a partner route takes its org's token bucket.
+    ...(route.auth === 'partner' ? [429] : []),
     ...(route.errors ?? []),
     500,
   ];
@@ -133,7 +143,11 @@ export function buildOpenApiDocument(): JsonObject {
       responses: Object.fromEntries(
         Object.entries(ERROR_DESCRIPTIONS).map(([status, description]) => [
           `Error${status}`,
-          { description, content: { 'application/json': { schema: errorSchema } } },
+          {
+            description,
+            ...(status === '429' ? { headers: RATE_LIMITED_HEADERS } : {}),
+            content: { 'application/json': { schema: errorSchema } },
+          },
         ]),
       ),
     },

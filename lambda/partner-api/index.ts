@@ -46,7 +46,7 @@ function resolveApi(): PartnerApi {
     clock,
     logger,
     failureReplay: failureReplayFromEnv(env, { doc, eventBridge }, clock),
-    rateLimit: new OrgRateLimit(doc, env.TENANTS_TABLE, partnerRateLimitOf(env)),
+    rateLimit: new OrgRateLimit(doc, env.TENANTS_TABLE, partnerRateLimitOf(env), clock),
   });
   return api;
 }

@@ -248,7 +248,7 @@ function safeCaller(event: ApiEvent): PartnerCaller | undefined {
 async function rateLimited(deps: PartnerApiDependencies, caller: PartnerCaller): Promise<number | undefined> {
   if (deps.rateLimit === undefined) return undefined;
   try {
-    const decision = await deps.rateLimit.take(caller.orgId, deps.clock.now());
+    const decision = await deps.rateLimit.take(caller.orgId);
     if (decision.allowed) return undefined;
     deps.logger?.info('partner rate limited', {
       orgId: caller.orgId,

@@ -18,6 +18,7 @@
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { Clock } from '../core/clock';
 import { TenantsTable } from '../core/data-model';
 import {
   MICROS_PER_SECOND,
@@ -64,7 +65,8 @@ const MAX_WRITES = 2;
 
 /** What the partner API asks before it runs a route. */
 export interface OrgRateLimiter {
-  take(orgId: string, now: Date): Promise<RateDecision>;
+  /** Admits or refuses one call of `orgId` now. */
+  take(orgId: string): Promise<RateDecision>;
 }
 
 export class OrgRateLimit implements OrgRateLimiter {
@@ -72,16 +74,18 @@ export class OrgRateLimit implements OrgRateLimiter {
     private readonly doc: DynamoDBDocumentClient,
     private readonly tenantsTableName: string,
     public readonly policy: RateLimitPolicy,
+    private readonly clock: Clock,
   ) {
     admissionBounds(0, policy); // a policy no bucket can hold fails here, not on the first request
   }
 
-  public async take(orgId: string, now: Date): Promise<RateDecision> {
-    const nowMicros = microsOf(now);
+  public async take(orgId: string): Promise<RateDecision> {
     let stored: number | undefined;
     let writes = 0;
     // The first write assumes a full bucket (most calls of most partners); its failure tells the TAT.
     for (;;) {
+      // Read per attempt: a write that waited in a queue decides on the time it is sent.
+      const nowMicros = microsOf(this.clock.now());
       const decision = decideAdmission(nowMicros, stored, this.policy);
       if (!decision.allowed || writes === MAX_WRITES) return refusedIfExhausted(decision, nowMicros, this.policy);
       writes += 1;

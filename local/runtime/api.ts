@@ -56,7 +56,7 @@ export async function startApi(
     { ...shared, secrets: secrets.store, webhookSecretPrefix, logger: ctx.logger('admin-api') },
     admin.auth,
   );
-  const rateLimit = new OrgRateLimit(ctx.tables.doc, ctx.tables.names.tenants, partnerRateLimitFor(ctx));
+  const rateLimit = new OrgRateLimit(ctx.tables.doc, ctx.tables.names.tenants, partnerRateLimitFor(ctx), clock);
   const partnerApi = createPartnerApi({ ...shared, rateLimit, logger: ctx.logger('partner-api') });
   const model = loadApiModel(ctx.assembly);
   // The template's TTL, so the authorizer refuses keys that end within it, as in AWS.

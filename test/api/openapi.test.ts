@@ -53,6 +53,16 @@ describe('docs/openapi.json', () => {
     expect(publicOperations[0].responses).toHaveProperty('304');
   });
 
+  it('documents 429 with Retry-After on every partner route (the per-partner limit), and on no other', () => {
+    for (const [id, route] of Object.entries(routes)) {
+      const operation = committed.paths[route.path][route.method.toLowerCase()];
+      expect([id, '429' in operation.responses]).toEqual([id, route.auth === 'partner']);
+    }
+    const limited = committed.components.responses.Error429;
+    expect(limited.description).toMatch(/^rate_limited /);
+    expect(limited.headers['Retry-After'].schema).toEqual({ type: 'integer', minimum: 1 });
+  });
+
   it('states the authorizer cache TTL', () => {
     expect(committed.info.description).toContain('caches the key check for 30 s');
   });

@@ -37,7 +37,8 @@ afterAll(async () => {
 
 let orgSequence = 0;
 const newOrgId = () => `throttled-${++orgSequence}`;
-const limitOf = (policy: RateLimitPolicy) => new OrgRateLimit(ddb.doc, tables.tenants, policy);
+const limitOf = (policy: RateLimitPolicy, clock = new FakeClock(NOW)) =>
+  new OrgRateLimit(ddb.doc, tables.tenants, policy, clock);
 
 async function bucketItem(orgId: string): Promise<Record<string, unknown> | undefined> {
   const { Item } = await ddb.doc.send(
@@ -58,7 +59,7 @@ describe('OrgRateLimit against DynamoDB Local', () => {
   ])('%i concurrent requests at one instant admit exactly the burst (%j)', async (requests, policy) => {
     const orgId = newOrgId();
     const limit = limitOf(policy);
-    const decisions = await Promise.all(Array.from({ length: requests }, () => limit.take(orgId, NOW)));
+    const decisions = await Promise.all(Array.from({ length: requests }, () => limit.take(orgId)));
     const interval = emissionIntervalMicros(policy);
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(policy.burst);
     // Every refusal saw the full burst taken: one interval to wait.
@@ -82,14 +83,14 @@ describe('OrgRateLimit against DynamoDB Local', () => {
         }),
         async (policy, gapsMs) => {
           const orgId = newOrgId();
-          const limit = limitOf(policy);
           const clock = new FakeClock(NOW);
+          const limit = limitOf(policy, clock);
           let tat: number | undefined;
           for (const gap of gapsMs) {
             clock.advance(gap);
             const expected = decideAdmission(microsOf(clock.now()), tat, policy);
             if (expected.allowed) tat = expected.tatMicros;
-            expect(await limit.take(orgId, clock.now())).toEqual(expected);
+            expect(await limit.take(orgId)).toEqual(expected);
           }
           expect((await bucketItem(orgId))?.tatMicros).toBe(tat);
         },
@@ -100,18 +101,19 @@ describe('OrgRateLimit against DynamoDB Local', () => {
 
   it('a refused request writes nothing, and another org (even one whose id extends this one) keeps its own bucket', async () => {
     const orgId = newOrgId();
-    const limit = limitOf({ requestsPerSecond: 1, burst: 2 });
-    expect((await limit.take(orgId, NOW)).allowed).toBe(true);
-    expect((await limit.take(orgId, NOW)).allowed).toBe(true);
+    const clock = new FakeClock(NOW);
+    const limit = limitOf({ requestsPerSecond: 1, burst: 2 }, clock);
+    expect((await limit.take(orgId)).allowed).toBe(true);
+    expect((await limit.take(orgId)).allowed).toBe(true);
     const before = await bucketItem(orgId);
-    expect(await limit.take(orgId, NOW)).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+    expect(await limit.take(orgId)).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
     expect(await bucketItem(orgId)).toEqual(before);
-    expect((await limit.take(`${orgId}-evil`, NOW)).allowed).toBe(true);
-    expect((await limit.take(`${orgId}-evil`, NOW)).allowed).toBe(true);
+    expect((await limit.take(`${orgId}-evil`)).allowed).toBe(true);
+    expect((await limit.take(`${orgId}-evil`)).allowed).toBe(true);
     // After one interval the first org has one request again, and only one.
-    const later = new Date(NOW.getTime() + 1_000);
-    expect((await limit.take(orgId, later)).allowed).toBe(true);
-    expect((await limit.take(orgId, later)).allowed).toBe(false);
+    clock.advance(1_000);
+    expect((await limit.take(orgId)).allowed).toBe(true);
+    expect((await limit.take(orgId)).allowed).toBe(false);
   });
 
   it('an item whose TAT has passed (TTL removes it lazily) is a full bucket again', async () => {
@@ -127,13 +129,13 @@ describe('OrgRateLimit against DynamoDB Local', () => {
       }),
     );
     const limit = limitOf({ requestsPerSecond: 5, burst: 3 });
-    const decisions = await Promise.all([0, 1, 2, 3].map(() => limit.take(orgId, NOW)));
+    const decisions = await Promise.all([0, 1, 2, 3].map(() => limit.take(orgId)));
     expect(decisions.filter((decision) => decision.allowed)).toHaveLength(3);
   });
 
   it('keeps one item per org with a TTL past the moment it is full again, which is no tenant and never listed', async () => {
     const orgId = newOrgId();
-    await limitOf({ requestsPerSecond: 10, burst: 20 }).take(orgId, NOW);
+    await limitOf({ requestsPerSecond: 10, burst: 20 }).take(orgId);
     const item = await bucketItem(orgId);
     const fullAgainSeconds = NOW.getTime() / 1_000 + 2;
     expect(Object.keys(item ?? {}).sort()).toEqual(
