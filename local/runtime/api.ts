@@ -2,7 +2,8 @@
  * The REST API on the API port: the template's methods and authorizer
  * served by {@link LocalApiGateway}, over the real admin API, partner API
  * and partner authorizer handlers. The partner API takes each org's token
- * bucket with the template's PARTNER_RATE_LIMIT_* (or the runtime option).
+ * bucket with the template's PARTNER_RATE_LIMIT_* (config/<env>.yaml's
+ * `partnerApi.rateLimit`), as the deployed function does.
  */
 import { z } from 'zod';
 import { createAdminApi } from '../../lambda/admin-api/admin-handlers';
@@ -33,11 +34,10 @@ export interface LocalApi {
 const PARTNER_API_SERVICE = 'partner-api';
 
 /**
- * The runtime option, else the partner API function's variables in the
- * template; a template synthesized before they existed gets the default.
+ * The partner API function's variables in the template; a template
+ * synthesized before they existed gets the default.
  */
 function partnerRateLimitFor(ctx: RuntimeContext): RateLimitPolicy {
-  if (ctx.options.partnerRateLimit !== undefined) return ctx.options.partnerRateLimit;
   const variables = functionEnvironment(ctx.platform, PARTNER_API_SERVICE);
   if (variables[PARTNER_RATE_LIMIT_ENV.requestsPerSecond] === undefined) return DEFAULT_PARTNER_RATE_LIMIT;
   const strings = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));

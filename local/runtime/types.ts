@@ -5,7 +5,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../lambda/core/clock';
-import type { RateLimitPolicy } from '../../lambda/core/rate-limit';
 import type { UrlPolicyOptions } from '../../lambda/core/url-policy';
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
 import type { InMemorySecretStore } from '../../lambda/shared/secret-store';
@@ -51,12 +50,6 @@ export interface LocalRuntimeOptions {
    * template's TEST_EVENTS_PER_MINUTE (tests use a small one). @default the template's
    */
   readonly testEventsPerMinute?: number;
-  /**
-   * Each org's partner API limit, overriding the template's
-   * PARTNER_RATE_LIMIT_PER_SECOND and PARTNER_RATE_LIMIT_BURST (tests use a
-   * small one). @default the template's
-   */
-  readonly partnerRateLimit?: RateLimitPolicy;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;

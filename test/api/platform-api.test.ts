@@ -221,6 +221,34 @@ describe('PlatformApi', () => {
     });
   });
 
+  it('gives the partner function each org limit: 10 per second, bursts of 20 by default', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Partner API: own tenant, credentials and webhook URLs',
+      Environment: {
+        Variables: Match.objectLike({ PARTNER_RATE_LIMIT_PER_SECOND: '10', PARTNER_RATE_LIMIT_BURST: '20' }),
+      },
+    });
+  });
+
+  it('passes a configured per-partner limit to the partner function, and refuses one no bucket can hold', () => {
+    const limited = (partnerRateLimit: { requestsPerSecond: number; burst: number }) => {
+      const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+      const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
+      const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
+      new PlatformApi(scope, 'Api', { environmentName: 'dev', tables, allowHttpWebhooks: false, admin: ADMIN, partnerRateLimit });
+      return Template.fromStack(scope);
+    };
+    limited({ requestsPerSecond: 2.5, burst: 7 }).hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Partner API: own tenant, credentials and webhook URLs',
+      Environment: {
+        Variables: Match.objectLike({ PARTNER_RATE_LIMIT_PER_SECOND: '2.5', PARTNER_RATE_LIMIT_BURST: '7' }),
+      },
+    });
+    expect(() => limited({ requestsPerSecond: 5, burst: 0 })).toThrow(
+      'S/Api: partnerRateLimit: burst must be a whole number of at least 1, not 0',
+    );
+  });
+
   it('refuses an authorizer cache longer than 30 s, naming the construct', () => {
     const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
     const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });

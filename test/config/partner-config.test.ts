@@ -299,10 +299,48 @@ describe('environment config validation', () => {
       'dev',
       /^config\/dev\.yaml: portal\.clientSecret: unknown field; remove it or fix its spelling \(allowed here: issuer, clientId, baseUrl\)$/,
     ],
+    [
+      'a per-partner rate of 0',
+      { partnerApi: { rateLimit: { requestsPerSecond: 0, burst: 20 } } },
+      'prod',
+      /^config\/prod\.yaml: partnerApi\.rateLimit\.requestsPerSecond: must be above 0 \(sustained partner API requests per second, per org\)$/,
+    ],
+    [
+      'a per-partner rate above the account limit',
+      { partnerApi: { rateLimit: { requestsPerSecond: 20_000 } } },
+      'dev',
+      /^config\/dev\.yaml: partnerApi\.rateLimit\.requestsPerSecond: must be at most 10000 \(API Gateway's default account limit per region\)$/,
+    ],
+    [
+      'a fractional per-partner burst',
+      { partnerApi: { rateLimit: { requestsPerSecond: 10, burst: 2.5 } } },
+      'stage',
+      /^config\/stage\.yaml: partnerApi\.rateLimit\.burst: must be a whole number \(partner API requests admitted at once, per org; API Gateway's burst is 5000\)$/,
+    ],
+    [
+      'a per-partner limit without its burst',
+      { partnerApi: { rateLimit: { requestsPerSecond: 10 } } },
+      'stage',
+      /^config\/stage\.yaml: partnerApi\.rateLimit\.burst: must be a whole number/,
+    ],
+    [
+      'a misspelt per-partner setting',
+      { partnerApi: { rateLimit: { requestsPerSecond: 10, burst: 20, perMinute: 5 } } },
+      'dev',
+      /^config\/dev\.yaml: partnerApi\.rateLimit\.perMinute: unknown field/,
+    ],
   ])('rejects %s', (_what, overrides, environment, expected) => {
     expect(problemsFor({ environment, environmentOverrides: overrides })).toEqual(
       expect.arrayContaining([expect.stringMatching(expected)]),
     );
+  });
+
+  it('reads each environment per-partner limit: 50/100 in dev, 10/20 in prod and by default', () => {
+    const limitOf = (environment: string) =>
+      loadConfig({ rootDir: makeWorkspace({ environment }), environment }).environment.partnerApi.rateLimit;
+    expect(limitOf('dev')).toEqual({ requestsPerSecond: 50, burst: 100 });
+    expect(limitOf('prod')).toEqual({ requestsPerSecond: 10, burst: 20 });
+    expect(limitOf('stage')).toEqual({ requestsPerSecond: 10, burst: 20 });
   });
 
   it('names the environments when -c env is unknown', () => {

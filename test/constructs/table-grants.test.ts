@@ -55,6 +55,8 @@ describe('DynamoDB grants per function', () => {
 
   it.each<[string, Record<string, { actions: string[]; indexes: boolean }>]>([
     ['admin-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
+    // Tenants: the key pointer in issue/rotate/revoke transactions and each org's rate-limit
+    // bucket (one conditional UpdateItem per call); no DeleteItem, TTL removes buckets.
     ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write) }],
     // Sessions and memberships live in the tenants table; sign-out and an owner change delete them.
     ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write) }],
