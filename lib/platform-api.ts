@@ -157,7 +157,7 @@ export class PlatformApi extends Construct {
     try {
       emissionIntervalMicros(partnerRateLimit);
     } catch (error) {
-      throw new Error(`${this.node.path}: partnerRateLimit: ${(error as Error).message}`);
+      throw new Error(`${this.node.path}: partnerRateLimit: ${(error as Error).message}`, { cause: error });
     }
     this.partnerFunction = new PlatformFunction(this, 'PartnerApi', {
       handler: 'partner-api',

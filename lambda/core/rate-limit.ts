@@ -83,7 +83,11 @@ export function admissionBounds(
  * Admits or refuses one request. `tatMicros` is the bucket's stored TAT
  * (undefined for an org never seen or whose item expired: a full bucket).
  */
-export function decideAdmission(nowMicros: number, tatMicros: number | undefined, policy: RateLimitPolicy): RateDecision {
+export function decideAdmission(
+  nowMicros: number,
+  tatMicros: number | undefined,
+  policy: RateLimitPolicy,
+): RateDecision {
   const { intervalMicros, latestAdmittedTatMicros } = admissionBounds(nowMicros, policy);
   const base = Math.max(tatMicros ?? nowMicros, nowMicros);
   if (base <= latestAdmittedTatMicros) return { allowed: true, tatMicros: base + intervalMicros };

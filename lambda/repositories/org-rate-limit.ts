@@ -40,7 +40,9 @@ export const PARTNER_RATE_LIMIT_ENV = {
 
 /** Spread into a handler's environment schema (lambda/shared/env.ts `readEnv`). */
 export const partnerRateLimitEnvironment = {
-  [PARTNER_RATE_LIMIT_ENV.requestsPerSecond]: z.coerce.number({ error: 'must be a number' }).positive('must be above 0'),
+  [PARTNER_RATE_LIMIT_ENV.requestsPerSecond]: z.coerce
+    .number({ error: 'must be a number' })
+    .positive('must be above 0'),
   [PARTNER_RATE_LIMIT_ENV.burst]: z.coerce
     .number({ error: 'must be a whole number' })
     .int('must be a whole number')
@@ -103,8 +105,7 @@ export class OrgRateLimit implements OrgRateLimiter {
   ): Promise<{ admitted: true } | { admitted: false; storedTatMicros: number | undefined }> {
     const { intervalMicros, freshTatMicros, latestAdmittedTatMicros } = admissionBounds(nowMicros, this.policy);
     const full = stored === undefined || stored <= nowMicros;
-    const deleteAfter =
-      Math.ceil((nowMicros + this.policy.burst * intervalMicros) / MICROS_PER_SECOND) + KEEP_SECONDS;
+    const deleteAfter = Math.ceil((nowMicros + this.policy.burst * intervalMicros) / MICROS_PER_SECOND) + KEEP_SECONDS;
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -13,9 +13,12 @@ const positiveInt = (what: string, max: number) =>
     .min(1, `must be at least 1 (${what})`)
     .max(max, `must be at most ${max} (${what})`);
 
-/** API Gateway's default regional account throttle (requests per second and burst): no org may need more. */
-const MAX_PARTNER_REQUESTS_PER_SECOND = 10_000;
-const MAX_PARTNER_BURST = 5_000;
+/**
+ * Each call writes its org's one bucket item (twice while the org is busy),
+ * and DynamoDB takes about 1,000 writes per second on one partition key.
+ */
+const MAX_PARTNER_REQUESTS_PER_SECOND = 500;
+const MAX_PARTNER_BURST = 1_000;
 
 /** `config/<env>.yaml`: per-environment settings. */
 export const environmentSchema = z
@@ -110,10 +113,10 @@ export const environmentSchema = z
               .positive('must be above 0 (sustained partner API requests per second, per org)')
               .max(
                 MAX_PARTNER_REQUESTS_PER_SECOND,
-                `must be at most ${MAX_PARTNER_REQUESTS_PER_SECOND} (API Gateway's default account limit per region)`,
+                `must be at most ${MAX_PARTNER_REQUESTS_PER_SECOND} (each call writes the org's one bucket item, up to twice; DynamoDB takes about 1,000 writes per second on one item)`,
               ),
             burst: positiveInt(
-              `partner API requests admitted at once, per org; API Gateway's burst is ${MAX_PARTNER_BURST}`,
+              `partner API requests admitted at once, per org; one DynamoDB item takes about 1,000 writes per second`,
               MAX_PARTNER_BURST,
             ),
           })

@@ -235,7 +235,13 @@ describe('PlatformApi', () => {
       const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
       const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
       const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
-      new PlatformApi(scope, 'Api', { environmentName: 'dev', tables, allowHttpWebhooks: false, admin: ADMIN, partnerRateLimit });
+      new PlatformApi(scope, 'Api', {
+        environmentName: 'dev',
+        tables,
+        allowHttpWebhooks: false,
+        admin: ADMIN,
+        partnerRateLimit,
+      });
       return Template.fromStack(scope);
     };
     limited({ requestsPerSecond: 2.5, burst: 7 }).hasResourceProperties('AWS::Lambda::Function', {

@@ -306,16 +306,16 @@ describe('environment config validation', () => {
       /^config\/prod\.yaml: partnerApi\.rateLimit\.requestsPerSecond: must be above 0 \(sustained partner API requests per second, per org\)$/,
     ],
     [
-      'a per-partner rate above the account limit',
-      { partnerApi: { rateLimit: { requestsPerSecond: 20_000 } } },
+      'a per-partner rate one bucket item cannot take',
+      { partnerApi: { rateLimit: { requestsPerSecond: 600 } } },
       'dev',
-      /^config\/dev\.yaml: partnerApi\.rateLimit\.requestsPerSecond: must be at most 10000 \(API Gateway's default account limit per region\)$/,
+      /^config\/dev\.yaml: partnerApi\.rateLimit\.requestsPerSecond: must be at most 500 \(each call writes the org's one bucket item, up to twice; DynamoDB takes about 1,000 writes per second on one item\)$/,
     ],
     [
       'a fractional per-partner burst',
       { partnerApi: { rateLimit: { requestsPerSecond: 10, burst: 2.5 } } },
       'stage',
-      /^config\/stage\.yaml: partnerApi\.rateLimit\.burst: must be a whole number \(partner API requests admitted at once, per org; API Gateway's burst is 5000\)$/,
+      /^config\/stage\.yaml: partnerApi\.rateLimit\.burst: must be a whole number \(partner API requests admitted at once, per org; one DynamoDB item takes about 1,000 writes per second\)$/,
     ],
     [
       'a per-partner limit without its burst',

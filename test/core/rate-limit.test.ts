@@ -64,7 +64,10 @@ describe('decideAdmission (GCRA)', () => {
     [{ requestsPerSecond: 1, burst: 1 }, 1_000_000],
     [{ requestsPerSecond: 3, burst: 5 }, 333_334],
   ])('a full bucket admits exactly the burst at once, then refuses for one interval (%j)', (policy, interval) => {
-    const outcomes = run(policy, Array.from({ length: policy.burst + 1 }, () => 0));
+    const outcomes = run(
+      policy,
+      Array.from({ length: policy.burst + 1 }, () => 0),
+    );
     expect(outcomes.slice(0, policy.burst).every(({ decision }) => decision.allowed)).toBe(true);
     expect(outcomes[policy.burst].decision).toEqual({
       allowed: false,
@@ -134,7 +137,8 @@ describe('decideAdmission (GCRA)', () => {
         ([policy, gaps], steady) => {
           const clock = new FakeClock(START);
           let tat: number | undefined;
-          for (const outcome of run(policy, gaps, clock)) if (outcome.decision.allowed) tat = outcome.decision.tatMicros;
+          for (const outcome of run(policy, gaps, clock))
+            if (outcome.decision.allowed) tat = outcome.decision.tatMicros;
           // Wait until the bucket is full again, then one request per interval (rounded up to the clock's ms).
           const intervalMs = Math.ceil(emissionIntervalMicros(policy) / 1_000);
           clock.advance(Math.ceil(Math.max(0, (tat ?? 0) - microsOf(clock.now())) / 1_000));
@@ -157,7 +161,8 @@ describe('decideAdmission (GCRA)', () => {
         ([policy, gaps]) => {
           const clock = new FakeClock(START);
           let tat: number | undefined;
-          for (const outcome of run(policy, gaps, clock)) if (outcome.decision.allowed) tat = outcome.decision.tatMicros;
+          for (const outcome of run(policy, gaps, clock))
+            if (outcome.decision.allowed) tat = outcome.decision.tatMicros;
           const idleUntil = Math.max(tat ?? 0, microsOf(clock.now()));
           const burst = run(
             policy,
@@ -178,7 +183,11 @@ describe('decideAdmission (GCRA)', () => {
     ['a rate of 0', { requestsPerSecond: 0, burst: 1 }, /requestsPerSecond must be a positive number, not 0/],
     ['a negative rate', { requestsPerSecond: -1, burst: 1 }, /requestsPerSecond must be a positive number/],
     ['an infinite rate', { requestsPerSecond: Infinity, burst: 1 }, /requestsPerSecond must be a positive number/],
-    ['a rate that is not a number', { requestsPerSecond: NaN, burst: 1 }, /requestsPerSecond must be a positive number/],
+    [
+      'a rate that is not a number',
+      { requestsPerSecond: NaN, burst: 1 },
+      /requestsPerSecond must be a positive number/,
+    ],
     ['a burst of 0', { requestsPerSecond: 1, burst: 0 }, /burst must be a whole number of at least 1, not 0/],
     ['a fractional burst', { requestsPerSecond: 1, burst: 1.5 }, /burst must be a whole number of at least 1, not 1.5/],
   ])('refuses %s', (_what, policy, message) => {

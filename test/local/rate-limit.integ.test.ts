@@ -42,7 +42,9 @@ interface Answer {
 }
 
 async function call(path: string, apiKey?: string): Promise<Answer> {
-  const response = await fetch(`${runtime.apiUrl}${path}`, { headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey } });
+  const response = await fetch(`${runtime.apiUrl}${path}`, {
+    headers: apiKey === undefined ? {} : { 'X-API-Key': apiKey },
+  });
   return {
     status: response.status,
     retryAfter: response.headers.get('retry-after'),
@@ -59,7 +61,9 @@ describe('per-partner throttling over HTTP against the local runtime', () => {
 
   it('a burst of calls with one key: the burst passes, the rest are 429 rate_limited with Retry-After', async () => {
     const start = performance.now();
-    const answers = await Promise.all(Array.from({ length: 12 }, () => call('/v1/partner/credentials', keyOf('bursty'))));
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => call('/v1/partner/credentials', keyOf('bursty'))),
+    );
     const elapsedMs = performance.now() - start;
     const admitted = answers.filter((answer) => answer.status === 200).length;
     // The whole burst, plus at most what the rate refilled while the calls were in flight.
@@ -77,7 +81,9 @@ describe('per-partner throttling over HTTP against the local runtime', () => {
         body: { error: { code: 'rate_limited', message: expect.stringMatching(/^Too many requests/) } },
       });
     }
-    console.log(`per-partner throttling: ${admitted} of 12 admitted in ${Math.round(elapsedMs)} ms (burst ${POLICY.burst})`);
+    console.log(
+      `per-partner throttling: ${admitted} of 12 admitted in ${Math.round(elapsedMs)} ms (burst ${POLICY.burst})`,
+    );
   });
 
   it('a refused call changes no table (no usage recorded, the bucket untouched)', async () => {
