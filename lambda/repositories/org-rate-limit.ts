@@ -28,6 +28,7 @@ import {
   decideAdmission,
   microsOf,
 } from '../core/rate-limit';
+import { requiredString } from '../shared/env';
 import { isConditionalCheckFailed } from './dynamo-support';
 
 export const PARTNER_API_RATE_LIMIT_KEY_PREFIX = 'rate-limit#partner-api#';
@@ -40,13 +41,15 @@ export const PARTNER_RATE_LIMIT_ENV = {
 
 /** Spread into a handler's environment schema (lambda/shared/env.ts `readEnv`). */
 export const partnerRateLimitEnvironment = {
-  [PARTNER_RATE_LIMIT_ENV.requestsPerSecond]: z.coerce
-    .number({ error: 'must be a number' })
-    .positive('must be above 0'),
-  [PARTNER_RATE_LIMIT_ENV.burst]: z.coerce
-    .number({ error: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1'),
+  [PARTNER_RATE_LIMIT_ENV.requestsPerSecond]: requiredString.pipe(
+    z.coerce.number<string>({ error: 'must be a number' }).positive('must be above 0'),
+  ),
+  [PARTNER_RATE_LIMIT_ENV.burst]: requiredString.pipe(
+    z.coerce
+      .number<string>({ error: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1'),
+  ),
 };
 
 /** The policy in an environment read with {@link partnerRateLimitEnvironment}. */

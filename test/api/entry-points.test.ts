@@ -4,7 +4,14 @@
  * point imports jose, which jest cannot load on Node 20; its wiring is
  * covered by the template test and the integration tests of createAdminApi.)
  */
-const NAMES = ['TENANTS_TABLE', 'API_KEYS_TABLE', 'WEBHOOKS_TABLE', 'ALLOW_HTTP_WEBHOOKS'];
+const NAMES = [
+  'TENANTS_TABLE',
+  'API_KEYS_TABLE',
+  'WEBHOOKS_TABLE',
+  'ALLOW_HTTP_WEBHOOKS',
+  'PARTNER_RATE_LIMIT_PER_SECOND',
+  'PARTNER_RATE_LIMIT_BURST',
+];
 const saved: Record<string, string | undefined> = {};
 
 beforeEach(() => {
@@ -36,5 +43,15 @@ describe('API entry points', () => {
     await expect(handler({ httpMethod: 'GET', path: '/partner-auth-probe' } as never)).rejects.toThrow(
       'WEBHOOKS_TABLE is not set',
     );
+  });
+
+  it('the partner API names a missing or malformed per-partner limit', async () => {
+    Object.assign(process.env, { TENANTS_TABLE: 't', API_KEYS_TABLE: 'k', WEBHOOKS_TABLE: 'w' });
+    process.env.PARTNER_RATE_LIMIT_PER_SECOND = 'fast';
+    delete process.env.PARTNER_RATE_LIMIT_BURST;
+    const { handler } = await import('../../lambda/partner-api/index');
+    const failure = handler({ httpMethod: 'GET', path: '/partner-auth-probe' } as never);
+    await expect(failure).rejects.toThrow('PARTNER_RATE_LIMIT_PER_SECOND must be a number');
+    await expect(failure).rejects.toThrow('PARTNER_RATE_LIMIT_BURST is not set');
   });
 });

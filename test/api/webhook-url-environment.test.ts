@@ -11,6 +11,7 @@ import { partnerApiEnvironment } from '../../lambda/partner-api/index';
 import { readEnv } from '../../lambda/shared/env';
 
 const TABLES = { TENANTS_TABLE: 't', API_KEYS_TABLE: 'k', WEBHOOKS_TABLE: 'w' };
+const PARTNER = { ...TABLES, PARTNER_RATE_LIMIT_PER_SECOND: '10', PARTNER_RATE_LIMIT_BURST: '20' };
 const ADMIN = {
   ...TABLES,
   WEBHOOK_SECRET_PREFIX: 'pp/prod/webhooks/',
@@ -24,7 +25,7 @@ const ADMIN = {
 // One element type: the three schemas differ in their other variables (the failed-deliveries ones among them).
 const SCHEMAS: ReadonlyArray<readonly [string, Parameters<typeof readEnv>[0], Record<string, string>]> = [
   ['admin API', adminApiEnvironment, ADMIN],
-  ['partner API', partnerApiEnvironment, TABLES],
+  ['partner API', partnerApiEnvironment, PARTNER],
   ['onboarding', onboardingEnvironment, { ...TABLES, PICKUP_SECRET_PREFIX: 'pp/prod/pickup/' }],
 ];
 const NOT_DEV = ENVIRONMENT_NAMES.filter((name) => name !== 'dev');
@@ -59,7 +60,7 @@ describe.each(SCHEMAS)('the %s environment', (_name, schema, base) => {
 });
 
 describe('the partner API entry point', () => {
-  const NAMES = [...Object.keys(TABLES), 'ENVIRONMENT_NAME', 'ALLOW_HTTP_WEBHOOKS'];
+  const NAMES = [...Object.keys(PARTNER), 'ENVIRONMENT_NAME', 'ALLOW_HTTP_WEBHOOKS'];
   const saved = Object.fromEntries(NAMES.map((name) => [name, process.env[name]]));
 
   afterEach(() => {
@@ -70,7 +71,7 @@ describe('the partner API entry point', () => {
   });
 
   it('fails its first invocation in prod when the template allows plain http:// webhooks', async () => {
-    Object.assign(process.env, TABLES, { ENVIRONMENT_NAME: 'prod', ALLOW_HTTP_WEBHOOKS: 'true' });
+    Object.assign(process.env, PARTNER, { ENVIRONMENT_NAME: 'prod', ALLOW_HTTP_WEBHOOKS: 'true' });
     jest.resetModules();
     const { handler } = await import('../../lambda/partner-api/index');
     await expect(handler({ httpMethod: 'GET', path: '/partner-auth-probe' } as never)).rejects.toThrow(
