@@ -81,8 +81,9 @@ describe('per-partner throttling over HTTP against the local runtime', () => {
         body: { error: { code: 'rate_limited', message: expect.stringMatching(/^Too many requests/) } },
       });
     }
+    const retryAfter = [...new Set(limited.map((answer) => answer.retryAfter))].join('/');
     console.log(
-      `per-partner throttling: ${admitted} of 12 admitted in ${Math.round(elapsedMs)} ms (burst ${POLICY.burst})`,
+      `per-partner throttling: ${admitted} of 12 admitted in ${Math.round(elapsedMs)} ms (burst ${POLICY.burst}), Retry-After ${retryAfter} s`,
     );
   });
 
