@@ -103,6 +103,8 @@ export class PlatformStack extends Stack {
         platformBus: this.bus.eventBus,
       });
       this.portal.function.bindAuthorizerCacheFlush(this.api.authorizerCache);
+      // The failed-deliveries page lists and replays through the same service and grants as the APIs.
+      this.deadLetterConsumer.grantReplay(this.portal.function);
     }
   }
 }
