@@ -316,7 +316,7 @@ function failuresCard(webhooks: readonly StoredWebhook[]): SafeHtml | '' {
       ${webhooks.map(
         (webhook) =>
           html`<li>
-            <a href="${failuresPath(webhook.webhookId)}">Recent failed deliveries</a> of <code>${webhook.url}</code>
+            <a href="${failuresPath(webhook.webhookId)}">Recent failed deliveries of <code>${webhook.url}</code></a>
           </li>`,
       )}
     </ul>

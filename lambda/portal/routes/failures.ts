@@ -144,7 +144,8 @@ function replayBodyOf(
     return { requestId, eventIds: [eventId] };
   }
   const time = since !== undefined && LOCAL_DATETIME.test(since) ? new Date(`${since}Z`) : undefined;
-  if (time === undefined || Number.isNaN(time.getTime())) {
+  // A date that does not exist (31 February) is refused, not rolled over.
+  if (time === undefined || Number.isNaN(time.getTime()) || !time.toISOString().startsWith(since ?? '')) {
     throw new ValidationError('give the date and time (UTC) to replay from', { field: 'since' });
   }
   return { requestId, since: time.toISOString() };
