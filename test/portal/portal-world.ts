@@ -135,17 +135,25 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
  * through the local API Gateway built from the template.
  */
 export async function startRuntimePortalWorld(
-  /** Runtime settings a test changes, e.g. a small `testEventsPerMinute`. */
-  options: Pick<LocalRuntimeOptions, 'testEventsPerMinute'> = {},
+  /**
+   * Runtime settings a test changes (a small `testEventsPerMinute`, shorter
+   * retry backoff), and what it merges into `config/dev.yaml` (e.g. fewer
+   * delivery retries).
+   */
+  options: Pick<LocalRuntimeOptions, 'testEventsPerMinute' | 'retryBaseDelayMs' | 'retryMaxDelayMs'> & {
+    readonly environmentOverrides?: Record<string, unknown>;
+  } = {},
 ): Promise<PortalWorld & { readonly testUser: string; readonly runtime: LocalRuntime }> {
-  const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'config-partner' }])));
+  const { environmentOverrides, ...runtimeOptions } = options;
+  const workspace = workspaceWithPartners([{ orgId: 'config-partner' }], { environmentOverrides });
+  const { outdir } = synthesize(loadWorkspace(workspace));
   const runtime = await startLocalRuntime({
     assemblyDir: outdir,
     port: 0,
     portal: true,
     // The test sweeps when it wants to, as the schedule would.
     verificationIntervalMs: 3_600_000,
-    ...options,
+    ...runtimeOptions,
   });
   const receiver = await startReceiver();
   const repositories = repositoriesFor(runtime.doc, runtime.tables, runtime.clock);
