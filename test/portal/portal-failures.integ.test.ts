@@ -7,8 +7,9 @@
  * refuses); "Replay since" delivers every other one exactly once, and the
  * same form submitted again replays nothing; nothing is lost (sent =
  * delivered + still listed); a row's Replay sends that one; and a second org
- * (`acme-evil`, whose id `acme` prefixes), signed in as its owner, sees none
- * of it, and not found on acme's page.
+ * (`acme-evil`, whose id `acme` prefixes; a partner file, so its owner can
+ * sign in), signed in as its owner, sees none of it, and not found on acme's
+ * page.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,12 +18,13 @@ import type { Browser, Page } from 'playwright-core';
 import { localEventBridgeClient } from '../../local/eventbridge-client';
 import { SwitchableReceiver } from '../../scripts/lib/switchable-receiver';
 import { launchChromium } from './chromium';
-import { registerInPortal, registerOrgByAdmin, signInAs, waitUntilLive } from './portal-journeys';
+import { registerInPortal, signInAs, waitUntilLive } from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'portal');
 const ORG_ID = 'acme';
-const EVIL = { orgId: 'acme-evil', orgName: 'Acme Evil', ownerEmail: 'owner@acme-evil.example' };
+const EVIL = { orgId: 'acme-evil', ownerEmail: 'owner@acme-evil.example', webhookId: 'orders' };
+const EVIL_URL = 'https://acme-evil.example/hooks/orders';
 const SENT = 6;
 const RETRY_ATTEMPTS = 2;
 
@@ -40,6 +42,14 @@ beforeAll(async () => {
   evil.failing = () => false;
   [world, browser] = await Promise.all([
     startRuntimePortalWorld({
+      partners: [
+        {
+          orgId: EVIL.orgId,
+          ownerEmail: EVIL.ownerEmail,
+          webhooks: [{ id: EVIL.webhookId, url: EVIL_URL, events: ['LockCreated'] }],
+        },
+      ],
+      urlOverrides: { [EVIL_URL]: evilUrl },
       environmentOverrides: { delivery: { retryAttempts: RETRY_ATTEMPTS } },
       retryBaseDelayMs: 2,
       retryMaxDelayMs: 10,
@@ -47,7 +57,6 @@ beforeAll(async () => {
     launchChromium(),
   ]);
   events = localEventBridgeClient(world.runtime.eventBridgeUrl);
-  await registerOrgByAdmin(world, { ...EVIL, webhookUrl: evilUrl });
 }, 180_000);
 
 afterAll(async () => {
@@ -93,7 +102,6 @@ describe('portal: failed deliveries are visible and recoverable (issue 15)', () 
     const page = await context.newPage();
     await registerInPortal(page, world, { orgId: ORG_ID, orgName: 'Acme', webhookUrl: mineUrl });
     const webhookId = await waitUntilLive(world, ORG_ID);
-    const evilWebhookId = await waitUntilLive(world, EVIL.orgId);
 
     const startedAt = world.runtime.clock.now();
     await publish(ORG_ID, SENT);
@@ -162,9 +170,11 @@ describe('portal: failed deliveries are visible and recoverable (issue 15)', () 
     const evilContext = await browser.newContext();
     const evilPage = await evilContext.newPage();
     await signInAs(evilPage, world.portalUrl, EVIL.ownerEmail);
-    await evilPage.waitForURL(/\/dashboard/);
+    await evilPage.waitForURL((url) => url.href.startsWith(world.portalUrl) && !/^\/(callback)?$/.test(url.pathname));
+    await evilPage.screenshot({ path: join(ARTIFACTS, 'failures-03-other-org-signed-in.png'), fullPage: true });
+    expect(new URL(evilPage.url()).pathname).toBe('/dashboard');
     await evilPage.getByRole('link', { name: /Recent failed deliveries of/ }).click();
-    await evilPage.waitForURL(`${world.portalUrl}/webhooks/${evilWebhookId}/failures`);
+    await evilPage.waitForURL(`${world.portalUrl}/webhooks/${EVIL.webhookId}/failures`);
     expect(await rows(evilPage)).toEqual([]);
     await expect(evilPage.locator('#no-failures').textContent()).resolves.toBe('No failed deliveries.');
     const foreign = await evilPage.goto(`${world.portalUrl}/webhooks/${webhookId}/failures`);
