@@ -96,6 +96,7 @@ async function renderPage(
   member: SignedInMember,
   options: PageOptions,
 ): Promise<string> {
+  // As listFailures does (found in the member's org first), but the page shows the records' attempts too.
   const webhook = await portal.repositories.webhooks.require(member.orgId, webhookIdOf(c));
   const replay = services.deps.failureReplay;
   const page =
