@@ -90,6 +90,11 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
       retryPolicy: environment.delivery,
       onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
       deadLetterConsumerFunctionName: platform.deadLetterConsumer.functionName,
+      alarms: {
+        environmentName: environment.name,
+        topicArn: environment.alarms.topicArn,
+        deadLetterMaxAgeMinutes: environment.alarms.deadLetterMaxAgeMinutes,
+      },
     });
     // Only for deploy order: the routing rules sit on the platform bus.
     stack.addStackDependency(platform);
