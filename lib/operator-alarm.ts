@@ -30,8 +30,20 @@ export function topicAlarmAction(topicArn: string): cloudwatch.IAlarmAction {
  * and `!=` only, so the bus is named exactly.
  */
 export function eventBusRulesQuery(metricName: string, busName: string, label: string): cloudwatch.MathExpression {
+  return eventRulesQuery(metricName, `EventBusName = '${busName}'`, label);
+}
+
+/**
+ * The same sum for every custom bus but `busName` (the platform bus), one
+ * series per bus: the shard buses on a dashboard, a new shard included.
+ */
+export function otherBusesRulesQuery(metricName: string, busName: string, label: string): cloudwatch.MathExpression {
+  return eventRulesQuery(metricName, `EventBusName != '${busName}' GROUP BY EventBusName`, label);
+}
+
+function eventRulesQuery(metricName: string, where: string, label: string): cloudwatch.MathExpression {
   return new cloudwatch.MathExpression({
-    expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName = '${busName}'`,
+    expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE ${where}`,
     usingMetrics: {},
     label,
     period: ALARM_PERIOD,

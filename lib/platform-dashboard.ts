@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { DEAD_LETTERS_RETRIED_METRIC, METRICS_NAMESPACE } from '../lambda/core/contracts';
 import type { RouteSpec } from '../lambda/api/route-table';
 import { platformStackName } from './config/naming';
+import { otherBusesRulesQuery } from './operator-alarm';
 import type { PlatformFunction } from './platform-function';
 
 export interface PlatformDashboardProps {
@@ -45,11 +46,13 @@ export class PlatformDashboard extends Construct {
       defaultInterval: Duration.hours(6),
       widgets: [
         [
-          graph('Deliveries per shard bus', [busQuery('Invocations', props.platformBusName, 'invocations')]),
+          graph('Deliveries per shard bus', [
+            otherBusesRulesQuery('Invocations', props.platformBusName, 'invocations'),
+          ]),
           graph('Failed deliveries per shard bus', [
-            busQuery('FailedInvocations', props.platformBusName, 'failed for good'),
-            busQuery('InvocationsFailedToBeSentToDlq', props.platformBusName, 'lost (DLQ refused)'),
-            busQuery('ThrottledRules', props.platformBusName, 'throttled'),
+            otherBusesRulesQuery('FailedInvocations', props.platformBusName, 'failed for good'),
+            otherBusesRulesQuery('InvocationsFailedToBeSentToDlq', props.platformBusName, 'lost (DLQ refused)'),
+            otherBusesRulesQuery('ThrottledRules', props.platformBusName, 'throttled'),
           ]),
           graph('Dead letters recorded', [
             props.deadLetterConsumer.metricInvocations({ period: PERIOD, label: 'consumer batches' }),
@@ -103,16 +106,6 @@ export class PlatformDashboard extends Construct {
 
 function graph(title: string, left: cloudwatch.IMetric[]): cloudwatch.GraphWidget {
   return new cloudwatch.GraphWidget({ title, width: WIDTH, height: HEIGHT, left });
-}
-
-/** One AWS/Events metric summed per custom bus except the platform bus (the shard buses), one line each. */
-function busQuery(metricName: string, platformBusName: string, label: string): cloudwatch.MathExpression {
-  return new cloudwatch.MathExpression({
-    expression: `SELECT SUM(${metricName}) FROM SCHEMA("AWS/Events", EventBusName, RuleName) WHERE EventBusName != '${platformBusName}' GROUP BY EventBusName`,
-    usingMetrics: {},
-    label,
-    period: PERIOD,
-  });
 }
 
 /**
