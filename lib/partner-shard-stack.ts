@@ -1,9 +1,21 @@
-import { ArnFormat, Stack, StackProps, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, StackProps, Token } from 'aws-cdk-lib';
 import { DISABLE_CREATION_STACK_TRACES } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import type { ShardPlan } from './config/delivery-plan';
 import { DeliveryRetryPolicy, PartnerShard } from './partner-shard';
 import { Partner } from './partner';
+import { alarmTopicArn } from './operator-alarm';
+import { ShardAlarms } from './shard-alarms';
+
+/** Where a shard's alarms notify, from `alarms` in config/<env>.yaml. */
+export interface ShardAlarmSettings {
+  /** Names the platform stack's alarm topic when `topicArn` is not set. */
+  readonly environmentName: string;
+  /** An SNS topic the operators run. @default the platform stack's `partner-platform-<env>-alarms` */
+  readonly topicArn?: string;
+  /** @default 30 */
+  readonly deadLetterMaxAgeMinutes?: number;
+}
 
 export interface PartnerShardStackProps extends StackProps {
   /** Which partners this stack holds, with their names and patterns. */
@@ -14,6 +26,8 @@ export interface PartnerShardStackProps extends StackProps {
   readonly onboardingProviderFunctionName: string;
   /** The DLQ consumer the shard's dead-letter queue feeds. @default none */
   readonly deadLetterConsumerFunctionName?: string;
+  /** The shard's CloudWatch alarms and where they notify. */
+  readonly alarms: ShardAlarmSettings;
 }
 
 /**
@@ -24,6 +38,7 @@ export interface PartnerShardStackProps extends StackProps {
 export class PartnerShardStack extends Stack {
   public readonly shard: PartnerShard;
   public readonly partners: readonly Partner[];
+  public readonly alarms: ShardAlarms;
 
   constructor(scope: Construct, id: string, props: PartnerShardStackProps) {
     super(scope, id, props);
@@ -43,6 +58,13 @@ export class PartnerShardStack extends Stack {
       invocationRoleName: props.plan.invocationRoleName,
       deadLetterQueueName: props.plan.deadLetterQueueName,
       deadLetterConsumerFunctionName: props.deadLetterConsumerFunctionName,
+    });
+    this.alarms = new ShardAlarms(this, 'Alarms', {
+      shard: this.shard,
+      shardBusName: props.plan.busName,
+      namePrefix: props.plan.namePrefix,
+      topicArn: alarmTopicArn(this, props.alarms.environmentName, props.alarms.topicArn),
+      deadLetterMaxAge: Duration.minutes(props.alarms.deadLetterMaxAgeMinutes ?? 30),
     });
     // Resolved once: the ARN holds only pseudo parameters, and every partner's
     // custom resource would otherwise re-resolve the same three tokens.

@@ -64,6 +64,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     portal: environment.portal,
     removalPolicy: options.removalPolicy,
     failureRetentionDays: environment.failures.retentionDays,
+    alarms: { topicArn: environment.alarms.topicArn, emails: environment.alarms.emails },
     ...(environment.runtime === undefined
       ? {}
       : {
@@ -91,6 +92,11 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
       retryPolicy: environment.delivery,
       onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
       deadLetterConsumerFunctionName: platform.deadLetterConsumer.functionName,
+      alarms: {
+        environmentName: environment.name,
+        topicArn: environment.alarms.topicArn,
+        deadLetterMaxAgeMinutes: environment.alarms.deadLetterMaxAgeMinutes,
+      },
     });
     // Only for deploy order: the routing rules sit on the platform bus.
     stack.addStackDependency(platform);

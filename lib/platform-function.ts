@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../lambda/core/contracts';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
@@ -87,6 +88,9 @@ export interface PlatformFunctionProps {
  * an environment variable and the matching least-privilege grant together.
  */
 export class PlatformFunction extends nodejs.NodejsFunction {
+  /** Its Powertools service name: the `service` dimension of its metrics, and its alarms' name. */
+  public readonly serviceName: string;
+
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const entry = path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts');
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
@@ -109,7 +113,7 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: 'PartnerPlatform',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
@@ -122,7 +126,13 @@ export class PlatformFunction extends nodejs.NodejsFunction {
         }),
       },
     });
+    this.serviceName = props.serviceName;
     this.acknowledgeHouseFindings();
+  }
+
+  /** Every house function under `scope`, in construct order: what the platform alarms and dashboard watch. */
+  public static allIn(scope: Construct): PlatformFunction[] {
+    return scope.node.findAll().filter((child): child is PlatformFunction => child instanceof PlatformFunction);
   }
 
   /**

@@ -1,10 +1,16 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { routes } from '../lambda/api/routes';
+import type { RouteSpec } from '../lambda/api/route-table';
 import type { RateLimitPolicy } from '../lambda/core/rate-limit';
 import { DeadLetterConsumer } from './dead-letter-consumer';
+import { type AlarmTopicSettings, OperatorAlarmTopic } from './operator-alarm-topic';
 import { PartnerEventBus } from './partner-event-bus';
 import { PartnerPortal, type PartnerPortalSettings } from './partner-portal';
+import { PlatformAlarms } from './platform-alarms';
 import { type AdminApiSettings, PlatformApi } from './platform-api';
+import { PlatformDashboard } from './platform-dashboard';
+import { PlatformFunction } from './platform-function';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
 import { PlatformTables } from './platform-tables';
@@ -36,6 +42,11 @@ export interface PlatformStackProps extends StackProps {
    * `runtime:` budget. @default none (only partner files deliver)
    */
   readonly provisioner?: Omit<WebhookProvisionerProps, 'environmentName' | 'tables' | 'allowHttpWebhooks'>;
+  /**
+   * Where alarms notify (`alarms` in config/<env>.yaml).
+   * @default a created topic `partner-platform-<env>-alarms` with no subscriptions
+   */
+  readonly alarms?: AlarmTopicSettings;
 }
 
 /** The shared platform: key, tables, event bus, handlers, APIs and, when configured, the partner portal. */
@@ -51,6 +62,10 @@ export class PlatformStack extends Stack {
   public readonly portal?: PartnerPortal;
   /** Present when the environment configures a `runtime:` budget. */
   public readonly provisioner?: WebhookProvisioner;
+  /** The topic every alarm of the environment notifies, the shards' included. */
+  public readonly alarmTopic: OperatorAlarmTopic;
+  public readonly alarms: PlatformAlarms;
+  public readonly dashboard: PlatformDashboard;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -107,7 +122,32 @@ export class PlatformStack extends Stack {
         platformBus: this.bus.eventBus,
       });
       this.portal.function.bindAuthorizerCacheFlush(this.api.authorizerCache);
+      // The failed-deliveries page lists and replays through the same service and grants as the APIs.
+      this.deadLetterConsumer.grantReplay(this.portal.function);
     }
+    this.alarmTopic = new OperatorAlarmTopic(this, 'AlarmTopic', {
+      ...props.alarms,
+      environmentName: props.environmentName,
+    });
+    const functions = PlatformFunction.allIn(this);
+    this.alarms = new PlatformAlarms(this, 'Alarms', {
+      environmentName: props.environmentName,
+      api: this.api.api,
+      functions,
+      deadLetterConsumer: this.deadLetterConsumer.function,
+      platformBusName: props.platformBusName,
+      action: this.alarmTopic.alarmAction,
+    });
+    this.dashboard = new PlatformDashboard(this, 'Dashboard', {
+      environmentName: props.environmentName,
+      api: this.api.api,
+      routes: Object.values(routes) as RouteSpec[],
+      authorizer: this.api.authorizerFunction,
+      deadLetterConsumer: this.deadLetterConsumer.function,
+      functions,
+      platformBusName: props.platformBusName,
+      portal: this.portal?.function,
+    });
   }
 }
 

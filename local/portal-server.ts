@@ -17,6 +17,7 @@ import { type PortalLogger, createPortalApp } from '../lambda/portal/app';
 import { openIdClientFactory } from '../lambda/portal/oidc';
 import type { PlatformTableNames } from '../lambda/repositories/platform-repositories';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
+import type { FailureReplayPort } from '../lambda/shared/failure-replay';
 import { InMemorySecretStore, type SecretStore } from '../lambda/shared/secret-store';
 import { TEST_EVENTS_PER_MINUTE_ENV } from '../lambda/portal/test-event-limit';
 import { loadEsm } from './esm';
@@ -59,6 +60,8 @@ export interface LocalPortalOptions {
     /** @default the portal's default (10 a minute per org) */
     readonly perMinute?: number;
   };
+  /** Lists and replays failed deliveries (the runtime's DLQ consumer's). @default the page says none are recorded */
+  readonly failureReplay?: FailureReplayPort;
 }
 
 export interface LocalPortal {
@@ -97,6 +100,7 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
     ...(options.testEvents === undefined ? {} : { eventBridge: options.testEvents.eventBridge }),
+    ...(options.failureReplay === undefined ? {} : { failureReplay: options.failureReplay }),
   });
 
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;

@@ -112,7 +112,10 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
   failureReplay.attach(failures?.replay);
   const verification = await startVerificationSweep(ctx);
   const provisioning = await startProvisioning(ctx, eventBridge, verification);
-  const portal = ctx.ports.portal === undefined ? undefined : await startPortal(ctx, ctx.ports.portal, eventBridge);
+  const portal =
+    ctx.ports.portal === undefined
+      ? undefined
+      : await startPortal(ctx, ctx.ports.portal, eventBridge, failures?.replay);
   let stopped: Promise<void> | undefined;
   return {
     apiUrl: api.url,

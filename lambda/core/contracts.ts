@@ -72,3 +72,9 @@ export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
  * it and refusals of an unknown event type point to it.
  */
 export const EVENT_TYPES_PATH = '/v1/partner/event-types';
+
+/** CloudWatch namespace of every handler's Powertools metrics; the service name is a dimension. */
+export const METRICS_NAMESPACE = 'PartnerPlatform';
+
+/** The DLQ consumer's count of dead letters it could not record (retried by SQS); the platform alarms on it. */
+export const DEAD_LETTERS_RETRIED_METRIC = 'DeadLettersRetried';

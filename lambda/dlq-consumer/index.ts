@@ -6,6 +6,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../core/clock';
+import { DEAD_LETTERS_RETRIED_METRIC } from '../core/contracts';
 import { FailedDeliveriesRepository } from '../repositories/failed-deliveries-repository';
 import { WebhooksRepository } from '../repositories/webhooks-repository';
 import { awsClients } from '../shared/aws-clients';
@@ -33,7 +34,7 @@ function resolveDependencies(): DlqConsumerDependencies {
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   try {
     const response = await consumeDeadLetters(resolveDependencies(), event.Records);
-    metrics.addMetric('DeadLettersRetried', 'Count', response.batchItemFailures.length);
+    metrics.addMetric(DEAD_LETTERS_RETRIED_METRIC, 'Count', response.batchItemFailures.length);
     return response;
   } finally {
     publishMetrics(metrics);

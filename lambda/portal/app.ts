@@ -16,6 +16,7 @@ import type { PortalApp, PortalDependencies, PortalEnv, PortalRoutes, PortalServ
 import { BACK_TO_PORTAL } from './responses';
 import { dashboardRoutes } from './routes/dashboard';
 import { eventsRoutes } from './routes/events';
+import { failuresRoutes } from './routes/failures';
 import { keyRoutes } from './routes/keys';
 import { onboardingRoutes } from './routes/onboarding';
 import { signInRoutes } from './routes/sign-in';
@@ -33,6 +34,7 @@ const ROUTE_MODULES: readonly PortalRoutes[] = [
   keyRoutes,
   webhookRoutes,
   eventsRoutes,
+  failuresRoutes,
 ];
 
 export function createPortalApp(deps: PortalDependencies): PortalApp {

@@ -12,7 +12,9 @@
  * WEBHOOK_SECRET_PREFIX (optional: where a partner's first webhook gets its
  * signing secret; without it the portal only changes existing webhooks);
  * PLATFORM_BUS_NAME (optional: where "Send test event" publishes) and
- * TEST_EVENTS_PER_MINUTE (optional, default 10 per org).
+ * TEST_EVENTS_PER_MINUTE (optional, default 10 per org); FAILED_DELIVERIES_TABLE,
+ * ENVIRONMENT_NAME and FAILURE_RETENTION_DAYS (set together by
+ * `DeadLetterConsumer.grantReplay`: the failed-deliveries page and replay).
  *
  * Settings are validated on every request (see config.ts). jose and
  * openid-client are ESM-only; esbuild inlines them into the bundle.
@@ -23,6 +25,7 @@ import * as openid from 'openid-client';
 import { systemClock } from '../core/clock';
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
+import { failureReplayFromEnv } from '../shared/failure-replay';
 import { createObservability } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { createPortalApp } from './app';
@@ -46,6 +49,7 @@ export const app = createPortalApp({
   logger,
   flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
   eventBridge,
+  failureReplay: failureReplayFromEnv(process.env, { doc, eventBridge }, systemClock),
 });
 
 const serve = handle(app);

@@ -138,6 +138,7 @@ export async function dashboardModel(
     tenant,
     ...(activeKey === undefined ? {} : { activeKey }),
     ...(webhookList[0] === undefined ? {} : { webhook: webhookList[0] }),
+    webhooks: webhookList,
     canCreateWebhook: services.deps.secrets !== undefined && portal.settings.webhookSecretPrefix !== undefined,
     ...extra,
   };

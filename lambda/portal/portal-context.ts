@@ -9,6 +9,7 @@ import type { Context, Hono } from 'hono';
 import type { Clock } from '../core/clock';
 import type { UrlPolicyOptions } from '../core/url-policy';
 import type { PlatformRepositories } from '../repositories/platform-repositories';
+import type { FailureReplayPort } from '../shared/failure-replay';
 import type { SecretStore } from '../shared/secret-store';
 import type { PortalSettings, RawPortalSettings } from './config';
 import type { MembershipsRepository } from './memberships';
@@ -43,6 +44,8 @@ export interface PortalDependencies {
   readonly flushAuthorizerCache?: () => Promise<void>;
   /** Publishes test events to the platform bus (PLATFORM_BUS_NAME); without it the portal sends none. */
   readonly eventBridge?: EventBridgeClient;
+  /** Lists and replays failed deliveries (the APIs' FailureReplay); without it the failures page says they are not recorded. */
+  readonly failureReplay?: FailureReplayPort;
 }
 
 /** The app-wide services every route module receives. */

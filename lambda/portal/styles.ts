@@ -62,4 +62,14 @@ h3 { font-size: 1.05rem; margin: 0 0 .5rem; }
 pre.example { overflow-x: auto; padding: .5rem; border: 1px solid var(--border); border-radius: 6px; background: var(--bg); }
 select { font: inherit; padding: .4rem; color: inherit; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; }
 form.test-event { border-top: 1px solid var(--border); padding-top: .5rem; margin-top: .75rem; }
+input[type=datetime-local] { font: inherit; padding: .4rem; color: inherit; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; }
+form.replay-since { margin-bottom: 1rem; }
+.table-wrap { overflow-x: auto; }
+table { width: 100%; border-collapse: collapse; background: var(--card); }
+caption { text-align: left; color: var(--muted); font-size: .9rem; padding: .25rem 0; }
+th, td { text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1px solid var(--border); }
+form.replay-one { margin: 0; }
+form.replay-one button { margin-top: 0; }
+.badge-replayed { color: var(--ok); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;

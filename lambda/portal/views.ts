@@ -21,6 +21,11 @@ import type { FlashKey } from './session';
 
 export const STYLESHEET_PATH = '/static/portal.css';
 
+/** The "Recent failed deliveries" page of one webhook (routes/failures.ts). */
+export function failuresPath(webhookId: string): string {
+  return `/webhooks/${encodeURIComponent(webhookId)}/failures`;
+}
+
 /** Who is signed in, as the header shows them, and the token their forms carry. */
 export interface Viewer {
   readonly email: string;
@@ -117,6 +122,8 @@ export interface DashboardModel {
   /** That key's one view already happened (a replayed or reloaded reveal): say so instead. */
   readonly revealSpent?: boolean;
   readonly webhook?: StoredWebhook;
+  /** Every webhook of the org, each linked to its failed deliveries. */
+  readonly webhooks: readonly StoredWebhook[];
   /** Whether a first webhook can be created here (the deployment names a secret prefix). */
   readonly canCreateWebhook: boolean;
   readonly notice?: string;
@@ -131,7 +138,9 @@ export function dashboardPage(model: DashboardModel): string {
     html`<h1>${model.tenant.orgName}</h1>
       ${model.notice === undefined ? '' : html`<div class="notice" role="status">${model.notice}</div>`}
       <nav aria-label="Portal" class="nav"><a href="/events" id="nav-events">Events</a></nav>
-      <div class="cards">${organizationCard(model.tenant)} ${apiKeyCard(model)} ${webhookCard(model)}</div>`,
+      <div class="cards">
+        ${organizationCard(model.tenant)} ${apiKeyCard(model)} ${webhookCard(model)} ${failuresCard(model.webhooks)}
+      </div>`,
     model.viewer,
   );
 }
@@ -295,6 +304,22 @@ function webhookCard(model: DashboardModel): SafeHtml {
   return html`<section class="card" aria-labelledby="webhook-title">
     <h2 id="webhook-title">Webhook URL</h2>
     ${current} ${form}
+  </section>`;
+}
+
+function failuresCard(webhooks: readonly StoredWebhook[]): SafeHtml | '' {
+  if (webhooks.length === 0) return '';
+  return html`<section class="card" aria-labelledby="failures-title">
+    <h2 id="failures-title">Failed deliveries</h2>
+    <p class="hint">Events your endpoint did not accept after our retries, and replay.</p>
+    <ul id="failures-links">
+      ${webhooks.map(
+        (webhook) =>
+          html`<li>
+            <a href="${failuresPath(webhook.webhookId)}">Recent failed deliveries of <code>${webhook.url}</code></a>
+          </li>`,
+      )}
+    </ul>
   </section>`;
 }
 

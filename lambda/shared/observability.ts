@@ -11,6 +11,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE } from '../core/contracts';
 import { redactSensitive } from './redaction';
 
 export { REDACTED, loggableError, redactSensitive } from './redaction';
@@ -20,8 +21,7 @@ export interface Observability {
   readonly metrics: Metrics;
 }
 
-/** Metric namespace shared by every handler; the service name is a dimension. */
-export const METRICS_NAMESPACE = 'PartnerPlatform';
+export { METRICS_NAMESPACE } from '../core/contracts';
 
 /**
  * A logger and metrics for one handler. `POWERTOOLS_SERVICE_NAME` and

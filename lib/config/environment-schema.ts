@@ -20,6 +20,9 @@ const positiveInt = (what: string, max: number) =>
 const MAX_PARTNER_REQUESTS_PER_SECOND = 500;
 const MAX_PARTNER_BURST = 1_000;
 
+/** A standard (not FIFO) SNS topic: partition, region, account, name. */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
 /** `config/<env>.yaml`: per-environment settings. */
 export const environmentSchema = z
   .strictObject({
@@ -60,6 +63,27 @@ export const environmentSchema = z
         retentionDays: positiveInt('days a failed delivery stays listed and replayable', 365).default(14),
       })
       .default({ retentionDays: 14 }),
+    /**
+     * Where CloudWatch alarms go: an SNS topic the stack creates (encrypted,
+     * TLS only, `emails` subscribed) or, with `topicArn`, one the operators
+     * already run. The DLQ age threshold is the only tunable one.
+     */
+    alarms: z
+      .strictObject({
+        topicArn: z
+          .string({ error: 'must be the ARN of an SNS topic, e.g. arn:aws:sns:eu-west-1:123456789012:ops-alarms' })
+          .regex(
+            SNS_TOPIC_ARN,
+            'must be the ARN of a standard SNS topic, e.g. arn:aws:sns:eu-west-1:123456789012:ops-alarms (CloudWatch alarms cannot notify FIFO topics)',
+          )
+          .optional(),
+        emails: z.array(z.email({ error: 'must be an email address' })).default([]),
+        deadLetterMaxAgeMinutes: positiveInt(
+          'minutes a dead letter may wait in a shard queue before the alarm fires',
+          14 * 24 * 60,
+        ).default(30),
+      })
+      .default({ emails: [], deadLetterMaxAgeMinutes: 30 }),
     sharding: z
       .strictObject({
         shardCount: positiveInt('partner stacks', 1000),
@@ -182,6 +206,23 @@ export const environmentSchema = z
         code: 'custom',
         path: ['allowHttpWebhooks'],
         message: `plain http:// webhooks are allowed in dev only; set it to false for ${env.name}`,
+      });
+    }
+    const { topicArn, emails } = env.alarms;
+    if (topicArn !== undefined && emails.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms', 'emails'],
+        message:
+          'only with the topic the stack creates; subscribe these addresses where alarms.topicArn is managed, or remove topicArn',
+      });
+    }
+    const topicRegion = topicArn?.split(':')[3];
+    if (topicRegion !== undefined && env.region !== undefined && topicRegion !== env.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alarms', 'topicArn'],
+        message: `must be a topic in ${env.region}, the environment's region (CloudWatch alarms notify topics in their own region only)`,
       });
     }
   });

@@ -50,3 +50,17 @@ export function deadLetterConsumerFunctionName(env: string): string {
 export function portalSecretPrefix(env: string): string {
   return `${PROJECT}/${env}/portal/`;
 }
+
+/**
+ * The SNS topic the platform stack creates for CloudWatch alarms when
+ * `alarms.topicArn` is not set; shard stacks build its ARN from this name
+ * (no cross-stack export).
+ */
+export function alarmTopicName(env: string): string {
+  return `${PROJECT}-${env}-alarms`;
+}
+
+/** Prefix of the platform stack's alarm names; shard alarms start with the shard's name prefix. */
+export function platformAlarmPrefix(env: string): string {
+  return `${PROJECT}-${env}`;
+}

@@ -5,6 +5,7 @@
 import { randomAlphanumeric } from '../../lambda/core/random';
 import { TEST_EVENTS_PER_MINUTE_ENV } from '../../lambda/portal/test-event-limit';
 import { PLATFORM_BUS_ENV } from '../../lambda/shared/event-publisher';
+import type { FailureReplayPort } from '../../lambda/shared/failure-replay';
 import { localEventBridgeClient } from '../eventbridge-client';
 import { startLocalIssuer } from '../oidc-issuer';
 import { startLocalPortal } from '../portal-server';
@@ -40,6 +41,7 @@ export async function startPortal(
   ctx: RuntimeContext,
   ports: { readonly portal: number; readonly issuer: number },
   eventBridge: LocalEventBridge,
+  failureReplay?: FailureReplayPort,
 ): Promise<LocalPortalEndpoints> {
   const testEvents = testEventsOf(ctx, eventBridge);
   const portalUrl = `http://127.0.0.1:${ports.portal}`;
@@ -69,6 +71,7 @@ export async function startPortal(
         webhookSecretPrefix: ctx.webhookSecretPrefix,
         flushAuthorizerCache: ctx.authorizerCache.flush,
         ...(testEvents === undefined ? {} : { testEvents }),
+        ...(failureReplay === undefined ? {} : { failureReplay }),
       }),
     ),
   );

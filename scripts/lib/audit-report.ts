@@ -33,6 +33,9 @@ import {
   StackArtifact,
   targetResource,
 } from '../../local/cloud-assembly';
+import { type AlarmAudit, alarmProblems, auditAlarms } from './audit-alarms';
+
+export type { AlarmAudit } from './audit-alarms';
 
 export const ENVIRONMENT_TAG = `${TAG_PREFIX}:environment`;
 export const ORG_ID_TAG = `${TAG_PREFIX}:org-id`;
@@ -124,6 +127,7 @@ export interface AuditReport {
     readonly roles: number;
     readonly acknowledgedFindings: number;
     readonly unsuppressedFindings: number;
+    readonly alarms: number;
   };
   readonly stacks: ReadonlyArray<{
     readonly name: string;
@@ -134,12 +138,17 @@ export interface AuditReport {
   }>;
   readonly partners: readonly PartnerAudit[];
   readonly roles: readonly RoleAudit[];
+  /** Every CloudWatch alarm per stack: what it watches, when it fires, whom it tells. */
+  readonly alarms: readonly AlarmAudit[];
   readonly nag: {
     readonly acknowledged: readonly AcknowledgedFinding[];
     readonly unsuppressed: readonly UnsuppressedFinding[];
   };
   readonly quotas: readonly QuotaRow[];
-  /** Problems the auditor must act on: a literal credential, a crossed quota, an unacknowledged error finding. */
+  /**
+   * Problems the auditor must act on: a literal credential, a crossed quota,
+   * an unacknowledged error finding, an alarm that tells nobody.
+   */
   readonly problems: readonly string[];
 }
 
@@ -516,6 +525,7 @@ export function buildAuditReport(assembly: CloudAssemblyView, rootDir: string): 
   const roles = auditRoles(assembly);
   const nag = auditNag(assembly);
   const quotas = quotaRows(assembly, partners, rootDir, env);
+  const alarms = auditAlarms(assembly);
   const problems = [
     ...partners.flatMap((p) =>
       p.webhooks
@@ -529,6 +539,7 @@ export function buildAuditReport(assembly: CloudAssemblyView, rootDir: string): 
     ...nag.unsuppressed
       .filter((finding) => finding.severity === 'error' || finding.severity === 'fatal')
       .map((f) => `${f.plugin} ${f.rule} is not acknowledged: ${f.description} (${f.resources.join(', ')})`),
+    ...alarmProblems(alarms),
   ].sort(compare);
   return {
     environment: {
@@ -543,6 +554,7 @@ export function buildAuditReport(assembly: CloudAssemblyView, rootDir: string): 
       roles: roles.length,
       acknowledgedFindings: nag.acknowledged.length,
       unsuppressedFindings: nag.unsuppressed.length,
+      alarms: alarms.length,
     },
     stacks: assembly.stacks
       .map((stack) => ({
@@ -555,6 +567,7 @@ export function buildAuditReport(assembly: CloudAssemblyView, rootDir: string): 
       .sort((a, b) => compare(a.name, b.name)),
     partners,
     roles,
+    alarms,
     nag,
     quotas: quotas.rows,
     problems,

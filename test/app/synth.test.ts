@@ -75,6 +75,7 @@ describe('synthesis of the example partners', () => {
 
 describe('limits', () => {
   it('fails synthesis naming the stack before it crosses the resource ceiling', () => {
+    // 28: the partner's resources, the shard's own and its five alarms.
     const root = workspaceWithPartners(
       [{ orgId: 'big-partner', webhooks: [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }] }],
       { environmentOverrides: { sharding: { maxResourcesPerStack: 12 } } },
@@ -82,7 +83,7 @@ describe('limits', () => {
     const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'pp-limit-')) });
     buildPlatformApp(app, loadWorkspace(root), { nag: false });
     expect(() => app.synth()).toThrow(
-      /stack partner-platform-dev-shard-\d{3} would have 23 resources, over the limit of 12 \(CloudFormation allows 500\); raise sharding\.shardCount/,
+      /stack partner-platform-dev-shard-\d{3} would have 28 resources, over the limit of 12 \(CloudFormation allows 500\); raise sharding\.shardCount/,
     );
   });
 

@@ -42,6 +42,19 @@ function tamperedCopy(edit: { secret?: string; url?: string }): string {
   return copy;
 }
 
+/** A copy of the assembly where each edit changes the alarm of that name (in whichever stack holds it). */
+function alarmEditedCopy(edits: Record<string, (properties: Record<string, unknown>) => void>): string {
+  const copy = mkdtempSync(path.join(tmpdir(), 'pp-audit-alarm-'));
+  cpSync(outdir, copy, { recursive: true });
+  for (const stack of readCloudAssembly(copy).stacks) {
+    const template = JSON.parse(stack.templateText);
+    const alarms = Object.values<any>(template.Resources).filter((r) => edits[r.Properties?.AlarmName]);
+    for (const alarm of alarms) edits[alarm.Properties.AlarmName](alarm.Properties);
+    if (alarms.length) writeFileSync(path.join(copy, stack.templateFile), JSON.stringify(template, null, 1));
+  }
+  return copy;
+}
+
 beforeAll(() => {
   config = loadConfig({ rootDir: REPO_ROOT });
   // cdk-nag on, so acknowledged findings are written into the templates.
@@ -113,6 +126,65 @@ describe('audit report of the example partners', () => {
     expect(acknowledged).toEqual(expect.arrayContaining(['AwsSolutions-SMG4', 'AwsSolutions-SQS3']));
     expect(report.nag.acknowledged.every((a: { reason: string }) => a.reason.length > 20)).toBe(true);
     expect(report.nag.unsuppressed).toEqual([]);
+  });
+
+  it('lists every alarm per stack with what it watches, when it fires and the topic it notifies', () => {
+    const report = JSON.parse(read(outdir, 'report.json'));
+    const markdown = read(outdir, 'report.md');
+    const shardStacks = report.stacks
+      .map((s: { name: string }) => s.name)
+      .filter((name: string) => name.startsWith('partner-platform-dev-shard-'));
+    expect(shardStacks.length).toBeGreaterThan(0);
+    const topicArn = 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:partner-platform-dev-alarms';
+    for (const stack of shardStacks) {
+      const alarms = report.alarms.filter((a: { stack: string }) => a.stack === stack);
+      const prefix = `pp-dev-s${stack.slice(-3)}`;
+      expect(alarms.map((a: { name: string }) => a.name)).toEqual(
+        ['dlq-depth', 'dlq-oldest-message', 'dlq-send-failures', 'failed-invocations', 'throttled-rules'].map(
+          (suffix) => `${prefix}-${suffix}`,
+        ),
+      );
+      for (const alarm of alarms) expect(alarm.actions).toEqual([topicArn]);
+    }
+    const failed = report.alarms.find(
+      (a: { name: string }) => a.name === `pp-dev-s${shardStacks[0].slice(-3)}-failed-invocations`,
+    );
+    expect(failed.watches).toMatch(
+      /^SELECT SUM\(FailedInvocations\) FROM SCHEMA\("AWS\/Events", EventBusName, RuleName\) WHERE EventBusName = 'partner-platform-dev-shard-\d{3}'$/,
+    );
+    expect(failed.condition).toBe('> 0 in 1 of 1 period(s) of 300 s, missing data notBreaching');
+    const platform = report.alarms.filter((a: { stack: string }) => a.stack === 'partner-platform-dev');
+    expect(platform.map((a: { name: string }) => a.name)).toEqual(
+      expect.arrayContaining(['partner-platform-dev-api-5xx', 'partner-platform-dev-partner-authorizer-errors']),
+    );
+    for (const alarm of platform) {
+      expect(alarm.actions).toEqual([
+        expect.stringMatching(/^SNS topic partner-platform-dev-alarms \(partner-platform-dev\/AlarmTopic[A-Z0-9]+\)$/),
+      ]);
+    }
+    expect(report.totals.alarms).toBe(report.alarms.length);
+    expect(markdown).toContain('## Alarms');
+    expect(markdown).toContain(
+      `| ${shardStacks[0]} | pp-dev-s${shardStacks[0].slice(-3)}-dlq-depth | \`AWS/SQS ApproximateNumberOfMessagesVisible (QueueName=`,
+    );
+  });
+
+  it('reports an alarm that tells nobody (no action, or actions disabled) as a problem', () => {
+    const report = JSON.parse(read(outdir, 'report.json'));
+    const [first, second] = report.alarms;
+    const copy = alarmEditedCopy({
+      [first.name]: (properties) => delete properties.AlarmActions,
+      [second.name]: (properties) => (properties.ActionsEnabled = false),
+    });
+    const { report: edited } = writeAuditReport(copy);
+    expect(edited.problems).toEqual(
+      [
+        `${first.stack}/${first.name}: alarm has no action, so it fires in silence; give it the alarm topic (alarms in config/<env>.yaml)`,
+        `${second.stack}/${second.name}: alarm has its actions disabled (ActionsEnabled false), so it fires in silence`,
+      ].sort(),
+    );
+    expect(read(copy, 'report.md')).toContain('**nobody (no action)**');
+    expect(read(copy, 'report.html')).toContain('<strong class="bad">nobody (actions disabled)</strong>');
   });
 
   it('writes identical files on a second run over the same cdk.out', () => {

@@ -329,6 +329,48 @@ describe('environment config validation', () => {
       'dev',
       /^config\/dev\.yaml: partnerApi\.rateLimit\.perMinute: unknown field/,
     ],
+    [
+      'an alarm topic that is not an SNS ARN',
+      { alarms: { topicArn: 'partner-platform-ops' } },
+      'prod',
+      /^config\/prod\.yaml: alarms\.topicArn: must be the ARN of a standard SNS topic, e\.g\. arn:aws:sns:eu-west-1:123456789012:ops-alarms/,
+    ],
+    [
+      'a FIFO alarm topic',
+      { alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops.fifo' } },
+      'prod',
+      /^config\/prod\.yaml: alarms\.topicArn: .*CloudWatch alarms cannot notify FIFO topics/,
+    ],
+    [
+      'emails next to an existing topic',
+      { alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', emails: ['ops@partner-platform.example'] } },
+      'stage',
+      /^config\/stage\.yaml: alarms\.emails: only with the topic the stack creates; subscribe these addresses where alarms\.topicArn is managed, or remove topicArn$/,
+    ],
+    [
+      'an alarm email that is not an address',
+      { alarms: { emails: ['ops@partner-platform.example', 'on call'] } },
+      'dev',
+      /^config\/dev\.yaml: alarms\.emails\[1\]: must be an email address$/,
+    ],
+    [
+      'an alarm topic in another region than the environment',
+      { region: 'eu-central-1', alarms: { topicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' } },
+      'prod',
+      /^config\/prod\.yaml: alarms\.topicArn: must be a topic in eu-central-1, the environment's region/,
+    ],
+    [
+      'a dead-letter age of zero',
+      { alarms: { deadLetterMaxAgeMinutes: 0 } },
+      'dev',
+      /^config\/dev\.yaml: alarms\.deadLetterMaxAgeMinutes: must be at least 1 \(minutes a dead letter may wait/,
+    ],
+    [
+      'an unknown alarm setting',
+      { alarms: { snsTopic: 'x' } },
+      'dev',
+      /^config\/dev\.yaml: alarms\.snsTopic: unknown field; remove it or fix its spelling \(allowed here: topicArn, emails, deadLetterMaxAgeMinutes\)$/,
+    ],
   ])('rejects %s', (_what, overrides, environment, expected) => {
     expect(problemsFor({ environment, environmentOverrides: overrides })).toEqual(
       expect.arrayContaining([expect.stringMatching(expected)]),
@@ -341,6 +383,25 @@ describe('environment config validation', () => {
     expect(limitOf('dev')).toEqual({ requestsPerSecond: 50, burst: 100 });
     expect(limitOf('prod')).toEqual({ requestsPerSecond: 10, burst: 20 });
     expect(limitOf('stage')).toEqual({ requestsPerSecond: 10, burst: 20 });
+  });
+
+  it('creates the alarm topic by default (no subscriptions, 30 min dead-letter age) and takes an existing one', () => {
+    for (const environment of ['dev', 'stage', 'nonprod', 'prod']) {
+      expect(loadConfig({ rootDir: makeWorkspace(), environment }).environment.alarms).toEqual({
+        emails: [],
+        deadLetterMaxAgeMinutes: 30,
+      });
+    }
+    const topicArn = 'arn:aws:sns:eu-west-1:123456789012:partner-platform-ops';
+    const root = makeWorkspace({
+      environment: 'prod',
+      environmentOverrides: { region: 'eu-west-1', alarms: { topicArn } },
+    });
+    expect(loadConfig({ rootDir: root, environment: 'prod' }).environment.alarms).toEqual({
+      topicArn,
+      emails: [],
+      deadLetterMaxAgeMinutes: 30,
+    });
   });
 
   it('names the environments when -c env is unknown', () => {

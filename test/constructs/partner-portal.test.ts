@@ -77,6 +77,10 @@ const PORTAL_VARIABLES = [
   'PARTNER_API_STAGE',
   'PLATFORM_BUS_NAME',
   'TEST_EVENTS_PER_MINUTE',
+  // The failed-deliveries page (DeadLetterConsumer.grantReplay, as the APIs get it).
+  'FAILED_DELIVERIES_TABLE',
+  'ENVIRONMENT_NAME',
+  'FAILURE_RETENTION_DAYS',
 ];
 
 describe('PartnerPortal', () => {
@@ -140,11 +144,14 @@ describe('PartnerPortal', () => {
           WEBHOOK_SECRET_PREFIX: 'partner-platform/dev/webhooks/',
           PLATFORM_BUS_NAME: { Ref: logicalIdOf(template, 'AWS::Events::EventBus', 'PartnerEvents') },
           TEST_EVENTS_PER_MINUTE: '10',
+          FAILED_DELIVERIES_TABLE: { Ref: logicalIdOf(template, 'AWS::DynamoDB::Table', 'TablesFailedDeliveries') },
+          ENVIRONMENT_NAME: 'dev',
+          FAILURE_RETENTION_DAYS: '14',
         }),
       );
     });
 
-    it('may put test events on the platform bus and on no other bus, with no other EventBridge action', () => {
+    it('may put test events on the platform bus and replays on the shard buses only, with no other EventBridge action', () => {
       const statements = portalStatements(template);
       const eventStatements = statements.filter((s) => JSON.stringify(s.Action).includes('events:'));
       expect(eventStatements).toEqual([
@@ -152,6 +159,11 @@ describe('PartnerPortal', () => {
           Effect: 'Allow',
           Action: 'events:PutEvents',
           Resource: { 'Fn::GetAtt': [logicalIdOf(template, 'AWS::Events::EventBus', 'PartnerEvents'), 'Arn'] },
+        },
+        {
+          Effect: 'Allow',
+          Action: 'events:PutEvents',
+          Resource: { 'Fn::Join': ['', expect.arrayContaining([':event-bus/partner-platform-dev-shard-*'])] },
         },
       ]);
     });
@@ -207,7 +219,7 @@ describe('PartnerPortal', () => {
         ]);
       }
 
-      const tableIds = ['TablesTenants', 'TablesApiKeys', 'TablesWebhooks'].map((prefix) =>
+      const tableIds = ['TablesTenants', 'TablesApiKeys', 'TablesWebhooks', 'TablesFailedDeliveries'].map((prefix) =>
         logicalIdOf(template, 'AWS::DynamoDB::Table', prefix),
       );
       const dynamoStatements = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));

@@ -16,7 +16,7 @@ import { PLATFORM_EVENT_CATALOG } from '../../lambda/core/platform-event-catalog
 import { TEST_EVENT_LIMIT_KEY_PREFIX } from '../../lambda/portal/test-event-limit';
 import { RecordingReceiver } from '../local/recording-receiver';
 import { launchChromium } from './chromium';
-import { eventually, registerInPortal } from './portal-journeys';
+import { eventually, registerInPortal, registerOrgByAdmin, waitUntilLive } from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'portal');
@@ -46,39 +46,6 @@ afterAll(async () => {
   await Promise.all([mine.stop(), evil.stop()]);
 }, 30_000);
 
-async function live(orgId: string): Promise<string> {
-  const [webhook] = await world.repositories.webhooks.listAll(orgId);
-  await eventually(
-    `the webhook of ${orgId} to go live`,
-    async () => {
-      await world.verifyWebhooks();
-      const record = await world.repositories.webhooks.get(orgId, webhook.webhookId);
-      return record?.status === 'active' && record.delivery?.state === 'live';
-    },
-    30_000,
-  );
-  return webhook.webhookId;
-}
-
-/** The other org, made through the admin API, subscribed to everything at its own receiver. */
-async function registerEvilOrg(): Promise<void> {
-  const headers = {
-    'X-Admin-API-Key': world.runtime.admin.apiKey,
-    Authorization: `Bearer ${await world.runtime.admin.token()}`,
-    'content-type': 'application/json',
-  };
-  const call = async (path: string, body: unknown) => {
-    const response = await fetch(`${world.runtime.apiUrl}${path}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-    });
-    expect(response.status).toBe(201);
-  };
-  await call(`/tenants/${EVIL_ORG_ID}/register`, { orgName: 'Acme Evil', ownerEmail: 'owner@acme-evil.example' });
-  await call(`/tenants/${EVIL_ORG_ID}/webhooks`, { url: evilUrl, events: ['*'] });
-}
-
 /** Picks `type` and submits; the answer to the POST (303 when sent, 429 when over budget). */
 async function sendTestEvent(page: Page, type: string): Promise<Response> {
   await page.getByLabel('Event type').selectOption(type);
@@ -94,12 +61,17 @@ async function sendTestEvent(page: Page, type: string): Promise<Response> {
 
 describe('portal: the Events page and Send test event', () => {
   it('lists the catalog, delivers a test event to this org only, and refuses past the budget with 429', async () => {
-    await registerEvilOrg();
+    await registerOrgByAdmin(world, {
+      orgId: EVIL_ORG_ID,
+      orgName: 'Acme Evil',
+      ownerEmail: 'owner@acme-evil.example',
+      webhookUrl: evilUrl,
+    });
     const context = await browser.newContext();
     const page = await context.newPage();
     await registerInPortal(page, world, { orgId: ORG_ID, orgName: 'Acme', webhookUrl: mineUrl });
-    const webhookId = await live(ORG_ID);
-    await live(EVIL_ORG_ID);
+    const webhookId = await waitUntilLive(world, ORG_ID);
+    await waitUntilLive(world, EVIL_ORG_ID);
 
     await page.getByRole('link', { name: 'Events' }).click();
     await page.waitForURL(/\/events$/);

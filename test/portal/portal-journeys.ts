@@ -1,9 +1,13 @@
 /**
  * Steps the Chromium journeys against the local runtime share: waiting for
- * an asynchronous outcome, and signing in as the runtime's test user to
- * register a new org and set its webhook URL.
+ * an asynchronous outcome, signing in, registering a new org in the portal
+ * and setting its webhook URL, another org through the admin API, and
+ * waiting until a webhook delivers.
  */
 import type { Page } from 'playwright-core';
+import type { startRuntimePortalWorld } from './portal-world';
+
+type RuntimePortalWorld = Awaited<ReturnType<typeof startRuntimePortalWorld>>;
 
 export async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -13,16 +17,21 @@ export async function eventually(what: string, probe: () => Promise<boolean>, ti
   }
 }
 
+/** Signs in at the local issuer as `login` (any password; an email login is that user's verified email). */
+export async function signInAs(page: Page, portalUrl: string, login: string): Promise<void> {
+  await page.goto(portalUrl);
+  await page.locator('input[name=login]').fill(login);
+  await page.locator('input[name=password]').fill('any password');
+  await page.locator('button[type=submit]').click();
+}
+
 /** Signs in at the local issuer (any password), onboards `org` and saves its first webhook URL. */
 export async function registerInPortal(
   page: Page,
   portal: { readonly portalUrl: string; readonly testUser: string },
   org: { readonly orgId: string; readonly orgName: string; readonly webhookUrl: string },
 ): Promise<void> {
-  await page.goto(portal.portalUrl);
-  await page.locator('input[name=login]').fill(portal.testUser);
-  await page.locator('input[name=password]').fill('any password');
-  await page.locator('button[type=submit]').click();
+  await signInAs(page, portal.portalUrl, portal.testUser);
   await page.waitForURL(`${portal.portalUrl}/onboarding`);
   await page.getByLabel('Organization id').fill(org.orgId);
   await page.getByLabel('Organization name').fill(org.orgName);
@@ -31,4 +40,41 @@ export async function registerInPortal(
   await page.getByRole('textbox', { name: 'Webhook URL' }).fill(org.webhookUrl);
   await page.getByRole('button', { name: 'Save webhook URL' }).click();
   await page.waitForURL(/notice=webhook-saved/);
+}
+
+/** The org's (first) webhook, once verified and provisioned: its id. */
+export async function waitUntilLive(world: RuntimePortalWorld, orgId: string): Promise<string> {
+  const [webhook] = await world.repositories.webhooks.listAll(orgId);
+  await eventually(
+    `the webhook of ${orgId} to go live`,
+    async () => {
+      await world.verifyWebhooks();
+      const record = await world.repositories.webhooks.get(orgId, webhook.webhookId);
+      return record?.status === 'active' && record.delivery?.state === 'live';
+    },
+    30_000,
+  );
+  return webhook.webhookId;
+}
+
+/** Another org, made through the admin API, owned by `ownerEmail`, subscribed to everything at `webhookUrl`. */
+export async function registerOrgByAdmin(
+  world: RuntimePortalWorld,
+  org: { readonly orgId: string; readonly orgName: string; readonly ownerEmail: string; readonly webhookUrl: string },
+): Promise<void> {
+  const headers = {
+    'X-Admin-API-Key': world.runtime.admin.apiKey,
+    Authorization: `Bearer ${await world.runtime.admin.token()}`,
+    'content-type': 'application/json',
+  };
+  const call = async (path: string, body: unknown) => {
+    const response = await fetch(`${world.runtime.apiUrl}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  };
+  await call(`/tenants/${org.orgId}/register`, { orgName: org.orgName, ownerEmail: org.ownerEmail });
+  await call(`/tenants/${org.orgId}/webhooks`, { url: org.webhookUrl, events: ['*'] });
 }

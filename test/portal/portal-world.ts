@@ -24,7 +24,7 @@ import {
 } from '../support/platform-tables';
 import { type Receiver, startReceiver } from '../verification/receiver';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../local/runtime';
-import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
+import { type PartnerFileInput, loadWorkspace, synthesize, workspaceWithPartners } from '../support/workspace';
 
 export const TEST_USER = { sub: 'dana', email: 'dana@partner.example', name: 'Dana Partner' };
 /** Users whose ID token states email_verified false, or leaves it out. */
@@ -135,17 +135,30 @@ export async function startPortalWorld(label: string): Promise<PortalWorld> {
  * through the local API Gateway built from the template.
  */
 export async function startRuntimePortalWorld(
-  /** Runtime settings a test changes, e.g. a small `testEventsPerMinute`. */
-  options: Pick<LocalRuntimeOptions, 'testEventsPerMinute'> = {},
+  /**
+   * Runtime settings a test changes (a small `testEventsPerMinute`, shorter
+   * retry backoff, local receivers for partner files' URLs), what it merges
+   * into `config/dev.yaml` (e.g. fewer delivery retries), and more partner
+   * files beside `config-partner`.
+   */
+  options: Pick<
+    LocalRuntimeOptions,
+    'testEventsPerMinute' | 'retryBaseDelayMs' | 'retryMaxDelayMs' | 'urlOverrides'
+  > & {
+    readonly environmentOverrides?: Record<string, unknown>;
+    readonly partners?: readonly PartnerFileInput[];
+  } = {},
 ): Promise<PortalWorld & { readonly testUser: string; readonly runtime: LocalRuntime }> {
-  const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'config-partner' }])));
+  const { environmentOverrides, partners = [], ...runtimeOptions } = options;
+  const workspace = workspaceWithPartners([{ orgId: 'config-partner' }, ...partners], { environmentOverrides });
+  const { outdir } = synthesize(loadWorkspace(workspace));
   const runtime = await startLocalRuntime({
     assemblyDir: outdir,
     port: 0,
     portal: true,
     // The test sweeps when it wants to, as the schedule would.
     verificationIntervalMs: 3_600_000,
-    ...options,
+    ...runtimeOptions,
   });
   const receiver = await startReceiver();
   const repositories = repositoriesFor(runtime.doc, runtime.tables, runtime.clock);
