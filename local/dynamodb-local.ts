@@ -22,6 +22,7 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbGetItemClient } from '../lambda/shared/dynamodb-get-item';
 
 export const JAVA_REQUIRED_MESSAGE =
   'Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash scripts/test-tools.sh';
@@ -103,6 +104,15 @@ class PortTakenError extends DynamoDbLocalError {
     super(message);
     this.name = 'PortTakenError';
   }
+}
+
+/**
+ * The authorizer's signed GetItem (no SDK) against DynamoDB Local, with the
+ * same dummy credentials and region as the SDK clients below: the local
+ * runtime's authorizer runs the same request code as the Lambda function.
+ */
+export function localGetItemClient(endpoint: string): DynamoDbGetItemClient {
+  return new DynamoDbGetItemClient({ endpoint, region: REGION, credentials: () => DUMMY_CREDENTIALS });
 }
 
 /** SDK clients for DynamoDB Local: dummy credentials, so no AWS account or profile is read. */
