@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
+import { mainFieldsFor } from './lambda-bundling';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import type { PlatformTables } from './platform-tables';
 
@@ -89,6 +90,7 @@ export interface PlatformFunctionProps {
 export class PlatformFunction extends nodejs.NodejsFunction {
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const entry = path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts');
+    const mainFields = mainFieldsFor(props.handler);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -115,8 +117,10 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       },
       bundling: {
         ...BUNDLING,
+        ...(mainFields === undefined ? {} : { mainFields }),
         assetHash: bundleInputHash(REPO_ROOT, entry, {
           BUNDLING,
+          ...(mainFields === undefined ? {} : { mainFields }),
           runtime: runtime.name,
           architecture: architecture.name,
         }),
