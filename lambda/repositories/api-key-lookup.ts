@@ -22,10 +22,7 @@ const READ = [...REQUIRED, ...OPTIONAL];
 // `status` is a DynamoDB reserved word, so every projected name goes through a placeholder.
 const PROJECTION = READ.map((_, index) => `#a${index}`).join(', ');
 const PROJECTED_NAMES = Object.fromEntries(READ.map((name, index) => [`#a${index}`, name]));
-const KNOWN_STATUS = { active: true, expiring: true, grace: true, revoked: true } satisfies Record<
-  ApiKeyStatus,
-  true
->;
+const KNOWN_STATUS = { active: true, expiring: true, grace: true, revoked: true } satisfies Record<ApiKeyStatus, true>;
 
 /** A stored key record without what the authorizer needs: refused as an error, never read as a key. */
 export class MalformedKeyRecordError extends Error {

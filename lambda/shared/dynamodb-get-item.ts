@@ -133,7 +133,13 @@ export class DynamoDbGetItemClient implements GetItemPort {
       body,
     });
     const response = await this.send(
-      { method: 'POST', hostname: this.endpoint.hostname, port: this.endpoint.port, path: '/', headers: signed.headers },
+      {
+        method: 'POST',
+        hostname: this.endpoint.hostname,
+        port: this.endpoint.port,
+        path: '/',
+        headers: signed.headers,
+      },
       body,
     );
     return parseResponse(response.statusCode, response.text);
@@ -180,7 +186,8 @@ function timeoutError(timeoutMs: number): DynamoDbRequestError {
 export function parseResponse(statusCode: number, text: string): AttributeMap | undefined {
   const json = parseJson(text);
   if (statusCode === 200) {
-    if (json === undefined) throw new DynamoDbRequestError('DynamoDbResponseError', 'GetItem: the answer is not JSON', 200, false);
+    if (json === undefined)
+      throw new DynamoDbRequestError('DynamoDbResponseError', 'GetItem: the answer is not JSON', 200, false);
     const item = json.Item;
     if (item === undefined) return undefined;
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
@@ -192,7 +199,9 @@ export function parseResponse(statusCode: number, text: string): AttributeMap | 
   const name = type || (statusCode >= 500 ? 'DynamoDbServerError' : 'DynamoDbClientError');
   const serviceMessage = json?.message ?? json?.Message;
   const detail =
-    typeof serviceMessage === 'string' ? `: ${serviceMessage.replace(QUOTED_REQUEST, '').slice(0, MAX_SERVICE_MESSAGE)}` : '';
+    typeof serviceMessage === 'string'
+      ? `: ${serviceMessage.replace(QUOTED_REQUEST, '').slice(0, MAX_SERVICE_MESSAGE)}`
+      : '';
   const retryable = statusCode >= 500 || statusCode === 429 || THROTTLING.has(name);
   throw new DynamoDbRequestError(name, `GetItem: HTTP ${statusCode} ${name}${detail}`, statusCode, retryable);
 }
@@ -225,7 +234,11 @@ export function publicEndpoint(region: string): string {
 export function dynamoDbGetItemFromEnvironment(env: EndpointEnvironment = process.env): DynamoDbGetItemClient {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) throw new EnvironmentError('Invalid handler environment: AWS_REGION is not set', ['AWS_REGION']);
-  return new DynamoDbGetItemClient({ region, endpoint: endpointFor('DYNAMODB', env), credentials: () => credentialsFrom(env) });
+  return new DynamoDbGetItemClient({
+    region,
+    endpoint: endpointFor('DYNAMODB', env),
+    credentials: () => credentialsFrom(env),
+  });
 }
 
 /** The Lambda runtime's credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. */

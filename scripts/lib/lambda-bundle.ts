@@ -20,7 +20,11 @@ export interface LambdaBundle {
  * Bundles `lambda/<handler>/index.ts` under `sourceRoot` (this checkout by
  * default) into `outfile` and says what went in.
  */
-export function bundleLambda(handler: string, outfile: string, sourceRoot = path.join(__dirname, '..', '..')): LambdaBundle {
+export function bundleLambda(
+  handler: string,
+  outfile: string,
+  sourceRoot = path.join(__dirname, '..', '..'),
+): LambdaBundle {
   const mainFields = mainFieldsFor(handler);
   const result = buildSync({
     entryPoints: [path.join(sourceRoot, 'lambda', handler, 'index.ts')],
