@@ -1,7 +1,9 @@
 /**
  * Lambda entry point of the partner API's REQUEST authorizer.
  *
- * Environment: see ./environment.ts.
+ * Environment: see ./environment.ts, plus what the Lambda runtime sets
+ * (AWS_REGION and the function's credentials, which sign the GetItem) and,
+ * in the local runtime, AWS_ENDPOINT_URL_DYNAMODB.
  */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { systemClock } from '../core/clock';
