@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/core/contracts';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
+import { mainFieldsFor } from './lambda-bundling';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import type { PlatformTables } from './platform-tables';
 
@@ -93,6 +94,7 @@ export class PlatformFunction extends nodejs.NodejsFunction {
 
   constructor(scope: Construct, id: string, props: PlatformFunctionProps) {
     const entry = path.join(REPO_ROOT, 'lambda', props.handler, 'index.ts');
+    const mainFields = mainFieldsFor(props.handler);
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -119,8 +121,10 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       },
       bundling: {
         ...BUNDLING,
+        ...(mainFields === undefined ? {} : { mainFields }),
         assetHash: bundleInputHash(REPO_ROOT, entry, {
           BUNDLING,
+          ...(mainFields === undefined ? {} : { mainFields }),
           runtime: runtime.name,
           architecture: architecture.name,
         }),

@@ -22,6 +22,7 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbGetItemClient } from '../lambda/shared/dynamodb-get-item';
 
 export const JAVA_REQUIRED_MESSAGE =
   'Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash scripts/test-tools.sh';
@@ -31,6 +32,7 @@ const REGION = 'us-east-1';
 /** DynamoDB Local only accepts letters and digits in the access key id. */
 const DUMMY_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const DEFAULT_START_TIMEOUT_MS = 30_000;
+const LOCAL_GET_ITEM_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 const POLL_INTERVAL_MS = 100;
 const RANDOM_PORT_ATTEMPTS = 5;
@@ -103,6 +105,22 @@ class PortTakenError extends DynamoDbLocalError {
     super(message);
     this.name = 'PortTakenError';
   }
+}
+
+/**
+ * The authorizer's signed GetItem (no SDK) against DynamoDB Local, with the
+ * same dummy credentials and region as the SDK clients below: the local
+ * runtime's authorizer runs the same request code as the Lambda function.
+ * A busy JVM on a shared machine can take seconds to answer, so each
+ * attempt gets longer than in Lambda (where the default 2 s is ample).
+ */
+export function localGetItemClient(endpoint: string): DynamoDbGetItemClient {
+  return new DynamoDbGetItemClient({
+    endpoint,
+    region: REGION,
+    credentials: () => DUMMY_CREDENTIALS,
+    attemptTimeoutMs: LOCAL_GET_ITEM_TIMEOUT_MS,
+  });
 }
 
 /** SDK clients for DynamoDB Local: dummy credentials, so no AWS account or profile is read. */

@@ -1,20 +1,21 @@
 /**
  * Lambda entry point of the partner API's REQUEST authorizer.
  *
- * Environment: see ./environment.ts.
+ * Environment: see ./environment.ts, plus what the Lambda runtime sets
+ * (AWS_REGION and the function's credentials, which sign the GetItem) and,
+ * in the local runtime, AWS_ENDPOINT_URL_DYNAMODB.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { systemClock } from '../core/clock';
 import { ApiKeyLookup } from '../repositories/api-key-lookup';
-import { endpointFor } from '../shared/endpoints';
+import { dynamoDbGetItemFromEnvironment } from '../shared/dynamodb-get-item';
 import { JsonLogger } from '../shared/json-logger';
 import { loggableError } from '../shared/redaction';
 import { readAuthorizerEnvironment } from './environment';
 import { AuthorizerUnauthorized, authorizePartner, type PartnerAuthorizerDependencies } from './partner-authorizer';
 
-// Narrow imports only (no zod, no Powertools, no document client, no barrels):
-// this runs on every partner request; test/api/authorizer-bundle.test.ts holds the size budget.
+// Narrow imports only (no zod, no Powertools, no AWS SDK client, no barrels): this runs on
+// every partner request; test/api/authorizer-bundle.test.ts holds the size and load budget.
 const logger = new JsonLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'partner-authorizer' });
 
 let dependencies: PartnerAuthorizerDependencies | undefined;
@@ -22,10 +23,8 @@ let dependencies: PartnerAuthorizerDependencies | undefined;
 function resolveDependencies(): PartnerAuthorizerDependencies {
   if (dependencies !== undefined) return dependencies;
   const env = readAuthorizerEnvironment();
-  const endpoint = endpointFor('DYNAMODB');
-  const client = new DynamoDBClient(endpoint === undefined ? {} : { endpoint });
   dependencies = {
-    keys: new ApiKeyLookup(client, env.API_KEYS_TABLE),
+    keys: new ApiKeyLookup(dynamoDbGetItemFromEnvironment(), env.API_KEYS_TABLE),
     clock: systemClock,
     cacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
   };

@@ -24,13 +24,13 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { hashApiKey, isKeyUsable, isWellFormedApiKey } from '../core/api-keys';
 import type { Clock } from '../core/clock';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS, PARTNER_KEY_HEADER } from '../core/contracts';
-import type { StoredApiKey } from '../repositories/api-keys-repository';
+import type { AuthorizerKeyRecord } from '../repositories/api-key-lookup';
 import type { PartnerCaller } from '../api/partner-context';
 
 const PARTNER_KEY_HEADER_LOWER = PARTNER_KEY_HEADER.toLowerCase();
 
 export interface PartnerAuthorizerDependencies {
-  readonly keys: { getByHash(keyHash: string): Promise<StoredApiKey | undefined> };
+  readonly keys: { getByHash(keyHash: string): Promise<AuthorizerKeyRecord | undefined> };
   readonly clock: Clock;
   /** The stage's authorizer cache TTL. @default PARTNER_AUTHORIZER_CACHE_SECONDS */
   readonly cacheTtlSeconds?: number;

@@ -63,6 +63,9 @@ export interface ApiKeyRecord {
   readonly dueBucket?: typeof DUE_BUCKET;
 }
 
+/** The part of a key record that says when it stops working (all `isKeyUsable` reads). */
+export type KeyLifetime = Pick<ApiKeyRecord, 'status' | 'expiresAt' | 'graceEndsAt'>;
+
 /** A newly issued key. The plaintext exists only here: show it once, never store or log it. */
 export interface IssuedKey {
   readonly plaintext: string;
@@ -246,7 +249,7 @@ export function revoke(record: ApiKeyRecord, clock: Clock): ApiKeyRecord {
  * Whether the authorizer may accept the key at `now`. Decided from the
  * timestamps, not the status alone, so a key stays safe between sweeps.
  */
-export function isKeyUsable(record: ApiKeyRecord, now: Date): boolean {
+export function isKeyUsable(record: KeyLifetime, now: Date): boolean {
   return now.getTime() < endOfUse(record);
 }
 
@@ -296,7 +299,7 @@ export function sweepDecision(record: ApiKeyRecord, now: Date): SweepDecision {
 }
 
 /** When the key stops working, in ms: Infinity for never, -Infinity for revoked. */
-function endOfUse(record: ApiKeyRecord): number {
+function endOfUse(record: KeyLifetime): number {
   const expiresMs = record.expiresAt === undefined ? Infinity : Date.parse(record.expiresAt);
   switch (record.status) {
     case 'revoked':

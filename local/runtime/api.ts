@@ -16,7 +16,9 @@ import {
   partnerRateLimitEnvironment,
   partnerRateLimitOf,
 } from '../../lambda/repositories/org-rate-limit';
+import { ApiKeyLookup } from '../../lambda/repositories/api-key-lookup';
 import { readEnv } from '../../lambda/shared/env';
+import { localGetItemClient } from '../dynamodb-local';
 import { LocalApiGateway, loadApiModel } from '../api-gateway';
 import { startHttpServer } from '../http-server';
 import type { FailureReplayPort } from '../../lambda/shared/failure-replay';
@@ -51,7 +53,8 @@ export async function startApi(
 ): Promise<LocalApi> {
   const { secrets, webhookSecretPrefix, urlPolicy, clock } = ctx;
   const shared = { ...ctx.tables.repositories, urlPolicy, clock, ...(failureReplay ? { failureReplay } : {}) };
-  const { repositories } = ctx.tables;
+  // The Lambda authorizer's own lookup: the signed GetItem (no SDK) against DynamoDB Local.
+  const keys = new ApiKeyLookup(localGetItemClient(ctx.tables.endpoint), ctx.tables.names.apiKeys);
   const adminApi = createAdminApi(
     { ...shared, secrets: secrets.store, webhookSecretPrefix, logger: ctx.logger('admin-api') },
     admin.auth,
@@ -65,7 +68,7 @@ export async function startApi(
     model,
     functions: { 'admin-api': adminApi, 'partner-api': partnerApi },
     authorizers: {
-      'partner-authorizer': (event) => authorizePartner(event, { keys: repositories.keys, clock, cacheTtlSeconds }),
+      'partner-authorizer': (event) => authorizePartner(event, { keys, clock, cacheTtlSeconds }),
     },
     now: () => clock.now().getTime(),
   });

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { buildSync, type Metafile } from 'esbuild';
+import { mainFieldsFor } from '../../lib/lambda-bundling';
 
 export interface LambdaBundle {
   readonly bytes: number;
@@ -15,10 +16,21 @@ export interface LambdaBundle {
   readonly externals: readonly string[];
 }
 
-/** Bundles `lambda/<handler>/index.ts` into `outfile` and says what went in. */
-export function bundleLambda(handler: string, outfile: string): LambdaBundle {
+/**
+ * Bundles `lambda/<handler>/index.ts` under `sourceRoot` (this checkout by
+ * default) into `outfile` and says what went in.
+ */
+export function bundleLambda(
+  handler: string,
+  outfile: string,
+  sourceRoot = path.join(__dirname, '..', '..'),
+): LambdaBundle {
+  const mainFields = mainFieldsFor(handler);
   const result = buildSync({
-    entryPoints: [path.join(__dirname, '..', '..', 'lambda', handler, 'index.ts')],
+    entryPoints: [path.join(sourceRoot, 'lambda', handler, 'index.ts')],
+    // Packages resolve from this checkout, also for a `sourceRoot` holding other sources (bench:keys' baseline).
+    nodePaths: [path.join(__dirname, '..', '..', 'node_modules')],
+    ...(mainFields === undefined ? {} : { mainFields }),
     outfile,
     bundle: true,
     minify: true,

@@ -12,6 +12,7 @@ import { ApiKeyLookup } from '../../lambda/repositories/api-key-lookup';
 import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository';
 import { TenantsRepository } from '../../lambda/repositories/tenants-repository';
 import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
+import { localGetItemClient } from '../../local/dynamodb-local';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
 import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
 
@@ -232,12 +233,24 @@ describe('ApiKeysRepository', () => {
     expect((await tenants.get(orgId))?.activeKeyHash).toBeUndefined();
   });
 
-  it("the authorizer's lookup (plain client, GetItem) reads exactly the repository's record", async () => {
+  it("the authorizer's lookup (signed GetItem, no SDK) reads exactly the repository's record, projected", async () => {
     const orgId = await registered();
     const issued = await keys.issue({ orgId });
+    await keys.rotate({ orgId, graceHours: 24 });
     await keys.recordUsage(issued.record.keyHash);
-    const lookup = new ApiKeyLookup(ddb.client, tables.apiKeys);
-    expect(await lookup.getByHash(issued.record.keyHash)).toEqual(await keys.getByHash(issued.record.keyHash));
+    const lookup = new ApiKeyLookup(localGetItemClient(ddb.endpoint), tables.apiKeys);
+    const stored = await keys.getByHash(issued.record.keyHash);
+    expect(stored).toMatchObject({ status: 'grace', graceEndsAt: expect.any(String), lastUsedAt: expect.any(String) });
+    const { keyHash, keyId, prefix, status, expiresAt, graceEndsAt } = stored!;
+    expect(await lookup.getByHash(issued.record.keyHash)).toEqual({
+      keyHash,
+      keyId,
+      orgId,
+      prefix,
+      status,
+      expiresAt,
+      graceEndsAt,
+    });
     expect(await lookup.getByHash('0'.repeat(64))).toBeUndefined();
   });
 
