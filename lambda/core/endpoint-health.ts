@@ -14,6 +14,9 @@
  * for the whole window count.
  */
 import { HOUR_MS } from './clock';
+import { runtimeWebhookResourceName, shardBusName, webhookResourceName } from './delivery-names';
+import { shardOf } from './sharding';
+import { isRuntimeOwned, type WebhookRecord } from './webhooks';
 
 /** The `failures.disableAfterHours` default: Svix's five days. */
 export const DEFAULT_DISABLE_AFTER_HOURS = 120;
@@ -33,6 +36,8 @@ export interface EndpointHealth {
   readonly disabledAt?: string;
   /** Whole hours of failures that disabled it, for the banner and the event. */
   readonly disabledAfterHours?: number;
+  /** When the `partner-platform.webhook.disabled` event went out (once per disable). */
+  readonly announcedAt?: string;
   readonly reenabledAt?: string;
   /** Who re-enabled it (`partner:<keyId>`, `admin:<email>`, `portal:<email>`). */
   readonly reenabledBy?: string;
@@ -112,7 +117,12 @@ export function onDisabled(health: EndpointHealth, hours: number, now: Date): En
  */
 export function onReenabled(health: EndpointHealth | undefined, now: Date, by: string): EndpointHealth | undefined {
   if (health?.state !== 'disabled') return health;
-  const { disabledAt: _disabledAt, disabledAfterHours: _hours, ...rest } = withoutStreak(health);
+  const {
+    disabledAt: _disabledAt,
+    disabledAfterHours: _hours,
+    announcedAt: _announcedAt,
+    ...rest
+  } = withoutStreak(health);
   return { ...rest, state: 'healthy', reenabledAt: now.toISOString(), reenabledBy: by };
 }
 
@@ -130,4 +140,41 @@ function withoutStreak(health: EndpointHealth | undefined): Omit<EndpointHealth,
 
 function latest(a: string | undefined, b: string): string {
   return a !== undefined && a > b ? a : b;
+}
+
+/** The platform event that tells a webhook's owner it was disabled (config/event-types.yaml). */
+export const WEBHOOK_DISABLED_EVENT = { source: 'partner-platform', detailType: 'partner-platform.webhook.disabled' };
+
+/** The partner API path that re-enables a webhook. */
+export const reenablePath = (webhookId: string) => `/v1/partner/webhooks/${webhookId}/enable`;
+
+/** The detail of the disabled event: ids, times and owner; never the secret. */
+export function webhookDisabledDetail(
+  record: WebhookRecord & { readonly verifiedUrl?: string },
+): Record<string, unknown> {
+  const health = record.health ?? { state: 'disabled' };
+  const failingSince = health.failingSince ?? health.disabledAt ?? record.updatedAt;
+  return {
+    partnerId: record.orgId,
+    webhookId: record.webhookId,
+    url: record.verifiedUrl ?? record.url,
+    disabledAt: health.disabledAt ?? record.updatedAt,
+    failingSince,
+    lastFailureAt: health.lastFailureAt ?? failingSince,
+    failedHours: health.disabledAfterHours ?? 0,
+    failedDeliveries: health.failuresInStreak ?? 0,
+    owner: isRuntimeOwned(record) ? 'runtime' : 'config',
+    reenablePath: reenablePath(record.webhookId),
+  };
+}
+
+/** The rule that delivers a webhook (the template's or the provisioner's) and its shard bus. */
+export function deliveryRuleOf(
+  record: Pick<WebhookRecord, 'orgId' | 'webhookId' | 'source'>,
+  env: string,
+  shardCount: number,
+): { readonly ruleName: string; readonly busName: string } {
+  const shard = shardOf(record.orgId, shardCount);
+  const name = isRuntimeOwned(record) ? runtimeWebhookResourceName : webhookResourceName;
+  return { ruleName: name(env, shard, record.orgId, record.webhookId), busName: shardBusName(env, shard) };
 }
