@@ -63,6 +63,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     portal: environment.portal,
     removalPolicy: options.removalPolicy,
     failureRetentionDays: environment.failures.retentionDays,
+    disableAfterHours: environment.failures.disableAfterHours,
     ...(environment.runtime === undefined
       ? {}
       : {

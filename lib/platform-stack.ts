@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DeadLetterConsumer } from './dead-letter-consumer';
+import { EndpointHealthSweep } from './endpoint-health-sweep';
 import { PartnerEventBus } from './partner-event-bus';
 import { PartnerPortal, type PartnerPortalSettings } from './partner-portal';
 import { type AdminApiSettings, PlatformApi } from './platform-api';
@@ -28,6 +29,8 @@ export interface PlatformStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
   /** How long failed deliveries stay listed and replayable. @default 14 */
   readonly failureRetentionDays?: number;
+  /** Endpoint health: hours of nothing but failed deliveries before a webhook is disabled. @default 120 */
+  readonly disableAfterHours?: number;
   /**
    * The provisioner of run-time webhooks, when `config/<env>.yaml` sets a
    * `runtime:` budget. @default none (only partner files deliver)
@@ -48,6 +51,8 @@ export class PlatformStack extends Stack {
   public readonly portal?: PartnerPortal;
   /** Present when the environment configures a `runtime:` budget. */
   public readonly provisioner?: WebhookProvisioner;
+  /** Endpoint health; present with the provisioner, which applies its verdicts to the rules. */
+  public readonly endpointHealth?: EndpointHealthSweep;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -91,6 +96,13 @@ export class PlatformStack extends Stack {
         environmentName: props.environmentName,
         tables: this.tables,
         allowHttpWebhooks: props.allowHttpWebhooks,
+      });
+      this.endpointHealth = new EndpointHealthSweep(this, 'EndpointHealth', {
+        environmentName: props.environmentName,
+        tables: this.tables,
+        platformBus: this.bus.eventBus,
+        shardCount: props.provisioner.shardCount,
+        disableAfterHours: props.disableAfterHours,
       });
     }
     if (props.portal) {
