@@ -64,7 +64,7 @@ afterAll(async () => {
   await ddb.close();
 });
 
-const dashboard = async () => (await harness.request('GET', '/dashboard', { jar })).text();
+const dashboard = async (path = '/dashboard') => (await harness.request('GET', path, { jar })).text();
 
 describe('the disabled banner and Re-enable', () => {
   it('shows "Disabled after N hours of failed deliveries" with a CSRF-protected Re-enable form', async () => {
@@ -79,7 +79,7 @@ describe('the disabled banner and Re-enable', () => {
   it.each([
     ['without the CSRF token', 'wh_orders', false, 403],
     ["for another org's webhook", 'wh_evil', true, 404],
-  ])('a POST %s: %i, nothing changed', async (_label, webhookId, withToken, status) => {
+  ])('a POST %s (%s, token: %s): %i, nothing changed', async (_label, webhookId, withToken, status) => {
     const before = await scanPlatformTables(ddb.doc, tables);
     const form = withToken ? { _csrf: await harness.csrf(jar, '/dashboard') } : {};
     const response = await harness.request('POST', `/webhooks/${webhookId}/enable`, { jar, form });
@@ -91,8 +91,8 @@ describe('the disabled banner and Re-enable', () => {
     clock.advance(HOUR_MS);
     const token = await harness.csrf(jar, '/dashboard');
     const response = await harness.request('POST', '/webhooks/wh_orders/enable', { jar, form: { _csrf: token } });
-    expect(response.status).toBe(302);
-    expect(response.headers.get('location')).toBe('/dashboard?notice=webhook-enabled');
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toMatch(/\/dashboard\?notice=webhook-enabled$/);
     const stored = await repositories.webhooks.get('acme', 'wh_orders');
     expect(stored?.health).toEqual({
       state: 'healthy',
@@ -100,7 +100,7 @@ describe('the disabled banner and Re-enable', () => {
       reenabledBy: 'portal:dana@partner.example',
     });
     expect((await repositories.webhooks.get('acme-evil', 'wh_evil'))?.health?.state).toBe('disabled');
-    const page = await dashboard();
+    const page = await dashboard('/dashboard?notice=webhook-enabled');
     expect(page).not.toContain('Disabled after');
     expect(page).toContain('Webhook re-enabled');
   });
