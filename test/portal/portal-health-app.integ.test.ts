@@ -81,7 +81,7 @@ describe('the disabled banner and Re-enable', () => {
     ["for another org's webhook", 'wh_evil', true, 404],
   ])('a POST %s (%s, token: %s): %i, nothing changed', async (_label, webhookId, withToken, status) => {
     const before = await scanPlatformTables(ddb.doc, tables);
-    const form = withToken ? { _csrf: await harness.csrf(jar, '/dashboard') } : {};
+    const form: Record<string, string> = withToken ? { _csrf: await harness.csrf(jar, '/dashboard') } : {};
     const response = await harness.request('POST', `/webhooks/${webhookId}/enable`, { jar, form });
     expect(response.status).toBe(status);
     expect(await scanPlatformTables(ddb.doc, tables)).toEqual(before);
