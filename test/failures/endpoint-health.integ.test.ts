@@ -24,7 +24,11 @@ import { loadWorkspace, synthesize, workspaceWithPartners } from '../support/wor
 
 const DISABLE_AFTER_HOURS = 6;
 const url = (orgId: string, id: string) => `https://${orgId}.example/hooks/${id}`;
-const receivers = { orders: new SwitchableReceiver(), alerts: new SwitchableReceiver(), evil: new SwitchableReceiver() };
+const receivers = {
+  orders: new SwitchableReceiver(),
+  alerts: new SwitchableReceiver(),
+  evil: new SwitchableReceiver(),
+};
 const clock = new FakeClock(new Date());
 let runtime: LocalRuntime;
 let events: EventBridgeClient;
