@@ -11,11 +11,11 @@
  * settled the streak, so a crash between the two leaves at most a marker
  * the next sweep finds with nothing to do, never a streak nobody judges.
  */
-import { type DynamoDBDocumentClient, DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type EndpointHealth, onDeliveryFailed } from '../core/endpoint-health';
 import { NotFoundError } from '../core/errors';
 import { WebhooksTable } from '../core/data-model';
-import { decodeCursor, encodeCursor, type Page, type PageRequest, pageSize } from './dynamo-support';
+import type { Page, PageRequest } from './dynamo-support';
 import { healthMarkerId, type StoredWebhook, type WebhooksRepository } from './webhooks-repository';
 
 /** The `byDue` bucket of health markers, apart from verifications (`due`) and secret overlaps. */
@@ -36,13 +36,13 @@ export interface HealthCheckDue {
 export interface EndpointHealthRepositoryProps {
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly webhooks: Pick<WebhooksRepository, 'update'>;
+  readonly webhooks: Pick<WebhooksRepository, 'update' | 'queryDue'>;
 }
 
 export class EndpointHealthRepository {
   private readonly doc: DynamoDBDocumentClient;
   private readonly tableName: string;
-  private readonly webhooks: Pick<WebhooksRepository, 'update'>;
+  private readonly webhooks: Pick<WebhooksRepository, 'update' | 'queryDue'>;
 
   public constructor(props: EndpointHealthRepositoryProps) {
     this.doc = props.doc;
@@ -94,32 +94,16 @@ export class EndpointHealthRepository {
 
   /** Streaks that began at or before `startedBy`: old enough to be judged. */
   public async due(startedBy: Date, page: PageRequest = {}): Promise<Page<HealthCheckDue>> {
-    const result = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: WebhooksTable.byDueIndex.name,
-        KeyConditionExpression: '#bucket = :bucket AND #dueAt <= :by',
-        ExpressionAttributeNames: {
-          '#bucket': WebhooksTable.byDueIndex.partitionKey,
-          '#dueAt': WebhooksTable.byDueIndex.sortKey,
-        },
-        ExpressionAttributeValues: { ':bucket': HEALTH_BUCKET, ':by': startedBy.toISOString() },
-        Limit: pageSize(page.limit),
-        ExclusiveStartKey: decodeCursor(page.cursor, {
-          attributes: [PK, SK, WebhooksTable.byDueIndex.partitionKey, WebhooksTable.byDueIndex.sortKey],
-          fixed: { [WebhooksTable.byDueIndex.partitionKey]: HEALTH_BUCKET },
-        }),
-      }),
-    );
+    const result = await this.webhooks.queryDue(HEALTH_BUCKET, startedBy, page);
     return {
-      items: (result.Items ?? [])
+      items: result.items
         .filter((item) => item.recordType === MARKER_TYPE)
         .map((item) => ({
           orgId: String(item[PK]),
           webhookId: String(item.targetWebhookId),
           failingSince: String(item[WebhooksTable.byDueIndex.sortKey]),
         })),
-      nextCursor: encodeCursor(result.LastEvaluatedKey),
+      nextCursor: result.nextCursor,
     };
   }
 

@@ -505,7 +505,12 @@ export class WebhooksRepository {
     }
   }
 
-  private async queryDue(
+  /**
+   * Items of one `byDue` bucket due by `now` (pending verifications, secret
+   * overlaps, endpoint-health markers), a page at a time, from the sparse
+   * index (eventually consistent).
+   */
+  public async queryDue(
     bucket: string,
     now: Date,
     page: PageRequest,
