@@ -9,7 +9,10 @@
  * nobody, and `partner-platform.webhook.disabled` goes out on the platform
  * bus, where acme's `alerts` webhook, subscribed to it, receives it.
  * Re-enabling through the partner API restores delivery and replays
- * nothing. Another org cannot re-enable it.
+ * nothing. Another org cannot re-enable it. Then the same for a run-time
+ * webhook (made through the admin API, so the provisioner owns its rule):
+ * disabled by a PutRule the provisioner writes DISABLED, re-enabled through
+ * the admin API.
  *
  * The fake clock starts at the wall clock's now: the DLQ consumer stamps a
  * failure's TTL from the dead letter's real time.
@@ -28,11 +31,13 @@ const receivers = {
   orders: new SwitchableReceiver(),
   alerts: new SwitchableReceiver(),
   evil: new SwitchableReceiver(),
+  runtime: new SwitchableReceiver(),
 };
 const clock = new FakeClock(new Date());
 let runtime: LocalRuntime;
 let events: EventBridgeClient;
 const keys: Record<string, string> = {};
+let runtimeUrl: string;
 
 async function partner(orgId: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${runtime.apiUrl}${path}`, {
@@ -48,18 +53,36 @@ async function ordersWebhook(): Promise<any> {
   return listed.body.webhooks.find((webhook: any) => webhook.id === 'orders');
 }
 
+async function admin(method: string, path: string, body?: unknown) {
+  const token = await runtime.admin.token();
+  const response = await fetch(`${runtime.apiUrl}${path}`, {
+    method,
+    headers: {
+      'X-Admin-API-Key': runtime.admin.apiKey,
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
 async function ordersRuleState(): Promise<string | undefined> {
+  return ruleState('template', '-acme-orders-');
+}
+
+async function ruleState(origin: 'template' | 'runtime', nameContains: string): Promise<string | undefined> {
   const rule = runtime.bus.store
     .listRules()
-    .find((candidate) => candidate.origin === 'template' && candidate.Name.includes('-acme-orders-'))!;
+    .find((candidate) => candidate.origin === origin && candidate.Name.includes(nameContains))!;
   const described = await events.send(new DescribeRuleCommand({ Name: rule.Name, EventBusName: rule.EventBusName }));
   return described.State;
 }
 
-async function publish(seq: number): Promise<void> {
+async function publish(seq: number, type = 'LockCreated'): Promise<void> {
   const result = await events.send(
     new PutEventsCommand({
-      Entries: [{ Source: 'spk.api', DetailType: 'LockCreated', Detail: JSON.stringify({ partnerId: 'acme', seq }) }],
+      Entries: [{ Source: 'spk.api', DetailType: type, Detail: JSON.stringify({ partnerId: 'acme', seq }) }],
     }),
   );
   expect(result.FailedEntryCount).toBe(0);
@@ -98,6 +121,7 @@ beforeAll(async () => {
     [url('acme', 'alerts')]: await receivers.alerts.start(),
     [url('acme-evil', 'orders')]: await receivers.evil.start(),
   };
+  runtimeUrl = await receivers.runtime.start();
   receivers.alerts.failing = () => false;
   receivers.evil.failing = () => false;
   runtime = await startLocalRuntime({
@@ -211,5 +235,49 @@ describe('endpoint health on a fake clock (issue 15 step 3, local runtime)', () 
     // Successes after the re-enable leave nothing to judge.
     clock.advance(DISABLE_AFTER_HOURS * HOUR_MS);
     expect(await runtime.health!.sweep()).toMatchObject({ disabled: 0 });
+  });
+});
+
+describe('a run-time webhook: the provisioner disables its own rule', () => {
+  let webhookId: string;
+
+  it('is disabled after the configured hours, re-enabled by the admin API, and delivers again', async () => {
+    const created = await admin('POST', '/tenants/acme/webhooks', { url: runtimeUrl, events: ['KeyAdded'] });
+    expect(created.status).toBe(201);
+    webhookId = created.body.aggregateId;
+    const live = async () =>
+      (await admin('GET', '/tenants/acme/webhooks?limit=100')).body.webhooks.find((w: any) => w.id === webhookId);
+    for (let tries = 0; (await live())?.delivery.state !== 'live' && tries < 100; tries++) {
+      await runtime.verifyPendingWebhooks();
+      await settle();
+    }
+    expect((await live()).delivery.state).toBe('live');
+
+    await publish(10, 'KeyAdded');
+    await settle();
+    clock.advance(DISABLE_AFTER_HOURS * HOUR_MS);
+    await publish(11, 'KeyAdded');
+    await settle();
+    expect(await runtime.health!.sweep()).toMatchObject({ disabled: 1, error: 0 });
+    await settle();
+    expect(await live()).toMatchObject({ status: 'disabled', owner: 'runtime' });
+    expect(await ruleState('runtime', webhookId)).toBe('DISABLED');
+    expect(receivers.alerts.delivered.at(-1)).toMatchObject({
+      detail: { webhookId, owner: 'runtime', failedHours: DISABLE_AFTER_HOURS },
+    });
+    const attempts = receivers.runtime.attempts;
+    await publish(12, 'KeyAdded');
+    await settle();
+    expect(receivers.runtime.attempts).toBe(attempts);
+
+    receivers.runtime.failing = () => false;
+    const enabled = await admin('POST', `/tenants/acme/webhooks/${webhookId}/enable`, {});
+    expect(enabled.status).toBe(200);
+    expect(enabled.body).toMatchObject({ webhook: { status: 'active' }, replay: null });
+    await settle();
+    expect(await ruleState('runtime', webhookId)).toBe('ENABLED');
+    await publish(13, 'KeyAdded');
+    await settle();
+    expect(receivers.runtime.delivered.map((event) => event.detail.seq)).toEqual([13]);
   });
 });
