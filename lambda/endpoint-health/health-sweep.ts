@@ -4,7 +4,8 @@
  * judged, with success evidence asked for first:
  *
  * 1. Every streak old enough to matter (its marker's `failingSince` at
- *    least `disableAfterHours` ago) is read from the webhooks table.
+ *    least `disableAfterHours` ago) is read from the webhooks table, with
+ *    its webhook.
  * 2. If the webhook's rule delivered anything since the streak began
  *    (CloudWatch locally: the local delivery log), the streak is over.
  * 3. Otherwise, if the failures span the window ({@link judgeHealth}), the
@@ -85,31 +86,33 @@ async function judgeSafely(deps: HealthSweepDependencies, due: HealthCheckDue, n
 async function judgeOne(deps: HealthSweepDependencies, due: HealthCheckDue, now: Date): Promise<HealthOutcome> {
   const { orgId, webhookId } = due;
   const webhook = await deps.webhooks.get(orgId, webhookId);
-  const health = webhook?.health;
-  if (webhook !== undefined && health?.state === 'disabled') return finishDisable(deps, webhook);
-  if (webhook === undefined || health?.state !== 'failing' || health.failingSince === undefined) {
-    await deps.health.deleteMarker(orgId, webhookId);
+  if (webhook !== undefined && webhook.health?.state === 'disabled') return finishDisable(deps, webhook);
+  const reenabledAt = webhook?.health?.reenabledAt;
+  // Gone, or a streak from before its re-enable (failures in flight while it was disabled): nothing to judge.
+  if (webhook === undefined || (reenabledAt !== undefined && due.failingSince < reenabledAt)) {
+    await deps.health.deleteMarker(orgId, webhookId, due.failuresInStreak);
     return 'settled';
   }
   const { environmentName, shardCount, disableAfterHours } = deps.settings;
   const rule = deliveryRuleOf(webhook, environmentName, shardCount);
-  const successes = await deps.evidence.successfulDeliveries(rule, new Date(health.failingSince), now);
-  const sameStreak = (current: typeof health | undefined) =>
-    current?.state === 'failing' && current.failingSince === health.failingSince;
+  const successes = await deps.evidence.successfulDeliveries(rule, new Date(due.failingSince), now);
   if (successes > 0) {
-    await deps.health.setHealth(orgId, webhookId, (current) =>
-      sameStreak(current) ? onDeliverySucceeded(current, now) : current,
-    );
-    await deps.health.deleteMarker(orgId, webhookId);
+    await deps.health.setHealth(orgId, webhookId, (current) => onDeliverySucceeded(current, now));
+    await deps.health.deleteMarker(orgId, webhookId, due.failuresInStreak);
     deps.logger.info('endpoint healthy again', { orgId, webhookId, successes });
     return 'healed';
   }
-  const verdict = judgeHealth(health, disableAfterHours);
+  const streak = {
+    state: 'failing' as const,
+    failingSince: due.failingSince,
+    lastFailureAt: due.lastFailureAt,
+    failuresInStreak: due.failuresInStreak,
+  };
+  const verdict = judgeHealth(streak, disableAfterHours);
   if (verdict.verdict !== 'disable') return 'waiting';
   const saved = await deps.health.setHealth(orgId, webhookId, (current) =>
-    current !== undefined && sameStreak(current) ? onDisabled(current, verdict.hours, now) : current,
+    current?.state === 'disabled' ? current : onDisabled({ ...current, ...streak }, verdict.hours, now),
   );
-  if (saved.health?.state !== 'disabled') return 'waiting';
   deps.logger.info('webhook disabled by endpoint health', { orgId, webhookId, failedHours: verdict.hours });
   return finishDisable(deps, saved);
 }
