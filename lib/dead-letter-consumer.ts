@@ -35,13 +35,13 @@ export class DeadLetterConsumer extends Construct {
       handler: 'dlq-consumer',
       functionName: this.functionName,
       serviceName: 'dlq-consumer',
-      description: "Records the shards' dead letters as failed deliveries of their webhooks",
+      description: "Records the shards' dead letters as failed deliveries of their webhooks and their health streaks",
       environment: {
         ENVIRONMENT_NAME: props.environmentName,
         FAILURE_RETENTION_DAYS: String(props.retentionDays ?? 14),
       },
     })
-      .bindTable('WEBHOOKS_TABLE', props.tables.webhooks, 'read')
+      .bindTable('WEBHOOKS_TABLE', props.tables.webhooks, 'write')
       .bindTable('FAILED_DELIVERIES_TABLE', props.tables.failedDeliveries, 'readWrite');
     this.grantShardQueues(props.environmentName);
   }

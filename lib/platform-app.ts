@@ -65,6 +65,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     removalPolicy: options.removalPolicy,
     failureRetentionDays: environment.failures.retentionDays,
     alarms: { topicArn: environment.alarms.topicArn, emails: environment.alarms.emails },
+    disableAfterHours: environment.failures.disableAfterHours,
     ...(environment.runtime === undefined
       ? {}
       : {

@@ -4,6 +4,7 @@ import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
 import type { RateLimitPolicy } from '../lambda/core/rate-limit';
 import { DeadLetterConsumer } from './dead-letter-consumer';
+import { EndpointHealthSweep } from './endpoint-health-sweep';
 import { type AlarmTopicSettings, OperatorAlarmTopic } from './operator-alarm-topic';
 import { PartnerEventBus } from './partner-event-bus';
 import { PartnerPortal, type PartnerPortalSettings } from './partner-portal';
@@ -37,6 +38,8 @@ export interface PlatformStackProps extends StackProps {
   readonly removalPolicy?: RemovalPolicy;
   /** How long failed deliveries stay listed and replayable. @default 14 */
   readonly failureRetentionDays?: number;
+  /** Endpoint health: hours of nothing but failed deliveries before a webhook is disabled. @default 120 */
+  readonly disableAfterHours?: number;
   /**
    * The provisioner of run-time webhooks, when `config/<env>.yaml` sets a
    * `runtime:` budget. @default none (only partner files deliver)
@@ -66,6 +69,8 @@ export class PlatformStack extends Stack {
   public readonly alarmTopic: OperatorAlarmTopic;
   public readonly alarms: PlatformAlarms;
   public readonly dashboard: PlatformDashboard;
+  /** Endpoint health; present with the provisioner, which applies its verdicts to the rules. */
+  public readonly endpointHealth?: EndpointHealthSweep;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -110,6 +115,13 @@ export class PlatformStack extends Stack {
         environmentName: props.environmentName,
         tables: this.tables,
         allowHttpWebhooks: props.allowHttpWebhooks,
+      });
+      this.endpointHealth = new EndpointHealthSweep(this, 'EndpointHealth', {
+        environmentName: props.environmentName,
+        tables: this.tables,
+        platformBus: this.bus.eventBus,
+        shardCount: props.provisioner.shardCount,
+        disableAfterHours: props.disableAfterHours,
       });
     }
     if (props.portal) {

@@ -139,6 +139,14 @@ export class WebhookProvisioner extends Construct {
       .allowOnNamePrefix({
         service: 'events',
         resource: 'rule',
+        namePrefix: `${shardBusNamePrefix(env)}*/${shards}`,
+        actions: ['events:DescribeRule', 'events:EnableRule', 'events:DisableRule'],
+        reason:
+          "Endpoint health switches a webhook rule on or off, a template's included (State only: PutRule and PutTargets stay limited to the provisioner's own rules); the prefix covers exactly this environment's shard webhook rules.",
+      })
+      .allowOnNamePrefix({
+        service: 'events',
+        resource: 'rule',
         namePrefix: `${platformBusName(env)}/${shards}*-route-rt`,
         actions: ruleActions,
         reason: "Manages only the provisioner's own routing rules (`-route-rt`) on the platform bus.",

@@ -6,14 +6,17 @@
  * Every mutating call is logged. A call that would change or delete a
  * template's resource is refused (AWS allows it; the platform must never
  * do it, or the templates the auditors read would lie) and logged as
- * refused, so a bug fails loudly instead of drifting. The one change allowed
- * is a connection's secret material (API key value, secret header values):
- * templates only reference the webhook secret, so its rotation keeps them true.
+ * refused, so a bug fails loudly instead of drifting. Two changes are
+ * allowed: a connection's secret material (API key value, secret header
+ * values), since templates only reference the webhook secret, so its
+ * rotation keeps them true; and a rule's State alone (EnableRule,
+ * DisableRule), which endpoint health uses on a config webhook's rule and
+ * the audit shows as disabled-by-health.
  *
  * With a file, run-time resources are kept across restarts (mode 0600: a
- * connection holds its API key value, as EventBridge's own secret does).
- * Template resources are always read afresh from the templates, as a stack
- * update would put them back.
+ * connection holds its API key value, as EventBridge's own secret does),
+ * and so are the States set on template rules. Template resources are
+ * otherwise read afresh from the templates.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -129,6 +132,16 @@ interface PersistedState {
   readonly connections: ConnectionRecord[];
   readonly apiDestinations: ApiDestinationRecord[];
   readonly rules: RuleRecord[];
+  /** States set on template rules by EnableRule/DisableRule. */
+  readonly templateRuleStates?: Array<Pick<RuleRecord, 'EventBusName' | 'Name' | 'State'>>;
+}
+
+/** The operations that change a rule's State and nothing else. */
+const STATE_OPERATIONS = new Set(['EnableRule', 'DisableRule']);
+
+/** Only State differs: the one change a template's rule allows. */
+function onlyStateDiffers(before: RuleRecord, after: RuleRecord): boolean {
+  return JSON.stringify({ ...before, State: '' }) === JSON.stringify({ ...after, State: '' });
 }
 
 /** A connection with its secret material (key value, secret-valued headers) and times taken out. */
@@ -251,7 +264,8 @@ export class EventBridgeStore {
   }
 
   putRule(operation: string, record: RuleRecord, before?: RuleRecord): void {
-    if (before !== undefined) this.refuseTemplate(operation, 'rule', before);
+    const stateOnly = before !== undefined && STATE_OPERATIONS.has(operation) && onlyStateDiffers(before, record);
+    if (before !== undefined && !stateOnly) this.refuseTemplate(operation, 'rule', before);
     this.rules.set(ruleKey(record.EventBusName, record.Name), record);
     this.changed(operation, 'rule', before ?? record);
   }
@@ -268,6 +282,10 @@ export class EventBridgeStore {
     if (file === undefined || !existsSync(file)) return;
     const state = JSON.parse(readFileSync(file, 'utf8')) as PersistedState;
     for (const record of [...state.connections, ...state.apiDestinations, ...state.rules]) this.seed(record);
+    for (const { EventBusName, Name, State } of state.templateRuleStates ?? []) {
+      const rule = this.rule(EventBusName, Name);
+      if (rule?.origin === 'template') this.seed({ ...rule, State });
+    }
   }
 
   /** Logs and refuses a call on a template's resource; run-time resources pass. */
@@ -310,6 +328,9 @@ export class EventBridgeStore {
       connections: runtime(this.connections.values()),
       apiDestinations: runtime(this.apiDestinations.values()),
       rules: runtime(this.rules.values()),
+      templateRuleStates: [...this.rules.values()]
+        .filter((rule) => rule.origin === 'template' && rule.State !== 'ENABLED')
+        .map(({ EventBusName, Name, State }) => ({ EventBusName, Name, State })),
     };
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -29,6 +29,7 @@ import { AuthorizerCacheLink } from './runtime/authorizer-cache';
 import { startApi } from './runtime/api';
 import { functionEnvironment, platformStackOf, readAssembly } from './runtime/assembly';
 import { type RuntimeContext, loggerFactory } from './runtime/context';
+import { startEndpointHealth } from './runtime/endpoint-health';
 import { startEventBridge } from './runtime/event-bridge';
 import { FailureReplayLink, startFailureConsumer } from './runtime/failures';
 import { offboardPartner, replayOnboarding } from './runtime/onboarding-replay';
@@ -112,6 +113,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
   failureReplay.attach(failures?.replay);
   const verification = await startVerificationSweep(ctx);
   const provisioning = await startProvisioning(ctx, eventBridge, verification);
+  const health = await startEndpointHealth(ctx, eventBridge);
   const portal =
     ctx.ports.portal === undefined
       ? undefined
@@ -138,6 +140,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
     offboard: (orgId) => offboardPartner(ctx, orgId),
     ...(provisioning === undefined ? {} : { provisioning }),
     ...(failures === undefined ? {} : { failures }),
+    ...(health === undefined ? {} : { health }),
     stop: () => (stopped ??= ctx.stoppables.stopAll()),
   };
 }

@@ -22,6 +22,7 @@ import type { SecretStore } from '../shared/secret-store';
 import { createRuntimeWebhook } from '../shared/runtime-webhooks';
 import { storeWebhookSecret } from '../shared/webhook-secrets';
 import { listFailures, replayFailures } from '../api/failure-handlers';
+import { enableWebhook } from '../api/health-handlers';
 import type { FailureReplayPort } from '../shared/failure-replay';
 
 export interface AdminApiDependencies {
@@ -141,6 +142,9 @@ function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, Tenant
 
     replayWebhookFailures: ({ params, body, caller }) =>
       replayFailures(deps, params.orgId, params.id, body, `admin:${caller.email}`),
+
+    enableWebhook: ({ params, body, caller }) =>
+      enableWebhook(deps, params.orgId, params.id, body, `admin:${caller.email}`),
 
     deleteWebhook: async ({ params }) => {
       await deps.webhooks.delete(params.orgId, params.id);

@@ -22,7 +22,8 @@ const eventTypes = z.array(z.string().min(1).max(256)).min(1).max(100);
 const webhookSecret = z.string().min(24).max(256);
 
 const apiKeyStatus = z.enum(['active', 'expiring', 'grace', 'revoked']);
-const webhookStatus = z.enum(['pending', 'active', 'failed']);
+/** `disabled`: endpoint health switched delivery off after the configured hours of failures (see `health`). */
+const webhookStatus = z.enum(['pending', 'active', 'failed', 'disabled']);
 
 export const maskedKey = z.object({
   id: z.string(),
@@ -69,6 +70,15 @@ export const webhookView = z.object({
   delivery: z.object({
     state: z.enum(['provisioning', 'live', 'failed']),
     lastError: z.string().nullable(),
+  }),
+  /** Endpoint health: `failing` since the first failure with no success since; `disabled` after the configured hours. */
+  health: z.object({
+    state: z.enum(['healthy', 'failing', 'disabled']),
+    failingSince: timestamp.nullable(),
+    lastFailureAt: timestamp.nullable(),
+    disabledAt: timestamp.nullable(),
+    /** Whole hours of failures that disabled it (the portal banner's N). */
+    disabledAfterHours: z.number().int().nullable(),
   }),
 });
 
@@ -152,6 +162,19 @@ export const replayView = z.object({
   /** True when this requestId had been replayed already: nothing was published again. */
   duplicate: z.boolean(),
 });
+
+/**
+ * Re-enabling replays nothing unless asked: `replaySince` re-delivers the
+ * failures since then (the replay route's rules), once per `requestId`.
+ */
+export const enableBody = z
+  .strictObject({ replaySince: timestamp.optional(), requestId: resourceId.optional() })
+  .refine((body) => (body.replaySince === undefined) === (body.requestId === undefined), {
+    message: 'give replaySince and requestId together, or neither',
+  })
+  .optional();
+
+export const enableView = z.object({ webhook: webhookView, replay: replayView.nullable() });
 
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
@@ -262,6 +285,17 @@ export const adminRoutes = {
     params: webhookParams,
     body: replayBody,
     response: replayView,
+    errors: [403, 404],
+  }),
+  enableWebhook: defineRoute({
+    method: 'POST',
+    path: '/tenants/{orgId}/webhooks/{id}/enable',
+    auth: 'admin',
+    summary: 'Re-enable a webhook endpoint health disabled; replays nothing unless replaySince is given',
+    status: 200,
+    params: webhookParams,
+    body: enableBody,
+    response: enableView,
     errors: [403, 404],
   }),
   deleteWebhook: defineRoute({
@@ -381,6 +415,18 @@ export const partnerRoutes = {
     params: idParams,
     body: replayBody,
     response: replayView,
+    errors: [403, 404],
+  }),
+  enableOwnWebhook: defineRoute({
+    method: 'POST',
+    path: '/v1/partner/webhooks/{id}/enable',
+    auth: 'partner',
+    summary:
+      "Re-enable one of the caller's webhooks that endpoint health disabled; replays nothing unless replaySince is given",
+    status: 200,
+    params: idParams,
+    body: enableBody,
+    response: enableView,
     errors: [403, 404],
   }),
   updateOwnWebhookUrl: defineRoute({

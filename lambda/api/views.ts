@@ -62,7 +62,7 @@ export function webhookViewOf(webhook: StoredWebhook): z.input<typeof webhookVie
     id: webhook.webhookId,
     url: webhook.url,
     events: [...webhook.events],
-    status: webhook.status,
+    status: webhook.health?.state === 'disabled' ? 'disabled' : webhook.status,
     createdAt: webhook.createdAt,
     verifiedAt: webhook.verifiedAt ?? null,
     updatedAt: webhook.updatedAt,
@@ -70,5 +70,12 @@ export function webhookViewOf(webhook: StoredWebhook): z.input<typeof webhookVie
     source: webhook.source,
     owner: isRuntimeOwned(webhook) ? 'runtime' : 'config',
     delivery: { state: delivery.state, lastError: delivery.lastError ?? null },
+    health: {
+      state: webhook.health?.state ?? 'healthy',
+      failingSince: webhook.health?.failingSince ?? null,
+      lastFailureAt: webhook.health?.lastFailureAt ?? null,
+      disabledAt: webhook.health?.disabledAt ?? null,
+      disabledAfterHours: webhook.health?.disabledAfterHours ?? null,
+    },
   };
 }

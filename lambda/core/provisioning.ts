@@ -5,6 +5,7 @@
  * `provisioning`, `live` or `failed`, and whether the quotas leave room.
  * lambda/provisioner applies these through the EventBridge client.
  */
+import { isDisabledByHealth } from './endpoint-health';
 import { webhookRulePattern } from './failed-deliveries';
 import { isRuntimeOwned, type WebhookRecord } from './webhooks';
 import {
@@ -80,7 +81,7 @@ export interface DesiredWebhook {
   readonly endpoint: string;
   readonly rateLimitPerSecond: number;
   readonly pattern: Pattern;
-  /** A disabled tenant's rules are disabled. */
+  /** A disabled tenant's rules are disabled, and so is a webhook endpoint health disabled. */
   readonly enabled: boolean;
   readonly description: string;
 }
@@ -140,7 +141,7 @@ export function desiredWebhook(
     endpoint: record.verifiedUrl,
     rateLimitPerSecond: topology.rateLimitPerSecond,
     pattern: webhookRulePattern(patternOf(record.orgId, record.events), record.webhookId),
-    enabled: tenantActive,
+    enabled: tenantActive && !isDisabledByHealth(record),
     description: `partner-platform runtime webhook ${record.orgId}/${record.webhookId}`,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { Clock, HOUR_MS, MINUTE_MS } from './clock';
 import { DUE_BUCKET } from './data-model';
+import type { EndpointHealth } from './endpoint-health';
 import { EVENT_TYPES_PATH } from './contracts';
 import { type EventCatalog, eventListProblems } from './event-catalog';
 import { PLATFORM_EVENT_CATALOG } from './platform-event-catalog';
@@ -85,6 +86,8 @@ export interface WebhookRecord {
   /** Copy of `nextAttemptAt` for the sparse `byDue` index; absent unless pending. */
   readonly dueAt?: string;
   readonly dueBucket?: typeof DUE_BUCKET;
+  /** Delivery health (lambda/core/endpoint-health.ts); `disabled` switches its rule off. Absent: never failed. */
+  readonly health?: EndpointHealth;
 }
 
 export interface CreateWebhookInput {

@@ -20,6 +20,8 @@ import {
   UnattributableDeadLetterError,
   webhookOfRule,
 } from '../core/failed-deliveries';
+import type { Clock } from '../core/clock';
+import type { EndpointHealthRepository } from '../repositories/endpoint-health-repository';
 import type { FailedDeliveriesRepository } from '../repositories/failed-deliveries-repository';
 import type { WebhooksRepository } from '../repositories/webhooks-repository';
 
@@ -87,6 +89,20 @@ export async function consumeOne(deps: DlqConsumerDependencies, message: DeadLet
   });
   await deps.onRecorded?.(failure);
   return 'recorded';
+}
+
+/**
+ * Endpoint health's part of a dead letter: the webhook's failure streak
+ * starts or grows as the consumer sees it (its clock, so the streak and
+ * the sweep's judgement run on the same time).
+ */
+export function healthRecorder(
+  health: Pick<EndpointHealthRepository, 'recordFailure'>,
+  clock: Clock,
+): (failure: FailedDelivery) => Promise<void> {
+  return async (failure) => {
+    await health.recordFailure(failure.orgId, failure.webhookId, clock.now());
+  };
 }
 
 /** The SQS record as the core reads it: body, string attributes, and when the queue got it. */

@@ -7,11 +7,12 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { systemClock } from '../core/clock';
 import { DEAD_LETTERS_RETRIED_METRIC } from '../core/contracts';
+import { EndpointHealthRepository } from '../repositories/endpoint-health-repository';
 import { FailedDeliveriesRepository } from '../repositories/failed-deliveries-repository';
 import { WebhooksRepository } from '../repositories/webhooks-repository';
 import { awsClients } from '../shared/aws-clients';
 import { createObservability, publishMetrics } from '../shared/observability';
-import { consumeDeadLetters, type DlqConsumerDependencies } from './dlq-consumer';
+import { consumeDeadLetters, type DlqConsumerDependencies, healthRecorder } from './dlq-consumer';
 import { readDlqConsumerEnvironment } from './environment';
 
 const { logger, metrics } = createObservability('dlq-consumer');
@@ -21,12 +22,17 @@ function resolveDependencies(): DlqConsumerDependencies {
   if (deps !== undefined) return deps;
   const env = readDlqConsumerEnvironment();
   const { doc } = awsClients();
+  const webhooks = new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock: systemClock });
   deps = {
     failures: new FailedDeliveriesRepository({ doc, tableName: env.FAILED_DELIVERIES_TABLE }),
-    webhooks: new WebhooksRepository({ doc, tableName: env.WEBHOOKS_TABLE, clock: systemClock }),
+    webhooks,
     environmentName: env.ENVIRONMENT_NAME,
     retentionDays: env.FAILURE_RETENTION_DAYS,
     logger,
+    onRecorded: healthRecorder(
+      new EndpointHealthRepository({ doc, tableName: env.WEBHOOKS_TABLE, webhooks }),
+      systemClock,
+    ),
   };
   return deps;
 }

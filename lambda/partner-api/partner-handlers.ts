@@ -38,6 +38,7 @@ import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { WebhooksRepository } from '../repositories/webhooks-repository';
 import type { FailureReplayPort } from '../shared/failure-replay';
 import { listFailures, replayFailures } from '../api/failure-handlers';
+import { enableWebhook } from '../api/health-handlers';
 
 export interface PartnerApiDependencies {
   readonly tenants: TenantsRepository;
@@ -205,6 +206,12 @@ function webhookHandlers(
     replayOwnWebhookFailures: async ({ caller, params, body }) => {
       await deps.keys.requirePermitted(caller.keyHash);
       return replayFailures(deps, caller.orgId, params.id, body, createdBy(caller));
+    },
+
+    enableOwnWebhook: async ({ caller, params, body }) => {
+      // Only an active key, re-read from the table, changes webhooks; the org is the caller's own.
+      await deps.keys.requirePermitted(caller.keyHash);
+      return enableWebhook(deps, caller.orgId, params.id, body, createdBy(caller));
     },
   };
 }

@@ -303,7 +303,7 @@ function webhookCard(model: DashboardModel): SafeHtml {
       : html`<p class="hint">Ask your platform contact to set up your first webhook.</p>`;
   return html`<section class="card" aria-labelledby="webhook-title">
     <h2 id="webhook-title">Webhook URL</h2>
-    ${current} ${form}
+    ${webhook === undefined ? '' : disabledBanner(viewer, webhook)} ${current} ${form}
   </section>`;
 }
 
@@ -321,6 +321,22 @@ function failuresCard(webhooks: readonly StoredWebhook[]): SafeHtml | '' {
       )}
     </ul>
   </section>`;
+}
+
+/** Endpoint health switched delivery off: say why and offer the one-click way back (CSRF-protected). */
+function disabledBanner(viewer: Viewer, webhook: StoredWebhook): SafeHtml | string {
+  if (webhook.health?.state !== 'disabled') return '';
+  const hours = webhook.health.disabledAfterHours ?? 0;
+  return html`<div class="error" role="alert" id="webhook-disabled">
+    <p>
+      <strong>Disabled after ${String(hours)} hours of failed deliveries.</strong> Events are not sent to this URL until
+      you re-enable it; re-enabling replays nothing.
+    </p>
+    <form method="post" action="/webhooks/${webhook.webhookId}/enable">
+      ${csrfField(viewer)}
+      <button type="submit" id="webhook-reenable">Re-enable</button>
+    </form>
+  </div>`;
 }
 
 export function messagePage(

@@ -14,6 +14,8 @@ import {
   DescribeApiDestinationCommand,
   DescribeConnectionCommand,
   DescribeRuleCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
   type EventBridgeClient,
   ListApiDestinationsCommand,
   ListConnectionsCommand,
@@ -176,6 +178,12 @@ export class EventBridgeResources {
         Description: input.description,
       }),
     );
+  }
+
+  /** Switches a rule on or off and nothing else (a template's rule allows no other change). */
+  public async setRuleState(name: string, busName: string, enabled: boolean): Promise<void> {
+    const input = { Name: name, EventBusName: busName };
+    await this.client.send(enabled ? new EnableRuleCommand(input) : new DisableRuleCommand(input));
   }
 
   public async targets(name: string, busName: string): Promise<DesiredTarget[]> {

@@ -34,6 +34,7 @@ import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks
 import type { SecretStore } from '../shared/secret-store';
 import { mapConcurrently } from '../shared/concurrency';
 import { SecretStoreReader } from '../verification/adapters';
+import { settleConfigRuleState } from './config-rule-state';
 import { EventBridgeResources } from './event-bridge-resources';
 import { QuotaLedger } from './quota-ledger';
 import { reconcileAll, type ReconcileReport } from './reconcile';
@@ -103,6 +104,7 @@ export function createProvisioner(deps: ProvisionerDependencies): Provisioner {
     deps,
     new WebhookResources(resources, topology, (arn) => reader.getSecretString(arn)),
     new RuntimeRoutes(resources, topology, deps.repositories.webhooks),
+    resources,
   );
   const ledger = () => new QuotaLedger(resources, limits, topology.env);
   return {
@@ -132,6 +134,7 @@ export class Converger {
     private readonly deps: ProvisionerDependencies,
     public readonly webhooks: WebhookResources,
     public readonly routes: RuntimeRoutes,
+    private readonly resources: EventBridgeResources,
   ) {
     this.logger = deps.logger ?? silent;
   }
@@ -157,6 +160,7 @@ export class Converger {
     let record = await webhooks.get(orgId, webhookId);
     if (record !== undefined && (await this.verifyIfDue(record))) record = await webhooks.get(orgId, webhookId);
     if (record?.source === 'config') {
+      await this.settleConfigRule(record);
       if (options.routes) await this.syncRoute(orgId, ledger);
       return { ...key, outcome: 'config' };
     }
@@ -233,6 +237,18 @@ export class Converger {
       if (error instanceof NotFoundError) return;
       if (error instanceof ConflictError) return;
       throw error;
+    }
+  }
+
+  /** A config webhook's rule State follows its endpoint health (config-rule-state.ts). */
+  public async settleConfigRule(record: StoredWebhook): Promise<void> {
+    const outcome = await settleConfigRuleState(this.resources, this.deps.settings.topology, record);
+    if (outcome === 'enabled' || outcome === 'disabled') {
+      this.logger.info('config webhook rule state set for endpoint health', {
+        orgId: record.orgId,
+        webhookId: record.webhookId,
+        state: outcome,
+      });
     }
   }
 

@@ -59,7 +59,17 @@ export async function reconcileAll(context: ReconcileContext): Promise<Reconcile
   const outcomes: ChangeOutcome[] = [];
   for (const [, { hooks }] of byOrg) {
     for (const hook of hooks) {
-      if (hook.source === 'config') continue;
+      if (hook.source === 'config') {
+        // A stack update puts a template rule's State back; health's disable is re-asserted here.
+        await context.converger.settleConfigRule(hook).catch((error: unknown) =>
+          context.logger.error('config rule state not settled; the next reconcile retries', {
+            orgId: hook.orgId,
+            webhookId: hook.webhookId,
+            error: errorName(error),
+          }),
+        );
+        continue;
+      }
       outcomes.push(await context.converger.settle(hook, context.ledger, { force: true, routes: false }));
     }
   }

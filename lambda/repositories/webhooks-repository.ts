@@ -163,7 +163,8 @@ export class WebhooksRepository {
 
   /** Strongly consistent. */
   public async get(orgId: string, webhookId: string): Promise<StoredWebhook | undefined> {
-    if (webhookId.endsWith(MARKER_SUFFIX)) return undefined;
+    // Webhook ids have no '#': a sort key with one is a marker (secret overlap, endpoint health).
+    if (webhookId.includes('#')) return undefined;
     const { Item } = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [PK]: orgId, [SK]: webhookId }, ConsistentRead: true }),
     );
@@ -301,7 +302,7 @@ export class WebhooksRepository {
   }
 
   /**
-   * Deletes the webhook and any secret-overlap marker it has.
+   * Deletes the webhook and any secret-overlap or health marker it has.
    * @throws NotFoundError when it does not exist.
    */
   public async delete(orgId: string, webhookId: string): Promise<void> {
@@ -318,6 +319,7 @@ export class WebhooksRepository {
               },
             },
             { Delete: { TableName: this.tableName, Key: { [PK]: orgId, [SK]: markerId(webhookId) } } },
+            { Delete: { TableName: this.tableName, Key: { [PK]: orgId, [SK]: healthMarkerId(webhookId) } } },
           ],
         }),
       );
@@ -503,7 +505,12 @@ export class WebhooksRepository {
     }
   }
 
-  private async queryDue(
+  /**
+   * Items of one `byDue` bucket due by `now` (pending verifications, secret
+   * overlaps, endpoint-health markers), a page at a time, from the sparse
+   * index (eventually consistent).
+   */
+  public async queryDue(
     bucket: string,
     now: Date,
     page: PageRequest,
@@ -536,6 +543,11 @@ export class WebhooksRepository {
 
 function routeKey(routeName: string): Record<string, string> {
   return { [PK]: `${ROUTE_KEY_PREFIX}${routeName}`, [SK]: ROUTE_SORT_KEY };
+}
+
+/** The sort key of a webhook's endpoint-health marker (lambda/repositories/endpoint-health-repository.ts). */
+export function healthMarkerId(webhookId: string): string {
+  return `${webhookId}#health`;
 }
 
 function markerId(webhookId: string): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+import { DEFAULT_DISABLE_AFTER_HOURS } from '../../lambda/core/endpoint-health';
 import { DEFAULT_PARTNER_RATE_LIMIT } from '../../lambda/core/rate-limit';
 import { CLOUDFORMATION_MAX_RESOURCES, CLOUDFORMATION_MAX_TEMPLATE_BYTES } from './aws-limits';
 
@@ -61,8 +62,13 @@ export const environmentSchema = z
     failures: z
       .strictObject({
         retentionDays: positiveInt('days a failed delivery stays listed and replayable', 365).default(14),
+        /** Endpoint health: hours of nothing but failed deliveries before a webhook is disabled. */
+        disableAfterHours: positiveInt(
+          'hours of nothing but failed deliveries before a webhook is disabled',
+          8760,
+        ).default(DEFAULT_DISABLE_AFTER_HOURS),
       })
-      .default({ retentionDays: 14 }),
+      .default({ retentionDays: 14, disableAfterHours: DEFAULT_DISABLE_AFTER_HOURS }),
     /**
      * Where CloudWatch alarms go: an SNS topic the stack creates (encrypted,
      * TLS only, `emails` subscribed) or, with `topicArn`, one the operators

@@ -10,6 +10,7 @@ import { PLATFORM_EVENT_CATALOG } from '../../lambda/core/platform-event-catalog
 import { LocalEventBus } from '../event-bus';
 import { EventBridgeServer } from '../eventbridge-server';
 import type { RuntimeContext } from './context';
+import { LocalDeliveryEvidence } from './endpoint-health';
 import { listen } from './ports';
 
 const RESOURCES_FILE = 'eventbridge.json';
@@ -30,11 +31,14 @@ export interface LocalEventBridge {
   readonly url: string;
   readonly bus: LocalEventBus;
   readonly deadLetters: DeadLetterSignal;
+  /** Successful deliveries per rule: endpoint health's success evidence. */
+  readonly evidence: LocalDeliveryEvidence;
 }
 
 export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventBridge> {
   const { options } = ctx;
   const deadLetters = new DeadLetterSignal();
+  const evidence = new LocalDeliveryEvidence(ctx.clock);
   const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir);
   const bus = new LocalEventBus({
     assembly: ctx.assembly,
@@ -42,7 +46,10 @@ export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventB
     urlOverrides: options.urlOverrides ?? {},
     ...(options.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: options.retryBaseDelayMs }),
     ...(options.retryMaxDelayMs === undefined ? {} : { retryMaxDelayMs: options.retryMaxDelayMs }),
-    ...(options.onDelivery === undefined ? {} : { onDelivery: options.onDelivery }),
+    onDelivery: (report) => {
+      evidence.record(report);
+      options.onDelivery?.(report);
+    },
     // The catalog the functions bundle (synth refuses a stale one).
     ...(options.strictEvents ? { eventValidator: new EventValidator(PLATFORM_EVENT_CATALOG) } : {}),
     ...(options.onRejected === undefined ? {} : { onRejected: options.onRejected }),
@@ -63,5 +70,5 @@ export async function startEventBridge(ctx: RuntimeContext): Promise<LocalEventB
     await server.stop();
     await bus.whenIdle();
   });
-  return { url: server.url, bus, deadLetters };
+  return { url: server.url, bus, deadLetters, evidence };
 }

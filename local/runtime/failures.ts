@@ -8,7 +8,12 @@
  *
  * An assembly without the consumer function runs without it, as before.
  */
-import { consumeDeadLetters, type DlqConsumerDependencies } from '../../lambda/dlq-consumer/dlq-consumer';
+import {
+  consumeDeadLetters,
+  type DlqConsumerDependencies,
+  healthRecorder,
+} from '../../lambda/dlq-consumer/dlq-consumer';
+import { EndpointHealthRepository } from '../../lambda/repositories/endpoint-health-repository';
 import { readDlqConsumerEnvironment } from '../../lambda/dlq-consumer/environment';
 import { FailedDeliveriesRepository } from '../../lambda/repositories/failed-deliveries-repository';
 import { FailureReplay, type FailureReplayPort, eventBridgePublisher } from '../../lambda/shared/failure-replay';
@@ -48,6 +53,7 @@ export async function startFailureConsumer(
     environmentName: env.ENVIRONMENT_NAME,
     retentionDays: env.FAILURE_RETENTION_DAYS,
     logger: ctx.logger(DLQ_CONSUMER_SERVICE),
+    onRecorded: healthRecorder(localHealthRepository(ctx), ctx.clock),
   };
   const poller = new DeadLetterPoller(eventBridge, deps);
   eventBridge.deadLetters.subscribe(() => poller.wake());
@@ -63,6 +69,15 @@ export async function startFailureConsumer(
     retentionDays: env.FAILURE_RETENTION_DAYS,
   });
   return { repository, replay, whenConsumed: () => poller.whenConsumed(eventBridge) };
+}
+
+/** Endpoint health over the runtime's webhooks table, as the DLQ consumer and the health sweep use it. */
+export function localHealthRepository(ctx: RuntimeContext): EndpointHealthRepository {
+  return new EndpointHealthRepository({
+    doc: ctx.tables.doc,
+    tableName: ctx.tables.names.webhooks,
+    webhooks: ctx.tables.repositories.webhooks,
+  });
 }
 
 /** The replay service for the API, attached once the DLQ consumer has started (absent: the routes answer 500). */

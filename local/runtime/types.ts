@@ -10,6 +10,7 @@ import type { PlatformTableNames } from '../../lambda/repositories/platform-repo
 import type { InMemorySecretStore } from '../../lambda/shared/secret-store';
 import type { LocalApiGateway } from '../api-gateway';
 import type { DeliveryReport, EventRejection, LocalEventBus } from '../event-bus';
+import type { LocalEndpointHealth } from './endpoint-health';
 import type { LocalFailures } from './failures';
 import type { LocalProvisioning } from './provisioning';
 
@@ -50,6 +51,8 @@ export interface LocalRuntimeOptions {
    * template's TEST_EVENTS_PER_MINUTE (tests use a small one). @default the template's
    */
   readonly testEventsPerMinute?: number;
+  /** How often the endpoint-health sweep runs (every 15 minutes in AWS). @default 60000 */
+  readonly healthSweepIntervalMs?: number;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;
@@ -110,6 +113,8 @@ export interface LocalRuntime {
   readonly provisioning?: LocalProvisioning;
   /** The DLQ consumer and its failed deliveries, when the assembly has one. */
   readonly failures?: LocalFailures;
+  /** The endpoint-health sweep, when the assembly has one. */
+  readonly health?: LocalEndpointHealth;
   /** Stops the servers, the sweep and DynamoDB Local. Safe to call twice. */
   stop(): Promise<void>;
 }

@@ -7,6 +7,7 @@
  * count in its function's environment, so the audit names what the
  * provisioner would have made, never a guess.
  */
+import { deliveryRuleOf } from '../../lambda/core/endpoint-health';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -69,6 +70,10 @@ export async function collectLiveAudit(
         };
       },
       isRuntimeRoute: (name) => routeName.test(name),
+      configPlacement: (orgId, webhookId) => {
+        const { ruleName, busName } = deliveryRuleOf({ orgId, webhookId, source: 'config' }, environment, shardCount);
+        return { name: ruleName, busName };
+      },
     });
   } finally {
     eventBridge.destroy();
@@ -119,6 +124,7 @@ async function readRecords(
           status: webhook.status,
           ...(webhook.secretArn === undefined ? {} : { secretArn: webhook.secretArn }),
           ...(webhook.delivery === undefined ? {} : { delivery: webhook.delivery }),
+          ...(webhook.health === undefined ? {} : { health: webhook.health }),
         });
       }
     }

@@ -7,7 +7,11 @@
  *   reference, never a value) with their live rule, destination and connection;
  * - EventBridge resources under the prefixes that neither a template nor a
  *   webhook record explains;
- * - records whose live resources differ from what the record asks for.
+ * - records whose live resources differ from what the record asks for;
+ * - webhook rules endpoint health switched off (`disabled-by-health`): a
+ *   config webhook's template rule then differs from its template in State
+ *   only, and this names why, so it is never a silent drift. A template
+ *   rule DISABLED without that reason is drift.
  * Read-only: only Describe and List calls.
  */
 import {
@@ -48,6 +52,19 @@ export interface LiveWebhookRecord {
   readonly status: string;
   readonly secretArn?: string;
   readonly delivery?: { readonly state: string; readonly lastError?: string };
+  readonly health?: { readonly state: string; readonly disabledAt?: string; readonly disabledAfterHours?: number };
+}
+
+/** A webhook rule endpoint health switched off. */
+export interface DisabledByHealth {
+  readonly orgId: string;
+  readonly webhookId: string;
+  readonly owner: 'config' | 'runtime';
+  /** `bus/name` of its rule. */
+  readonly rule: string;
+  readonly state: string;
+  readonly disabledAt?: string;
+  readonly disabledAfterHours?: number;
 }
 
 /** Where a runtime webhook's resources are named (the provisioner's naming). */
@@ -79,6 +96,7 @@ export interface LiveAudit {
     readonly bus?: string;
   }>;
   readonly drift: ReadonlyArray<{ readonly orgId: string; readonly webhookId: string; readonly problem: string }>;
+  readonly disabledByHealth: readonly DisabledByHealth[];
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -181,6 +199,8 @@ export interface LiveAuditInput {
   readonly placement: RuntimePlacement;
   /** Names of provisioner-owned routing rules on the platform bus (explained while any runtime webhook exists). */
   readonly isRuntimeRoute: (ruleName: string) => boolean;
+  /** Where a config webhook's template rule is named. @default config rules are not checked for health */
+  readonly configPlacement?: RuntimePlacement;
 }
 
 export function buildLiveAudit(input: LiveAuditInput): LiveAudit {
@@ -214,13 +234,56 @@ export function buildLiveAudit(input: LiveAuditInput): LiveAudit {
     if (!declared.connections.has(c.name) && !explainedNames.has(c.name))
       unexplained.push({ kind: 'connection', name: c.name });
   }
+  const health = healthOf(input);
+  drift.push(...health.drift);
   const byKey = <T extends { orgId: string; webhookId: string }>(a: T, b: T) =>
     compare(a.orgId, b.orgId) || compare(a.webhookId, b.webhookId);
   return {
     runtimeWebhooks: runtimeWebhooks.sort(byKey),
     unexplained: unexplained.sort((a, b) => compare(a.kind, b.kind) || compare(a.name, b.name)),
     drift: drift.sort(byKey),
+    disabledByHealth: health.disabled.sort(byKey),
   };
+}
+
+/** Each webhook's live rule State against its endpoint health. */
+function healthOf(input: LiveAuditInput): {
+  disabled: DisabledByHealth[];
+  drift: Array<LiveAudit['drift'][number]>;
+} {
+  const disabled: DisabledByHealth[] = [];
+  const drift: Array<LiveAudit['drift'][number]> = [];
+  for (const record of input.records) {
+    const owner = record.source === 'config' ? 'config' : 'runtime';
+    const placement = owner === 'config' ? input.configPlacement : input.placement;
+    if (placement === undefined) continue;
+    const { name, busName } = placement(record.orgId, record.webhookId);
+    const rule = input.live.rules.find((r) => r.bus === busName && r.name === name);
+    if (rule === undefined) continue;
+    const key = { orgId: record.orgId, webhookId: record.webhookId };
+    const byHealth = record.health?.state === 'disabled';
+    if (byHealth) {
+      disabled.push({
+        ...key,
+        owner,
+        rule: `${busName}/${name}`,
+        state: rule.state,
+        ...(record.health?.disabledAt === undefined ? {} : { disabledAt: record.health.disabledAt }),
+        ...(record.health?.disabledAfterHours === undefined
+          ? {}
+          : { disabledAfterHours: record.health.disabledAfterHours }),
+      });
+      if (rule.state !== 'DISABLED') {
+        drift.push({ ...key, problem: 'disabled by endpoint health, but its rule is still ENABLED' });
+      }
+    } else if (owner === 'config' && rule.state === 'DISABLED') {
+      drift.push({
+        ...key,
+        problem: `template rule ${busName}/${name} is DISABLED, but endpoint health did not disable it (the template says ENABLED)`,
+      });
+    }
+  }
+  return { disabled, drift };
 }
 
 function auditRecord(
@@ -284,6 +347,16 @@ export function renderLiveMarkdown(audit: LiveAudit, where: string): string {
     for (const w of audit.runtimeWebhooks) {
       lines.push(
         `| ${w.orgId} | ${w.webhookId} | ${w.source} | ${w.events.join(', ')} | ${w.destination?.endpoint ?? '(none)'} | ${w.deliveryState} | ${w.secretReference ?? '(none)'} | ${w.rule ? `${w.rule.bus}/${w.rule.name} (${w.rule.state})` : '(none)'} |`,
+      );
+    }
+  }
+  lines.push('', '## Webhook rules disabled by endpoint health (disabled-by-health)', '');
+  if (audit.disabledByHealth.length === 0) lines.push('None.');
+  else {
+    lines.push('| org | webhook | owner | rule | state | disabled at | after hours |', '|---|---|---|---|---|---|---|');
+    for (const d of audit.disabledByHealth) {
+      lines.push(
+        `| ${d.orgId} | ${d.webhookId} | ${d.owner} | ${d.rule} | ${d.state} (disabled-by-health) | ${d.disabledAt ?? ''} | ${d.disabledAfterHours ?? ''} |`,
       );
     }
   }

@@ -120,6 +120,13 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
         source: 'api',
         owner: 'runtime',
         delivery: { state: 'provisioning', lastError: null },
+        health: {
+          state: 'healthy',
+          failingSince: null,
+          lastFailureAt: null,
+          disabledAt: null,
+          disabledAfterHours: null,
+        },
       });
 
       // Pretend verification succeeded, so the URL change visibly resets it. Where the provisioner

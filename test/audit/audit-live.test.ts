@@ -9,6 +9,8 @@ import { localEventBridgeClient } from '../../local/eventbridge-client';
 import {
   CreateApiDestinationCommand,
   CreateConnectionCommand,
+  DisableRuleCommand,
+  EnableRuleCommand,
   EventBridgeClient,
   PutRuleCommand,
   PutTargetsCommand,
@@ -177,5 +179,44 @@ describe('live audit', () => {
       expect(text).not.toContain('template-secret-value');
     }
     expect(markdown).toContain('| acme | primary | api | LockCreated | https://acme.example/hook | live |');
+  });
+
+  it('names a template rule endpoint health switched off disabled-by-health, and one switched off without it drift', async () => {
+    const names = templateNames(assembly);
+    const key = [...names.rules].find((rule) => rule.startsWith(`${SHARD_BUS}/`) && rule.includes('initech'))!;
+    const [bus, name] = [SHARD_BUS, key.slice(SHARD_BUS.length + 1)];
+    await client.send(new DisableRuleCommand({ Name: name, EventBusName: bus }));
+    try {
+      const live = await readLiveEventBridge(client, [...names.buses, 'default'], ['pp-dev-']);
+      const configPlacement = () => ({ name, busName: bus });
+      const health = { state: 'disabled', disabledAt: '2026-04-07T10:15:00.000Z', disabledAfterHours: 120 };
+      const withHealth = records.map((record) => (record.orgId === 'initech' ? { ...record, health } : record));
+      const input = { assembly, live, placement, configPlacement, isRuntimeRoute: () => false };
+      const audit = buildLiveAudit({ ...input, records: withHealth });
+      expect(audit.disabledByHealth).toEqual([
+        {
+          orgId: 'initech',
+          webhookId: 'primary',
+          owner: 'config',
+          rule: `${bus}/${name}`,
+          state: 'DISABLED',
+          disabledAt: health.disabledAt,
+          disabledAfterHours: 120,
+        },
+      ]);
+      expect(audit.drift.filter((d) => d.orgId === 'initech')).toEqual([]);
+      expect(renderLiveMarkdown(audit, 'local')).toContain('| DISABLED (disabled-by-health) |');
+      const silent = buildLiveAudit({ ...input, records });
+      expect(silent.disabledByHealth).toEqual([]);
+      expect(silent.drift.filter((d) => d.orgId === 'initech')).toEqual([
+        {
+          orgId: 'initech',
+          webhookId: 'primary',
+          problem: expect.stringContaining('endpoint health did not disable it'),
+        },
+      ]);
+    } finally {
+      await client.send(new EnableRuleCommand({ Name: name, EventBusName: bus }));
+    }
   });
 });

@@ -47,7 +47,11 @@ describe('the event catalog', () => {
       expect(bySource('spk.api').some((name) => family.test(name))).toBe(true);
     }
     expect(bySource('spk.iot.shadow')).toEqual(['Shadow Update']);
-    expect(new Set(catalog.types.map((t) => t.source))).toEqual(new Set(['spk.api', 'spk.iot.shadow']));
+    // The platform's own notice to an org (endpoint health), on the platform bus like the rest.
+    expect(bySource('partner-platform')).toEqual(['partner-platform.webhook.disabled']);
+    expect(new Set(catalog.types.map((t) => t.source))).toEqual(
+      new Set(['spk.api', 'spk.iot.shadow', 'partner-platform']),
+    );
   });
 
   it('gives every type a detail schema requiring partnerId, and an example that validates', () => {
@@ -209,7 +213,10 @@ describe('webhookEventPattern', () => {
 
   it('spells "*" out as every catalog type from its own source', () => {
     const pattern = webhookEventPattern('acme-corp', ['*'], catalog) as { $or: Array<Record<string, string[]>> };
-    expect(pattern.$or.flatMap((branch) => branch['detail-type'])).toEqual(catalog.types.map((t) => t.name));
+    // One branch per source, in source order: every type once.
+    expect(pattern.$or.flatMap((branch) => branch['detail-type']).sort()).toEqual(
+      catalog.types.map((t) => t.name).sort(),
+    );
     expect(pattern).toEqual(
       webhookEventPattern(
         'acme-corp',

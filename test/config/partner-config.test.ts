@@ -74,7 +74,7 @@ describe('partner config validation', () => {
     [
       'unknown event type',
       { 'acme-corp.yaml': withWebhook({ events: ['LockCreated', 'LockExploded'] }) },
-      /^partners\/acme-corp\.yaml: webhooks\[0\]\.events\[1\]: unknown event type "LockExploded"; use one of "LockCreated", .*"Shadow Update" \(config\/event-types\.yaml\) or "\*"/,
+      /^partners\/acme-corp\.yaml: webhooks\[0\]\.events\[1\]: unknown event type "LockExploded"; use one of "LockCreated", .*"Shadow Update", "partner-platform\.webhook\.disabled" \(config\/event-types\.yaml\) or "\*"/,
     ],
     [
       '"*" mixed with names',

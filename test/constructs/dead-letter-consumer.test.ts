@@ -55,7 +55,7 @@ describe('DeadLetterConsumer', () => {
     });
   });
 
-  it("may consume only the environment's shard dead-letter queues, read webhooks and write failures", () => {
+  it("may consume only the environment's shard dead-letter queues, write failures and webhooks' health, delete neither webhook", () => {
     const statements = statementsOfService(template, 'dlq-consumer');
     const sqs = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sqs:')));
     expect(sqs).toHaveLength(1);
@@ -69,9 +69,14 @@ describe('DeadLetterConsumer', () => {
     const actions = statements.flatMap(actionsOf);
     expect(actions.filter((a) => a.startsWith('events:') || a.startsWith('secretsmanager:'))).toEqual([]);
     const writes = statements.filter((s) => actionsOf(s).includes('dynamodb:PutItem'));
-    expect(writes).toHaveLength(1);
-    expect(JSON.stringify(writes[0].Resource)).toMatch(/FailedDeliveries/);
-    expect(JSON.stringify(writes[0].Resource)).not.toMatch(/Webhooks/);
+    expect(writes).toHaveLength(2);
+    expect(writes.map((w) => JSON.stringify(w.Resource).match(/FailedDeliveries|Webhooks/)?.[0]).sort()).toEqual([
+      'FailedDeliveries',
+      'Webhooks',
+    ]);
+    // Endpoint health (the failure streak) updates the webhook; nothing here deletes one.
+    const webhookWrites = writes.find((w) => /Webhooks/.test(JSON.stringify(w.Resource)))!;
+    expect(actionsOf(webhookWrites)).not.toContain('dynamodb:DeleteItem');
   });
 
   it('leaves no cdk-nag finding unacknowledged', () => {

@@ -101,9 +101,13 @@ describe('WebhookProvisioner', () => {
     expect(text).toContain('connection/pp-prod-s*-_*');
     expect(text).toContain('api-destination/pp-prod-s*-_*');
     expect(text).toContain('secret:partner-platform/prod/webhooks/*');
-    // Nothing that could reach a template's destination or rule (names without the `-_` mark).
+    // Nothing that could reach a template's destination, or change a template's rule beyond its State
+    // (endpoint health's DisableRule/EnableRule), names without the `-_` mark.
     expect(text).not.toMatch(/api-destination\/pp-prod-s\*"/);
-    expect(text).not.toMatch(/shard-\*\/pp-prod-s\*"/);
+    const templateRules = statements.filter((s: any) => /shard-\*\/pp-prod-s\*"/.test(JSON.stringify(s.Resource)));
+    expect(templateRules.map((s: any) => [...s.Action].sort())).toEqual([
+      ['events:DescribeRule', 'events:DisableRule', 'events:EnableRule'],
+    ]);
     expect(statements).toContainEqual({
       Sid: 'PassShardInvocationRoles',
       Effect: 'Allow',

@@ -466,6 +466,35 @@ describe('local EventBridge control plane through the real EventBridge client', 
     expect(bus.store.mutations().at(-1)?.refused).toBeUndefined();
   });
 
+  it('lets EnableRule and DisableRule change a template rule’s State and nothing else, kept across a restart', async () => {
+    await stop();
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'eventbridge-')), 'eventbridge.json');
+    await start({ resourcesFile: file });
+    const template = bus.store
+      .listRules(shardBus)
+      .find((rule) => rule.origin === 'template' && rule.Name.includes('initech'))!;
+    await client.send(new DisableRuleCommand({ Name: template.Name, EventBusName: shardBus }));
+    expect(bus.store.rule(shardBus, template.Name)).toEqual({ ...template, State: 'DISABLED' });
+    expect(bus.store.mutations().at(-1)).toMatchObject({ operation: 'DisableRule', origin: 'template' });
+    expect(bus.store.mutations().at(-1)?.refused).toBeUndefined();
+    // PutRule may change the pattern too, so it stays refused even when only State differs.
+    await expect(
+      client.send(
+        new PutRuleCommand({
+          Name: template.Name,
+          EventBusName: shardBus,
+          EventPattern: template.EventPattern,
+          State: 'ENABLED',
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await stop();
+    await start({ resourcesFile: file });
+    expect(bus.store.rule(shardBus, template.Name)?.State).toBe('DISABLED');
+    await client.send(new EnableRuleCommand({ Name: template.Name, EventBusName: shardBus }));
+    expect(bus.store.rule(shardBus, template.Name)).toEqual(template);
+  });
+
   it('keeps run-time resources in the data file (mode 0600) across a restart; template resources come from the templates', async () => {
     await stop();
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'eventbridge-')), 'eventbridge.json');

@@ -14,6 +14,8 @@ const NOTICES: Readonly<Record<string, string>> = {
   issued: 'A new API key was issued.',
   rotated: 'Your API key was rotated.',
   'webhook-saved': 'Webhook URL saved. It is used once your endpoint answers our signed challenge.',
+  'webhook-enabled':
+    'Webhook re-enabled: new events are delivered again. Failed deliveries are not replayed unless you ask.',
 };
 
 export const dashboardRoutes: PortalRoutes = (app, services) => {

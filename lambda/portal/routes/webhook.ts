@@ -3,6 +3,7 @@
  * URL keeps receiving until the new one answers); a first webhook is made
  * by the same flow as the admin API's, recorded as coming from the portal.
  */
+import { enableWebhook } from '../../api/health-handlers';
 import { ConflictError, ValidationError } from '../../core/errors';
 import type { UrlPolicyOptions } from '../../core/url-policy';
 import { ALL_EVENTS } from '../../core/event-catalog';
@@ -33,6 +34,22 @@ export const webhookRoutes: PortalRoutes = (app, services) => {
         return c.html(dashboardPage(model), statusOf(error));
       }
       return redirect(c, '/dashboard?notice=webhook-saved');
+    }),
+  );
+  // The disabled banner's Re-enable button: the signed-in org's webhook only (another org's is not found).
+  app.post(
+    '/webhooks/:id/enable',
+    memberRoute(services, async (c, portal, { session, orgId }) => {
+      const webhooks = portal.repositories.webhooks;
+      const enabled = await enableWebhook(
+        { webhooks, clock: services.clock },
+        orgId,
+        c.req.param('id') ?? '',
+        undefined,
+        `portal:${session.email}`,
+      );
+      services.logger?.info('webhook re-enabled', { orgId, webhookId: enabled.webhook.id });
+      return redirect(c, '/dashboard?notice=webhook-enabled');
     }),
   );
 };
