@@ -30,7 +30,7 @@ function main(): number {
     // The functions bundle their own copy of the catalog; never deploy one that disagrees with the rules.
     const stale = staleBundledCatalog(config.catalog);
     if (stale) throw new ConfigError([stale]);
-    buildPlatformApp(app, config, { validationCache });
+    buildPlatformApp(app, config, { validationCache, stackCache: stackCacheOf(app, rootDir, validationCache) });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof QuotaError) {
       process.stderr.write(`${error.message}\n`);
@@ -60,6 +60,16 @@ function validationCacheOf(app: App, rootDir: string): ValidationCache | undefin
   return new ValidationCache(
     dir ? path.resolve(dir) : path.join(rootDir, 'node_modules', '.cache', 'partner-platform', 'validation'),
   );
+}
+
+/**
+ * Unchanged shard stacks are served whole from the same directory
+ * (lib/stack-cache); `-c stackCache=off` builds every stack (the checks'
+ * caches still apply).
+ */
+function stackCacheOf(app: App, rootDir: string, validationCache: ValidationCache | undefined) {
+  if (!validationCache || String(app.node.tryGetContext('stackCache') ?? 'on') === 'off') return undefined;
+  return { rootDir };
 }
 
 function cacheSummary(cache: ValidationCache): string {

@@ -65,11 +65,7 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const templates = context.stackTemplates.map((stack) => {
       const text = readFileSync(stack.templatePath, 'utf8');
-      const key = contentKey([
-        this.versions,
-        JSON.stringify([stack.stackConstructPath, stack.accountId, stack.region]),
-        text,
-      ]);
+      const key = this.keyOf(stack, text);
       return { stack, text, key, violations: this.cache.get<PolicyViolation[]>(KIND, key) };
     });
     const misses = templates.filter((template) => template.violations === undefined);
@@ -89,6 +85,19 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
       for (const violation of violations ?? []) merge(merged, relocate(violation, TEMPLATE, stack.templatePath));
     }
     return { success: merged.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations: merged };
+  }
+
+  /** The cache key of a template's findings: its text, stack path, account and region, and the versions. */
+  public keyOf(
+    stack: Pick<PolicyValidationStack, 'stackConstructPath' | 'accountId' | 'region'>,
+    text: string,
+  ): string {
+    return contentKey([this.versions, JSON.stringify([stack.stackConstructPath, stack.accountId, stack.region]), text]);
+  }
+
+  /** The findings stored under `key`, without counting a lookup. */
+  public peek(key: string): PolicyViolation[] | undefined {
+    return this.cache.peek<PolicyViolation[]>(KIND, key);
   }
 
   /** Starts the validation threads' engines early, for the app's resource types. */
