@@ -20,6 +20,9 @@ const CREATION_STACK = 'aws:cdk:creationStack';
 const TREE_FILE = 'tree.json';
 const TREE_MAX_NODES_CONTEXT = '@aws-cdk/core.TreeMetadata:maxNodes';
 const TREE_MAX_NODES_DEFAULT = 500_000;
+/** Stands in for a served stack's subtree while tree.json is serialized (NUL never occurs in a construct id). */
+const SERVED_MARK = '\u0000served-stack:';
+const SERVED_MARKS = /"\\u0000served-stack:([^"]*)"/g;
 
 export interface ShardStackCacheOptions {
   readonly rootDir: string;
@@ -159,21 +162,19 @@ export class ShardStackCache {
   private servedTree(tree: { tree: TreeNode }): string {
     const children = tree.tree.children ?? {};
     let nodes = nodeCount(tree.tree);
-    const marks = new Map<string, string>();
+    const subtrees = new Map<string, string>();
     for (const { stack } of this.served) {
       const id = stack.node.id;
       nodes += stack.served.treeNodes - nodeCount(children[id]);
-      const mark = `\u0000served-stack:${id}`;
-      marks.set(JSON.stringify(mark), stack.served.tree);
-      (children as Record<string, unknown>)[id] = mark;
+      subtrees.set(id, stack.served.tree);
+      (children as Record<string, unknown>)[id] = `${SERVED_MARK}${id}`;
     }
     const maxNodes = Number(this.served[0].stack.node.tryGetContext(TREE_MAX_NODES_CONTEXT) ?? TREE_MAX_NODES_DEFAULT);
     if (nodes >= maxNodes) {
       throw new Error(`tree.json would hold ${nodes} nodes, over ${maxNodes} per file; synth with -c stackCache=off`);
     }
-    let text = JSON.stringify(tree);
-    for (const [mark, subtree] of marks) text = text.replace(mark, () => subtree);
-    return text;
+    // One pass over the text: each mark (a JSON string) becomes the stored subtree.
+    return JSON.stringify(tree).replace(SERVED_MARKS, (mark: string, id: string) => subtrees.get(id) ?? mark);
   }
 }
 
