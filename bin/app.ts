@@ -6,6 +6,7 @@ import { ConfigError } from '../lib/config/config-error';
 import { loadConfig, PlatformConfig } from '../lib/config/load-config';
 import { QuotaError } from '../lib/config/quota-check';
 import { buildPlatformApp } from '../lib/platform-app';
+import { SHARD_STACK_KIND } from '../lib/stack-cache/shard-stack-cache';
 import { oversizedTemplates } from '../lib/stack-limits';
 import { ValidationCache } from '../lib/validation-cache/validation-cache';
 
@@ -73,8 +74,10 @@ function stackCacheOf(app: App, rootDir: string, validationCache: ValidationCach
 }
 
 function cacheSummary(cache: ValidationCache): string {
-  const parts = Object.entries(cache.stats).map(
-    ([kind, { hits, misses }]) => `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
+  const parts = Object.entries(cache.stats).map(([kind, { hits, misses }]) =>
+    kind === SHARD_STACK_KIND
+      ? `shard stacks ${misses} built, ${hits} served from cache`
+      : `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
   );
   return `validation: ${parts.join('; ') || 'off'}`;
 }

@@ -8,7 +8,9 @@ import type { CachedNagChecks } from '../validation-cache/cached-nag-checks';
 import { contentKey, packageVersion, ValidationCache } from '../validation-cache/validation-cache';
 import { CachedShardStack, ShardStackEntry } from './cached-shard-stack';
 
-const KIND = 'shard-stack';
+/** The cache kind of whole shard stacks (beside lib/validation-cache's kinds, in the same directory). */
+export const SHARD_STACK_KIND = 'shard-stack';
+const KIND = SHARD_STACK_KIND;
 
 /** Context keys that say where to read and cache, never what a template holds. */
 const NOT_TEMPLATE_CONTEXT = ['partnersDir', 'validationCache', 'validationCacheDir', 'stackCache'];
