@@ -117,6 +117,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
 
   Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
   validation?.prepare([...resourceTypes(app), 'AWS::CDK::Metadata']);
+  for (const stack of [platform, ...built]) validation?.validateWhenWritten(stack);
   return { plan, platform, shards, cachedShards };
 }
 
