@@ -99,10 +99,13 @@ export class ValidationWorkers {
   /**
    * Queues a template for validation now, while the app goes on (a thread
    * takes its messages in order); {@link validate} collects the report.
-   * Threads up to the maximum are started for it.
+   * Another thread (seconds of CPU to start its engine) joins only when
+   * each running one has four templates waiting.
    */
   public submit(template: Template, types: Iterable<string>): void {
-    while (this.threads.length < this.maxThreads) this.spawn();
+    const waiting = this.threads.reduce((sum, thread) => sum + thread.outstanding, 0) + 1;
+    const wanted = Math.min(this.maxThreads, Math.ceil(waiting / 4));
+    while (this.threads.length < wanted) this.spawn();
     this.post(template, types);
   }
 
