@@ -21,7 +21,7 @@ export interface HeadlineOptions {
 interface CommandRun {
   readonly seconds: number;
   readonly load: number;
-  /** What the app printed about its checks (how many stacks were checked and how many came from the cache). */
+  /** What the app printed about its caches (shard stacks built or served, stacks checked or served). */
   readonly checks: string;
   /** Templates that differ from the previous run into the same cdk.out. */
   readonly changedTemplates?: number;
@@ -142,7 +142,7 @@ function render(options: HeadlineOptions, results: Record<string, CommandRun[]>)
     `Wall seconds per run, end to end, with the 1-minute load average when the run started ` +
       `(${options.reps} runs of each, interleaved: cold, one changed, naive, npm run synth).`,
     '',
-    '| scenario | command | wall s per run (load) | checks: checked, served from cache | templates changed |',
+    '| scenario | command | wall s per run (load) | shard stacks built and checks run, served from cache | templates changed |',
     '|---|---|---|---|---:|',
     ...rows.map(
       ([label, command, list]) =>

@@ -4,8 +4,10 @@
  * cdk.out), in one run and `--reps` times each, interleaved:
  *
  * - `npx cdk synth --quiet -c env=prod` at `--partners` (3,000) synthetic
- *   partners, cold (empty cdk.out and validation cache);
- * - the same after one partner file changed (warm cdk.out and cache);
+ *   partners, cold (empty cdk.out and cache directory: no stored shard
+ *   stacks, findings or bundles);
+ * - the same after one partner file changed (warm cdk.out and cache: one
+ *   shard stack built, the others served whole from the stack cache);
  * - the naive L2 app (bench/naive-app.ts) through the same CLI, validation on;
  * - `npm run synth` (synth and audit report) on the example partners, cold
  *   (cdk.out and node_modules/.cache/partner-platform removed) and again.

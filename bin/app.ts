@@ -6,6 +6,7 @@ import { ConfigError } from '../lib/config/config-error';
 import { loadConfig, PlatformConfig } from '../lib/config/load-config';
 import { QuotaError } from '../lib/config/quota-check';
 import { buildPlatformApp } from '../lib/platform-app';
+import { SHARD_STACK_KIND } from '../lib/stack-cache/shard-stack-cache';
 import { oversizedTemplates } from '../lib/stack-limits';
 import { ValidationCache } from '../lib/validation-cache/validation-cache';
 
@@ -30,7 +31,7 @@ function main(): number {
     // The functions bundle their own copy of the catalog; never deploy one that disagrees with the rules.
     const stale = staleBundledCatalog(config.catalog);
     if (stale) throw new ConfigError([stale]);
-    buildPlatformApp(app, config, { validationCache });
+    buildPlatformApp(app, config, { validationCache, stackCache: stackCacheOf(app, rootDir, validationCache) });
   } catch (error) {
     if (error instanceof ConfigError || error instanceof QuotaError) {
       process.stderr.write(`${error.message}\n`);
@@ -62,9 +63,21 @@ function validationCacheOf(app: App, rootDir: string): ValidationCache | undefin
   );
 }
 
+/**
+ * Unchanged shard stacks are served whole from the same directory
+ * (lib/stack-cache); `-c stackCache=off` builds every stack (the checks'
+ * caches still apply).
+ */
+function stackCacheOf(app: App, rootDir: string, validationCache: ValidationCache | undefined) {
+  if (!validationCache || String(app.node.tryGetContext('stackCache') ?? 'on') === 'off') return undefined;
+  return { rootDir };
+}
+
 function cacheSummary(cache: ValidationCache): string {
-  const parts = Object.entries(cache.stats).map(
-    ([kind, { hits, misses }]) => `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
+  const parts = Object.entries(cache.stats).map(([kind, { hits, misses }]) =>
+    kind === SHARD_STACK_KIND
+      ? `shard stacks ${misses} built, ${hits} served from cache`
+      : `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
   );
   return `validation: ${parts.join('; ') || 'off'}`;
 }

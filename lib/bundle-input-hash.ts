@@ -9,6 +9,13 @@ import { contentKey, packageVersion } from './validation-cache/validation-cache'
  */
 const BUNDLE_INPUTS = ['lambda', 'package-lock.json', 'package.json', 'tsconfig.json'];
 
+/**
+ * Files a synthesized template can depend on beyond the config: the app and
+ * its constructs, the handlers they read contracts from, the packages and the
+ * compiler and CDK settings.
+ */
+const APP_INPUTS = ['bin', 'lib', 'cdk.json'];
+
 const treeDigests = new Map<string, string>();
 
 /**
@@ -20,19 +27,33 @@ const treeDigests = new Map<string, string>();
  * handler, a package or a setting gives a new hash and a new bundle.
  */
 export function bundleInputHash(projectRoot: string, entry: string, settings: unknown): string {
-  let digest = treeDigests.get(projectRoot);
-  if (digest === undefined) {
-    digest = contentKey(BUNDLE_INPUTS.flatMap((input) => fileParts(projectRoot, input)));
-    treeDigests.set(projectRoot, digest);
-  }
   return contentKey([
     'platform-function-bundle/1',
     packageVersion('esbuild'),
     packageVersion('aws-cdk-lib'),
     path.relative(projectRoot, entry),
     JSON.stringify(settings),
-    digest,
+    filesDigest(projectRoot, BUNDLE_INPUTS),
   ]);
+}
+
+/**
+ * Digest of every source file the app's templates can be made of: what a
+ * bundle reads (lambda/, the package and compiler files) plus bin/, lib/ and
+ * cdk.json. Computed once per process.
+ */
+export function appSourceDigest(projectRoot: string): string {
+  return contentKey([filesDigest(projectRoot, BUNDLE_INPUTS), filesDigest(projectRoot, APP_INPUTS)]);
+}
+
+function filesDigest(projectRoot: string, inputs: readonly string[]): string {
+  const id = JSON.stringify([projectRoot, inputs]);
+  let digest = treeDigests.get(id);
+  if (digest === undefined) {
+    digest = contentKey(inputs.flatMap((input) => fileParts(projectRoot, input)));
+    treeDigests.set(id, digest);
+  }
+  return digest;
 }
 
 /** Relative path and content of each file under `relative` (or the file itself), in sorted order. */

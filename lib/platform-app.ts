@@ -1,13 +1,25 @@
 import * as os from 'node:os';
-import { App, CfnResource, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
+import {
+  App,
+  CfnResource,
+  Duration,
+  Environment,
+  IPolicyValidationPlugin,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Validations,
+} from 'aws-cdk-lib';
+import type { Construct, IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DeliveryPlan, planDelivery } from './config/delivery-plan';
+import { DeliveryPlan, planDelivery, ShardPlan } from './config/delivery-plan';
 import type { PlatformConfig } from './config/load-config';
 import { onboardingProviderFunctionName, platformStackName, TAG_PREFIX } from './config/naming';
 import { checkQuotas, QuotaError } from './config/quota-check';
-import { PartnerShardStack } from './partner-shard-stack';
+import { PartnerShardStack, PartnerShardStackProps } from './partner-shard-stack';
 import { PlatformStack } from './platform-stack';
+import { CachedShardStack, ShardStackEntry } from './stack-cache/cached-shard-stack';
+import { ShardStackCache } from './stack-cache/shard-stack-cache';
 import { enforceResourceLimit } from './stack-limits';
 import { CachedCloudFormationValidatePlugin } from './validation-cache/cached-cloudformation-validate-plugin';
 import { CachedNagChecks } from './validation-cache/cached-nag-checks';
@@ -25,12 +37,28 @@ export interface PlatformAppOptions {
    * @default no cache: both run over every stack
    */
   readonly validationCache?: ValidationCache;
+  /**
+   * Serve each shard stack whose inputs are all unchanged whole from the
+   * validation cache's directory instead of building it (lib/stack-cache).
+   * Needs `validationCache` and cdk-nag. Only for an app that adds nothing
+   * to the shard stacks after this function returns.
+   * @default every shard stack is built
+   */
+  readonly stackCache?: {
+    /** The project root (the source files the key digests). */
+    readonly rootDir: string;
+    /** @default the digest of the source files under rootDir */
+    readonly sourceDigest?: string;
+  };
 }
 
 export interface PlatformApp {
   readonly plan: DeliveryPlan;
   readonly platform: PlatformStack;
+  /** The shard stacks built (all of them without a stack cache). */
   readonly shards: readonly PartnerShardStack[];
+  /** The shard stacks served from the stack cache. */
+  readonly cachedShards: readonly CachedShardStack[];
 }
 
 /**
@@ -46,10 +74,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
   const problems = checkQuotas(plan, environment);
   if (problems.length > 0) throw new QuotaError(problems);
 
-  const env =
-    environment.account || environment.region
-      ? { account: environment.account, region: environment.region }
-      : undefined;
+  const env = stackEnvironment(environment);
 
   const platform = new PlatformStack(app, platformStackName(environment.name), {
     env,
@@ -84,52 +109,116 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
   });
   Tags.of(platform).add(`${TAG_PREFIX}:component`, 'platform');
 
-  const shards = plan.shards.map((shardPlan) => {
-    const stack = new PartnerShardStack(app, shardPlan.stackName, {
-      env,
-      description: `partner-platform (${environment.name}): webhooks of the partners in ${shardPlan.busName}`,
-      plan: shardPlan,
-      platformBusName: plan.platformBusName,
-      retryPolicy: environment.delivery,
-      onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
-      deadLetterConsumerFunctionName: platform.deadLetterConsumer.functionName,
-      alarms: {
-        environmentName: environment.name,
-        topicArn: environment.alarms.topicArn,
-        deadLetterMaxAgeMinutes: environment.alarms.deadLetterMaxAgeMinutes,
-      },
-    });
-    // Only for deploy order: the routing rules sit on the platform bus.
-    stack.addStackDependency(platform);
-    // Stack tags (CloudFormation copies them to every taggable resource at
-    // deploy) rather than the Tags aspect, which would write them into each of
-    // the shard's resources: a third of a 3,000-partner synth's template bytes
-    // and of its built-in validation time. Each partner resource still carries
-    // its orgId tag in the template.
-    stack.tags.setTag(`${TAG_PREFIX}:component`, 'partner-shard');
-    stack.tags.setTag(`${TAG_PREFIX}:shard`, String(shardPlan.shard));
-    stack.tags.setTag(`${TAG_PREFIX}:environment`, environment.name);
+  const nag = addNag(app, options);
+  const stackCache = shardStackCache(app, config, options, nag, validation);
+  const built = plan.shards.map((shardPlan) =>
+    buildShardStack(app, environment, plan, shardPlan, platform, stackCache),
+  );
+  const shards = built.filter((stack): stack is PartnerShardStack => stack instanceof PartnerShardStack);
+  const cachedShards = built.filter((stack): stack is CachedShardStack => stack instanceof CachedShardStack);
+
+  Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
+  validation?.prepare([...resourceTypes(app), 'AWS::CDK::Metadata']);
+  for (const stack of [platform, ...built]) validation?.validateWhenWritten(stack);
+  return { plan, platform, shards, cachedShards };
+}
+
+/** One way to construct either class, so both record the same creation stack trace. */
+type ShardStackClass = new (
+  scope: Construct,
+  id: string,
+  props: PartnerShardStackProps & { readonly served?: ShardStackEntry },
+) => Stack;
+
+/**
+ * The shard's stack: built, or served whole from the stack cache when every
+ * input is unchanged. Either way with the same id, environment, tags and
+ * dependency on the platform stack.
+ */
+function buildShardStack(
+  app: App,
+  environment: PlatformConfig['environment'],
+  plan: DeliveryPlan,
+  shardPlan: ShardPlan,
+  platform: PlatformStack,
+  stackCache: ShardStackCache | undefined,
+): Stack {
+  const env = stackEnvironment(environment);
+  const props: PartnerShardStackProps = {
+    env,
+    description: `partner-platform (${environment.name}): webhooks of the partners in ${shardPlan.busName}`,
+    plan: shardPlan,
+    platformBusName: plan.platformBusName,
+    retryPolicy: environment.delivery,
+    onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
+    deadLetterConsumerFunctionName: platform.deadLetterConsumer.functionName,
+    alarms: {
+      environmentName: environment.name,
+      topicArn: environment.alarms.topicArn,
+      deadLetterMaxAgeMinutes: environment.alarms.deadLetterMaxAgeMinutes,
+    },
+  };
+  const key = stackCache?.keyOf(shardPlan.stackName, props);
+  const served = key === undefined ? undefined : stackCache?.lookup(key, shardPlan.stackName, env ?? {});
+  const ShardStack: ShardStackClass = served ? CachedShardStack : PartnerShardStack;
+  const stack = new ShardStack(app, shardPlan.stackName, { ...props, served });
+  // Only for deploy order: the routing rules sit on the platform bus.
+  stack.addStackDependency(platform);
+  // Stack tags (CloudFormation copies them to every taggable resource at
+  // deploy) rather than the Tags aspect, which would write them into each of
+  // the shard's resources: a third of a 3,000-partner synth's template bytes
+  // and of its built-in validation time. Each partner resource still carries
+  // its orgId tag in the template.
+  stack.tags.setTag(`${TAG_PREFIX}:component`, 'partner-shard');
+  stack.tags.setTag(`${TAG_PREFIX}:shard`, String(shardPlan.shard));
+  stack.tags.setTag(`${TAG_PREFIX}:environment`, environment.name);
+  if (!served) {
     enforceResourceLimit(
       stack,
       environment.sharding.maxResourcesPerStack,
       `raise sharding.shardCount in config/${environment.name}.yaml or move webhooks out of this shard's partners`,
     );
-    return stack;
-  });
-
-  Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
-  addNag(app, options);
-  validation?.prepare([...resourceTypes(app), 'AWS::CDK::Metadata']);
-  return { plan, platform, shards };
+  }
+  if (key !== undefined) stackCache?.track(stack, key);
+  return stack;
 }
 
-function addNag(app: App, options: PlatformAppOptions): void {
-  if (!(options.nag ?? true)) return;
+function stackEnvironment(environment: PlatformConfig['environment']): Environment | undefined {
+  return environment.account || environment.region
+    ? { account: environment.account, region: environment.region }
+    : undefined;
+}
+
+/**
+ * Unchanged shard stacks are served whole (lib/stack-cache) only when the
+ * caller asks for it and both checks are cached: cdk-nag must run, and the
+ * CloudFormation validation's findings are required when it runs.
+ */
+function shardStackCache(
+  app: App,
+  config: PlatformConfig,
+  options: PlatformAppOptions,
+  nag: IPolicyValidationPlugin | undefined,
+  validation: CachedCloudFormationValidatePlugin | undefined,
+): ShardStackCache | undefined {
+  if (!options.stackCache || !options.validationCache || !(nag instanceof CachedNagChecks)) return undefined;
+  return new ShardStackCache(options.validationCache, app, config, {
+    rootDir: options.stackCache.rootDir,
+    sourceDigest: options.stackCache.sourceDigest,
+    nag,
+    cloudFormation: builtinValidationEnabled(app) ? validation : undefined,
+  });
+}
+
+function addNag(app: App, options: PlatformAppOptions): IPolicyValidationPlugin | undefined {
+  if (!(options.nag ?? true)) return undefined;
   // Acknowledged findings are also written into the templates' metadata, so
   // auditors (and the audit report, which reads cdk.out only) see each reason.
   const pack = new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true });
   const cache = options.validationCache;
-  Validations.of(app).addPlugins(cache ? new CachedNagChecks(pack, cache) : pack);
+  const plugin = cache ? new CachedNagChecks(pack, cache) : pack;
+  Validations.of(app).addPlugins(plugin);
+  return plugin;
 }
 
 /**
@@ -139,11 +228,15 @@ function addNag(app: App, options: PlatformAppOptions): void {
  */
 function startValidation(app: App, options: PlatformAppOptions): CachedCloudFormationValidatePlugin | undefined {
   if (!options.validationCache) return undefined;
-  const builtin = (app as unknown as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation;
-  const enabled = builtin !== false && process.env.CDK_VALIDATION !== 'false';
   return CachedCloudFormationValidatePlugin.install(options.validationCache, {
-    threads: enabled ? os.availableParallelism() : 0,
+    threads: builtinValidationEnabled(app) ? os.availableParallelism() : 0,
   });
+}
+
+/** Whether aws-cdk-lib will run its CloudFormation validation (App prop, `cdk synth --no-validation`). */
+function builtinValidationEnabled(app: App): boolean {
+  const builtin = (app as unknown as { _builtinCloudFormationValidation?: boolean })._builtinCloudFormationValidation;
+  return builtin !== false && process.env.CDK_VALIDATION !== 'false';
 }
 
 function resourceTypes(app: App): Set<string> {

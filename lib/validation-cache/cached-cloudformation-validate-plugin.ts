@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import {
   CloudFormationValidatePlugin,
+  ISynthesisSession,
+  Stack,
+  Token,
   IPolicyValidationContext,
   PolicyValidationPluginReport,
   PolicyViolation,
   PolicyValidationStack,
 } from 'aws-cdk-lib';
 import { contentKey, packageVersion, ValidationCache } from './validation-cache';
-import { ValidationWorkers } from './validation-workers';
+import { Template, ValidationWorkers } from './validation-workers';
 
 const KIND = 'cloudformation-validate';
 
@@ -52,6 +56,8 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
   }
 
   private readonly versions: string;
+  /** The app's resource types, which the threads' engines are started for. */
+  private types: readonly string[] = [];
 
   constructor(
     private readonly cache: ValidationCache,
@@ -65,19 +71,11 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const templates = context.stackTemplates.map((stack) => {
       const text = readFileSync(stack.templatePath, 'utf8');
-      const key = contentKey([
-        this.versions,
-        JSON.stringify([stack.stackConstructPath, stack.accountId, stack.region]),
-        text,
-      ]);
+      const key = this.keyOf(stack, text);
       return { stack, text, key, violations: this.cache.get<PolicyViolation[]>(KIND, key) };
     });
     const misses = templates.filter((template) => template.violations === undefined);
-    const reports = this.validateEach(
-      context,
-      misses.map((miss) => miss.stack),
-      () => resourceTypes(templates.map((template) => template.text)),
-    );
+    const reports = this.validateEach(context, misses, () => resourceTypes(templates.map((template) => template.text)));
     misses.forEach((miss, i) => {
       miss.violations = reports[i].violations.map((violation) =>
         relocate(violation, miss.stack.templatePath, TEMPLATE),
@@ -91,22 +89,66 @@ export class CachedCloudFormationValidatePlugin extends CloudFormationValidatePl
     return { success: merged.every((v) => v.severity !== 'error' && v.severity !== 'fatal'), violations: merged };
   }
 
+  /** The cache key of a template's findings: its text, stack path, account and region, and the versions. */
+  public keyOf(
+    stack: Pick<PolicyValidationStack, 'stackConstructPath' | 'accountId' | 'region'>,
+    text: string,
+  ): string {
+    return contentKey([this.versions, JSON.stringify([stack.stackConstructPath, stack.accountId, stack.region]), text]);
+  }
+
+  /** The findings stored under `key`, without counting a lookup. */
+  public peek(key: string): PolicyViolation[] | undefined {
+    return this.cache.peek<PolicyViolation[]>(KIND, key);
+  }
+
   /** Starts the validation threads' engines early, for the app's resource types. */
   public prepare(types: Iterable<string>): void {
-    this.workers?.prepare(types);
+    this.types = [...types];
+    this.workers?.prepare(this.types);
+  }
+
+  /**
+   * Sends a stack's template to a validation thread as soon as synthesis has
+   * written it, when its findings are not cached, so the threads validate
+   * while the app synthesizes the next stacks and runs cdk-nag; the report
+   * is collected when aws-cdk-lib runs this plugin. With no threads (no
+   * validation, or none asked for) nothing happens early.
+   */
+  public validateWhenWritten(stack: Stack): void {
+    const workers = this.workers;
+    if (!workers) return;
+    const synthesizer = stack.synthesizer as { synthesize(session: ISynthesisSession): void };
+    const synthesize = synthesizer.synthesize.bind(synthesizer);
+    synthesizer.synthesize = (session) => {
+      synthesize(session);
+      const validated = policyValidationStack(stack, session.assembly.outdir);
+      const key = this.keyOf(validated, readFileSync(validated.templatePath, 'utf8'));
+      if (this.cache.peek(KIND, key) === undefined) workers.submit({ stack: validated, key }, this.types);
+    };
   }
 
   /** The built-in validation of each template alone; the engine is started for `types` (every template's). */
   private validateEach(
     context: IPolicyValidationContext,
-    stacks: readonly PolicyValidationStack[],
+    templates: readonly Template[],
     types: () => Set<string>,
   ): PolicyValidationPluginReport[] {
-    if (stacks.length === 0) return [];
-    if (this.workers) return this.workers.validate(stacks, types());
+    if (templates.length === 0) return [];
+    if (this.workers) return this.workers.validate(templates, types());
     (this as unknown as { initializeEngine(types: Set<string>): unknown }).initializeEngine(types());
-    return stacks.map((stack) => super.validate(single(context, stack)));
+    return templates.map(({ stack }) => super.validate(single(context, stack)));
   }
+}
+
+/** The stack as aws-cdk-lib hands it to validation plugins (its artifact's path, account and region). */
+function policyValidationStack(stack: Stack, outdir: string): PolicyValidationStack {
+  return {
+    stackConstructPath: stack.node.path,
+    templatePath: path.join(outdir, stack.templateFile),
+    accountId: Token.isUnresolved(stack.account) ? undefined : stack.account,
+    region: Token.isUnresolved(stack.region) ? undefined : stack.region,
+  };
 }
 
 function single(context: IPolicyValidationContext, stack: PolicyValidationStack): IPolicyValidationContext {

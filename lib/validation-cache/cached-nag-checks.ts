@@ -12,6 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import type { NagPack } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { CachedShardStack } from '../stack-cache/cached-shard-stack';
 import { contentKey, packageVersion, ValidationCache } from './validation-cache';
 
 const KIND = 'cdk-nag';
@@ -77,17 +78,46 @@ export class CachedNagChecks implements IPolicyValidationPlugin {
     if (!templates.has(templateFile) || stack.node.findAll().some((c) => c !== stack && Stack.isStack(c))) {
       return this.pack.validateScope(stack).violations;
     }
-    const key = contentKey([
-      this.versions,
-      stack.node.path,
-      JSON.stringify(stack.resolve([stack.account, stack.region])),
-      readFileSync(templateFile, 'utf8'),
-      resourceDigest(stack),
-    ]);
+    if (stack instanceof CachedShardStack) return this.servedViolations(stack);
+    const key = this.keyOf(stack, readFileSync(templateFile, 'utf8'));
     const cached = this.cache.get<PolicyViolation[]>(KIND, key);
     if (cached) return cached;
     const { violations } = this.pack.validateScope(stack);
     this.cache.put(KIND, key, violations);
+    return violations;
+  }
+
+  /**
+   * The cache key of a stack's findings: everything the pack reads of it
+   * (its template text, as written into the assembly, and its resources).
+   */
+  public keyOf(stack: Stack, templateText: string): string {
+    return contentKey([
+      this.versions,
+      stack.node.path,
+      JSON.stringify(stack.resolve([stack.account, stack.region])),
+      templateText,
+      resourceDigest(stack),
+    ]);
+  }
+
+  /** The findings stored under `key`, without counting a lookup. */
+  public peek(key: string): PolicyViolation[] | undefined {
+    return this.cache.peek<PolicyViolation[]>(KIND, key);
+  }
+
+  /**
+   * A shard served from the stack cache has no resources to walk: its
+   * findings are the ones stored when the same stack was built and checked
+   * (served only when there were none, see lib/stack-cache).
+   */
+  private servedViolations(stack: CachedShardStack): PolicyViolation[] {
+    const violations = this.cache.get<PolicyViolation[]>(KIND, stack.served.nagKey);
+    if (violations === undefined) {
+      throw new Error(
+        `cdk-nag findings of ${stack.node.path} left the cache during synth; run again (or with -c stackCache=off)`,
+      );
+    }
     return violations;
   }
 

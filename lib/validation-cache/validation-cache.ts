@@ -17,17 +17,25 @@ export class ValidationCache {
   constructor(public readonly dir: string) {}
 
   public get<T>(kind: string, key: string): T | undefined {
+    const value = this.peek<T>(kind, key);
+    this.count(kind)[value === undefined ? 'misses' : 'hits'] += 1;
+    return value;
+  }
+
+  /** The entry under `key`, without counting it as served or missed. */
+  public peek<T>(kind: string, key: string): T | undefined {
     try {
       const value = JSON.parse(readFileSync(this.file(kind, key), 'utf8')) as { key: string; value: T };
-      if (value.key === key) {
-        this.count(kind).hits += 1;
-        return value.value;
-      }
+      if (value.key === key) return value.value;
     } catch {
       // not cached (or unreadable): validate again
     }
-    this.count(kind).misses += 1;
     return undefined;
+  }
+
+  /** Counts an entry served (`hit`) or made anew by the caller. */
+  public record(kind: string, hit: boolean): void {
+    this.count(kind)[hit ? 'hits' : 'misses'] += 1;
   }
 
   public put<T>(kind: string, key: string, value: T): void {

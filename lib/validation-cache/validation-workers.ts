@@ -45,8 +45,24 @@ interface Thread {
   readonly worker: Worker;
   readonly port: MessagePort;
   prepared: boolean;
-  ready: boolean;
-  busy: boolean;
+  /** Templates sent and not yet answered. */
+  outstanding: number;
+}
+
+interface Job {
+  readonly id: number;
+  readonly thread: Thread;
+  report?: PolicyValidationPluginReport;
+}
+
+/**
+ * A template to validate and its cache key (its text, stack path, account,
+ * region and the versions): the same key is the same report, so a template
+ * submitted early is not validated twice.
+ */
+export interface Template {
+  readonly stack: PolicyValidationStack;
+  readonly key: string;
 }
 
 /** How long a template may take before the synth gives up on the threads (a crashed thread never answers). */
@@ -63,6 +79,9 @@ const TIMEOUT_MS = 10 * 60 * 1000;
 export class ValidationWorkers {
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly threads: Thread[] = [];
+  private readonly jobs = new Map<string, Job>();
+  private readonly byId = new Map<number, Job>();
+  private nextId = 0;
 
   constructor(private readonly maxThreads: number) {
     this.spawn();
@@ -77,42 +96,64 @@ export class ValidationWorkers {
     for (const thread of this.threads) this.prepareThread(thread, types);
   }
 
-  /** Validates each template on a thread; blocks until all are done, as a validation plugin must. */
-  public validate(stacks: readonly PolicyValidationStack[], types: Iterable<string>): PolicyValidationPluginReport[] {
-    // Largest first, so the last template to finish is a small one.
-    const queue = stacks
-      .map((stack, id) => ({ id, stack, bytes: statSync(stack.templatePath).size }))
-      .sort((a, b) => b.bytes - a.bytes || a.id - b.id);
-    const wanted = Math.min(this.maxThreads, Math.ceil(stacks.length / 4));
+  /**
+   * Queues a template for validation now, while the app goes on (a thread
+   * takes its messages in order); {@link validate} collects the report.
+   * Another thread (seconds of CPU to start its engine) joins only when
+   * each running one has four templates waiting.
+   */
+  public submit(template: Template, types: Iterable<string>): void {
+    const waiting = this.threads.reduce((sum, thread) => sum + thread.outstanding, 0) + 1;
+    const wanted = Math.min(this.maxThreads, Math.ceil(waiting / 4));
     while (this.threads.length < wanted) this.spawn();
-    for (const thread of this.threads) if (!thread.prepared) this.prepareThread(thread, types);
-    const reports = new Array<PolicyValidationPluginReport | undefined>(stacks.length);
-    let done = 0;
+    this.post(template, types);
+  }
+
+  /** Validates each template on a thread (or collects an early submission's report); blocks until all are done. */
+  public validate(templates: readonly Template[], types: Iterable<string>): PolicyValidationPluginReport[] {
+    const fresh = templates.filter((template) => !this.jobs.has(template.key));
+    const wanted = Math.min(this.maxThreads, Math.ceil(fresh.length / 4));
+    while (this.threads.length < wanted) this.spawn();
+    // Largest first, so the last template to finish is a small one.
+    const sizes = new Map(fresh.map((template) => [template, statSync(template.stack.templatePath).size]));
+    for (const template of [...fresh].sort((a, b) => sizes.get(b)! - sizes.get(a)!)) this.post(template, types);
     const deadline = Date.now() + TIMEOUT_MS;
-    while (done < stacks.length) {
+    const jobs = templates.map((template) => this.jobs.get(template.key)!);
+    while (jobs.some((job) => job.report === undefined)) {
       const seen = Atomics.load(this.signal, 0);
-      for (const thread of this.threads) {
-        for (let reply = next(thread); reply; reply = next(thread)) {
-          if (reply.error !== undefined) throw new Error(`CloudFormation validation failed: ${reply.error}`);
-          if (reply.ready) thread.ready = true;
-          if (reply.id !== undefined) {
-            reports[reply.id] = reply.report;
-            thread.busy = false;
-            done += 1;
-          }
-        }
-        const job = thread.ready && !thread.busy ? queue.shift() : undefined;
+      this.collect();
+      if (jobs.every((job) => job.report !== undefined)) break;
+      if (Date.now() > deadline) throw new Error('CloudFormation validation threads did not answer in 10 minutes');
+      Atomics.wait(this.signal, 0, seen, 1000);
+    }
+    return jobs.map((job) => job.report!);
+  }
+
+  /** Sends a template to the thread with the fewest outstanding templates. */
+  private post({ stack, key }: Template, types: Iterable<string>): void {
+    if (this.jobs.has(key)) return;
+    for (const thread of this.threads) if (!thread.prepared) this.prepareThread(thread, types);
+    const thread = this.threads.reduce((best, t) => (t.outstanding < best.outstanding ? t : best));
+    const id = this.nextId++;
+    const job: Job = { id, thread };
+    this.jobs.set(key, job);
+    this.byId.set(id, job);
+    thread.outstanding += 1;
+    thread.port.postMessage({ id, stack });
+  }
+
+  /** Takes every reply the threads have sent. */
+  private collect(): void {
+    for (const thread of this.threads) {
+      for (let reply = next(thread); reply; reply = next(thread)) {
+        if (reply.error !== undefined) throw new Error(`CloudFormation validation failed: ${reply.error}`);
+        const job = reply.id === undefined ? undefined : this.byId.get(reply.id);
         if (job) {
-          thread.busy = true;
-          thread.port.postMessage({ id: job.id, stack: job.stack });
+          job.report = reply.report;
+          thread.outstanding -= 1;
         }
-      }
-      if (done < stacks.length) {
-        if (Date.now() > deadline) throw new Error('CloudFormation validation threads did not answer in 10 minutes');
-        Atomics.wait(this.signal, 0, seen, 1000);
       }
     }
-    return reports as PolicyValidationPluginReport[];
   }
 
   private prepareThread(thread: Thread, types: Iterable<string>): void {
@@ -130,7 +171,7 @@ export class ValidationWorkers {
     // Never keeps the synth alive: the app exits when its work is done.
     worker.unref();
     port1.unref();
-    const thread: Thread = { worker, port: port1, prepared: false, ready: false, busy: false };
+    const thread: Thread = { worker, port: port1, prepared: false, outstanding: 0 };
     this.threads.push(thread);
     return thread;
   }
