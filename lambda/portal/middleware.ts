@@ -8,6 +8,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { constantTimeEqual } from '../core/constant-time';
+import { ActivityRepository } from '../repositories/activity-repository';
 import { repositoriesFor } from '../repositories/platform-repositories';
 import { parsePortalSettings } from './config';
 import { MembershipsRepository } from './memberships';
@@ -15,6 +16,7 @@ import type { PortalContext, PortalEnv, PortalServices } from './portal-context'
 import { BACK_TO_PORTAL, SIGN_IN_AGAIN, deleteCookie } from './responses';
 import { CookieCodec, type SessionCookie, cookieName, parseCookies } from './session';
 import { SessionStore } from './session-store';
+import { TeamRepository } from './team-repository';
 import { configErrorPage, messagePage } from './views';
 
 /** Validates the settings, reads the session cookie and sets the request's `portal`; adds the security headers after. */
@@ -50,6 +52,7 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
         flushAuthorizerCache: deps.flushAuthorizerCache,
       }),
       memberships: new MembershipsRepository(deps.doc, settings.tables.tenants),
+      ...teamRepositories(deps.doc, settings.tables.tenants, clock),
       sessions: new SessionStore(deps.doc, settings.tables.tenants, services.nowSeconds),
       cookies,
       ...(sessionCookie === undefined ? {} : { sessionCookie }),
@@ -58,6 +61,11 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
     securityHeaders(c, { secure, issuerOrigin: settings.issuerUrl.origin });
     return undefined;
   };
+}
+
+function teamRepositories(doc: PortalServices['deps']['doc'], tenantsTable: string, clock: PortalServices['clock']) {
+  const activity = new ActivityRepository(doc, tenantsTable);
+  return { activity, team: new TeamRepository(doc, tenantsTable, clock, activity) };
 }
 
 /** Every POST: a valid session cookie and its CSRF token, or 403 before anything is read or changed. */
