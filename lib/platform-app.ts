@@ -60,7 +60,10 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     allowHttpWebhooks: environment.allowHttpWebhooks,
     waf: environment.waf,
     adminApi: environment.adminApi,
-    portal: environment.portal,
+    portal:
+      environment.portal === undefined || environment.mail === undefined
+        ? environment.portal
+        : { ...environment.portal, mail: environment.mail },
     removalPolicy: options.removalPolicy,
     failureRetentionDays: environment.failures.retentionDays,
     alarms: { topicArn: environment.alarms.topicArn, emails: environment.alarms.emails },

@@ -5,6 +5,7 @@
  * invitation), so neither implementation logs a body.
  */
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { MAIL_CONFIGURATION_SET_ENV, MAIL_SENDER_ENV } from './mail-env';
 
 export interface MailMessage {
   readonly to: string;
@@ -16,10 +17,6 @@ export interface Mailer {
   send(message: MailMessage): Promise<void>;
 }
 
-/** The verified SES identity mail is sent from, e.g. `no-reply@partners.example.com`. */
-export const MAIL_SENDER_ENV = 'MAIL_SENDER';
-/** The SES configuration set that records deliveries, bounces and complaints (optional). */
-export const MAIL_CONFIGURATION_SET_ENV = 'MAIL_CONFIGURATION_SET';
 
 export interface SesMailerProps {
   readonly client: SESv2Client;
