@@ -8,7 +8,6 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { constantTimeEqual } from '../core/constant-time';
-import { ActivityRepository } from '../repositories/activity-repository';
 import { repositoriesFor } from '../repositories/platform-repositories';
 import { parsePortalSettings } from './config';
 import { MembershipsRepository } from './memberships';
@@ -43,16 +42,17 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
     const codec = codecFor(settings.sessionSecret);
     const cookies = parseCookies(c.req.header('cookie'));
     const sessionCookie = codec.verify<SessionCookie>('session', cookies.get(cookieName('session', secure)));
+    const repositories = repositoriesFor(deps.doc, settings.tables, clock, {
+      flushAuthorizerCache: deps.flushAuthorizerCache,
+    });
     c.set('portal', {
       settings,
       baseUrl,
       secure,
       codec,
-      repositories: repositoriesFor(deps.doc, settings.tables, clock, {
-        flushAuthorizerCache: deps.flushAuthorizerCache,
-      }),
+      repositories,
       memberships: new MembershipsRepository(deps.doc, settings.tables.tenants),
-      ...teamRepositories(deps.doc, settings.tables.tenants, clock),
+      team: new TeamRepository(deps.doc, settings.tables.tenants, clock, repositories.activity),
       sessions: new SessionStore(deps.doc, settings.tables.tenants, services.nowSeconds),
       cookies,
       ...(sessionCookie === undefined ? {} : { sessionCookie }),
@@ -61,11 +61,6 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
     securityHeaders(c, { secure, issuerOrigin: settings.issuerUrl.origin });
     return undefined;
   };
-}
-
-function teamRepositories(doc: PortalServices['deps']['doc'], tenantsTable: string, clock: PortalServices['clock']) {
-  const activity = new ActivityRepository(doc, tenantsTable);
-  return { activity, team: new TeamRepository(doc, tenantsTable, clock, activity) };
 }
 
 /** Every POST: a valid session cookie and its CSRF token, or 403 before anything is read or changed. */

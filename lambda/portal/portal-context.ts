@@ -9,7 +9,6 @@ import type { Context, Hono } from 'hono';
 import type { Clock } from '../core/clock';
 import type { UrlPolicyOptions } from '../core/url-policy';
 import type { PlatformRepositories } from '../repositories/platform-repositories';
-import type { ActivityRepository } from '../repositories/activity-repository';
 import type { FailureReplayPort } from '../shared/failure-replay';
 import type { Mailer } from '../shared/mailer';
 import type { SecretStore } from '../shared/secret-store';
@@ -70,7 +69,6 @@ export interface PortalRequest {
   readonly repositories: PlatformRepositories;
   readonly memberships: MembershipsRepository;
   readonly team: TeamRepository;
-  readonly activity: ActivityRepository;
   readonly sessions: SessionStore;
   readonly cookies: Map<string, string>;
   /** The signed session cookie, when the request carries a valid one (it alone signs no one in). */

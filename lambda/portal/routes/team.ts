@@ -155,7 +155,7 @@ async function renderTeam(
   const [members, invitations, activity] = await Promise.all([
     portal.team.members(member.orgId),
     canSeeInvitations ? portal.team.pendingInvitations(member.orgId) : [],
-    portal.activity.list(member.orgId),
+    portal.repositories.activity.list(member.orgId),
   ]);
   return teamPage({
     viewer: viewerOf(member.session),
