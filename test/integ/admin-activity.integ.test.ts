@@ -19,6 +19,8 @@ beforeAll(async () => {
   ddb = await connectToDynamoDbLocal();
   tables = await createPlatformTables(ddb.client, 'adminactivity');
   world = await createApiWorld(ddb, tables);
+  // Now-ish: DynamoDB Local's TTL sweep runs on the wall clock and would delete invitations "expired" in the past.
+  world.clock.set(new Date(Math.floor(Date.now() / 60_000) * 60_000));
   const team = new TeamRepository(
     ddb.doc,
     tables.tenants,
