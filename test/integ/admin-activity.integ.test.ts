@@ -98,7 +98,8 @@ describe('GET /tenants/{orgId}/activity', () => {
     const response = await world.callAdmin('GET', '/tenants/alpha/activity', {
       headers: { 'x-admin-api-key': 'wrong' },
     });
-    expect(response.status).toBe(403);
-    expect(response.body.error.code).toEqual(expect.any(String));
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    expect(JSON.stringify(response.body)).not.toContain('portal:');
   });
 });
