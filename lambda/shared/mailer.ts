@@ -17,7 +17,6 @@ export interface Mailer {
   send(message: MailMessage): Promise<void>;
 }
 
-
 export interface SesMailerProps {
   readonly client: SESv2Client;
   readonly sender: string;

@@ -101,13 +101,18 @@ it('owner invites a colleague, who accepts by mail link, is promoted, then remov
     await owner.waitForURL(/notice=removed/);
     await expect(memberRow(owner, COLLEAGUE).count()).resolves.toBe(0);
 
-    // Their very next request: the session is gone, so the portal sends them to sign in again.
-    await colleague.goto(`${world.portalUrl}/team`);
-    await eventually('the removed colleague to be at the sign-in', async () =>
-      colleague.url().startsWith(world.issuerUrl),
+    // Their very next request (with the browser's cookies) finds the session gone: signed out, cookie cleared.
+    const next = await colleague.context().request.get(`${world.portalUrl}/team`, { maxRedirects: 0 });
+    expect(next.status()).toBe(303);
+    expect(next.headers().location).toBe('/login');
+    expect(next.headers()['set-cookie']).toMatch(/portal_session=;[^\n]*Max-Age=0/);
+    expect((await colleague.context().cookies(world.portalUrl)).map((cookie) => cookie.name)).not.toContain(
+      'portal_session',
     );
-    const cookies = await colleague.context().cookies(world.portalUrl);
-    expect(cookies.map((cookie) => cookie.name)).not.toContain('portal_session');
+    // Signing in again (the issuer remembers them) no longer opens the org.
+    await colleague.goto(`${world.portalUrl}/team`);
+    await eventually('the removed colleague to leave the Team page', async () => !colleague.url().endsWith('/team'));
+    await expect(colleague.locator('#team-self-role').count()).resolves.toBe(0);
 
     await owner.goto(`${world.portalUrl}/team`);
     const activity = owner.locator('#team-activity tr.activity');
