@@ -19,15 +19,9 @@
  * next request.
  */
 import { createHash } from 'node:crypto';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantsTable, tenantItemBucket } from '../core/data-model';
-import { isConditionalCheckFailed } from '../repositories/dynamo-support';
+import { isConditionalCheckFailed, queryTenantBucket } from '../repositories/dynamo-support';
 import { memberIdOf } from './memberships';
 import { FLASH_TTL_SECONDS, SESSION_TTL_SECONDS, type Session, type SessionCookie, randomToken } from './session';
 
@@ -117,17 +111,8 @@ export class SessionStore {
    * their bucket, then a DeleteItem each. Returns how many were ended.
    */
   public async endAllFor(memberId: string): Promise<number> {
-    const { Items } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: LIST.name,
-        KeyConditionExpression: '#bucket = :bucket',
-        ExpressionAttributeNames: { '#bucket': LIST.partitionKey, '#pk': PK },
-        ExpressionAttributeValues: { ':bucket': tenantItemBucket('sessions', memberId) },
-        ProjectionExpression: '#pk',
-      }),
-    );
-    const keys = (Items ?? []).map((item) => String(item[PK]));
+    const items = await queryTenantBucket(this.doc, this.tableName, tenantItemBucket('sessions', memberId));
+    const keys = items.map((item) => String(item[PK]));
     await Promise.all(
       keys.map((key) => this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [PK]: key } }))),
     );

@@ -19,7 +19,6 @@ import { createHash } from 'node:crypto';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -37,7 +36,7 @@ import {
   normalizeEmail,
 } from '../core/team';
 import type { ActivityRepository, RequestOrigin } from '../repositories/activity-repository';
-import { cancellationReasons } from '../repositories/dynamo-support';
+import { cancellationReasons, queryTenantBucket } from '../repositories/dynamo-support';
 import {
   MEMBERSHIP_KEY_PREFIX,
   MEMBERSHIP_RECORD_TYPE,
@@ -503,24 +502,8 @@ export class TeamRepository {
     return toInvitation(Item);
   }
 
-  private async bucket(bucket: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: LIST.name,
-          KeyConditionExpression: '#bucket = :bucket',
-          ExpressionAttributeNames: { '#bucket': LIST.partitionKey },
-          ExpressionAttributeValues: { ':bucket': bucket },
-          ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
+  private bucket(bucket: string): Promise<Record<string, unknown>[]> {
+    return queryTenantBucket(this.doc, this.tableName, bucket);
   }
 }
 

@@ -8,9 +8,10 @@
  * token, a key or a secret.
  */
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TenantsTable, tenantItemBucket } from '../core/data-model';
 import { ACTIVITY_RETENTION_DAYS, type ActivityAction, type TeamRole } from '../core/team';
+import { queryTenantBucket } from './dynamo-support';
 
 const PK = TenantsTable.partitionKey;
 const LIST = TenantsTable.byListIndex;
@@ -77,18 +78,11 @@ export class ActivityRepository {
 
   /** The newest entries first, up to `limit`: one Query of the org's bucket. */
   public async list(orgId: string, limit = ACTIVITY_PAGE_SIZE): Promise<ActivityEntry[]> {
-    const { Items } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: LIST.name,
-        KeyConditionExpression: '#bucket = :bucket',
-        ExpressionAttributeNames: { '#bucket': LIST.partitionKey },
-        ExpressionAttributeValues: { ':bucket': tenantItemBucket('activity', orgId) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (Items ?? []).map((item) => toEntry(item));
+    const items = await queryTenantBucket(this.doc, this.tableName, tenantItemBucket('activity', orgId), {
+      limit,
+      newestFirst: true,
+    });
+    return items.map((item) => toEntry(item));
   }
 }
 
