@@ -22,7 +22,13 @@ export type EndedReason = 'owner-changed' | 'disabled' | 'gone';
 export type MemberStatus =
   | { readonly state: 'none' }
   | { readonly state: 'member'; readonly orgId: string; readonly tenant: TenantRecord; readonly role: TeamRole }
-  | { readonly state: 'ended'; readonly orgId: string; readonly reason: EndedReason };
+  | {
+      readonly state: 'ended';
+      readonly orgId: string;
+      readonly reason: EndedReason;
+      /** An invited member keeps their place while the org is disabled; other links are re-made from the owner email. */
+      readonly keepMembership?: boolean;
+    };
 
 const ENDED_TEXT: Readonly<Record<EndedReason, string>> = {
   'owner-changed': 'the organization has another owner now',
@@ -49,7 +55,9 @@ export async function memberStatus(
   const { orgId } = membership;
   const tenant = await portal.repositories.tenants.get(orgId);
   if (tenant === undefined) return { state: 'ended', orgId, reason: 'gone' };
-  if (tenant.status !== 'active') return { state: 'ended', orgId, reason: 'disabled' };
+  if (tenant.status !== 'active') {
+    return { state: 'ended', orgId, reason: 'disabled', keepMembership: membership.linkedBy === 'invitation' };
+  }
   if (membership.linkedBy !== 'invitation' && normalizeEmail(tenant.ownerEmail) !== normalizeEmail(session.email)) {
     return { state: 'ended', orgId, reason: 'owner-changed' };
   }
@@ -67,14 +75,17 @@ export async function accessEnded(
   c: PortalContext,
   portal: PortalRequest,
   session: Session,
-  ended: { readonly orgId: string; readonly reason: EndedReason },
+  ended: { readonly orgId: string; readonly reason: EndedReason; readonly keepMembership?: boolean },
 ): Promise<Response> {
   services.logger?.warn('portal access ended', { orgId: ended.orgId, reason: ended.reason, method: c.req.method });
   const why = `You are no longer a member of ${ended.orgId}: ${ENDED_TEXT[ended.reason]}.`;
   if (c.req.method === 'POST') {
     return c.html(messagePage('Request refused', `${why} Nothing was changed.`, SIGN_IN_AGAIN), 403);
   }
-  await Promise.all([portal.sessions.end(session.id), portal.memberships.remove(session, ended.orgId)]);
+  await Promise.all([
+    portal.sessions.end(session.id),
+    ended.keepMembership === true ? undefined : portal.memberships.remove(session, ended.orgId),
+  ]);
   deleteCookie(c, portal, 'session');
   deleteCookie(c, portal, 'flash');
   return c.html(messagePage('Your access has ended', `${why} You have been signed out.`, SIGN_IN_AGAIN), 403);

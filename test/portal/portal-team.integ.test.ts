@@ -254,6 +254,19 @@ describe('role matrix', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("the org's ownerEmail is not invited (they sign in directly), and an invited admin outlives an owner change", async () => {
+    const t = await newTeam();
+    await repositories.tenants.update(t.orgId, { ownerEmail: `new-owner-${t.n}@acme.example` });
+    const before = await snapshot();
+    const response = await post(t.jars.admin, '/team/invite', {
+      email: `New-Owner-${t.n}@acme.example`,
+      role: 'member',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('owns this organization');
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('another org member cannot be changed from this org', async () => {
     const a = await newTeam();
     const b = await newTeam();

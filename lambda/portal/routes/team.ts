@@ -104,6 +104,11 @@ async function invite(
   if (!isEmailAddress(email)) throw new ValidationError('enter an email address such as colleague@example.com');
   const role = roleOf(form);
   assertMay(member.role, 'invite', role);
+  if (email === normalizeEmail(member.tenant.ownerEmail)) {
+    throw new ValidationError(`${email} owns this organization: they sign in directly, no invitation needed`, {
+      field: 'email',
+    });
+  }
   const members = await portal.team.members(member.orgId);
   if (members.some((existing) => normalizeEmail(existing.email) === email)) {
     throw new ValidationError(`${email} is already a member of this organization`, { field: 'email' });
