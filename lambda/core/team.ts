@@ -31,6 +31,15 @@ const ALLOWED: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
   'remove-member': ['owner', 'admin'],
 };
 
+/** How a refusal names the action. */
+const ACTION_TEXT: Readonly<Record<TeamAction, string>> = {
+  view: 'view the team',
+  invite: 'invite',
+  'revoke-invitation': 'revoke invitations',
+  'change-role': 'change roles',
+  'remove-member': 'remove',
+};
+
 export function isTeamRole(value: unknown): value is TeamRole {
   return typeof value === 'string' && (TEAM_ROLES as readonly string[]).includes(value);
 }
@@ -45,9 +54,11 @@ export function may(role: TeamRole, action: TeamAction): boolean {
  * @throws ForbiddenError naming what the actor's role does not allow.
  */
 export function assertMay(actor: TeamRole, action: TeamAction, targetRole?: TeamRole): void {
-  if (!may(actor, action)) throw new ForbiddenError(`an ${actor === 'admin' ? 'admin' : actor} may not ${action}`);
+  if (!may(actor, action)) {
+    throw new ForbiddenError(`${actor === 'member' ? 'a member' : `an ${actor}`} may not ${ACTION_TEXT[action]}`);
+  }
   if (targetRole === 'owner' && actor !== 'owner') {
-    throw new ForbiddenError(`only an owner may ${action === 'invite' ? 'invite an owner' : `${action} an owner`}`);
+    throw new ForbiddenError(`only an owner may ${ACTION_TEXT[action]} an owner`);
   }
 }
 
