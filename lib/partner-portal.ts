@@ -1,10 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { FUNCTION_URL_SOURCE } from '../lambda/portal/settings-source';
+import { MAIL_CONFIGURATION_SET_ENV, MAIL_SENDER_ENV } from '../lambda/shared/mail-env';
 import { DEFAULT_TEST_EVENTS_PER_MINUTE, TEST_EVENTS_PER_MINUTE_ENV } from '../lambda/portal/test-event-limit';
 import { portalSecretPrefix, webhookSecretPrefix } from './config/naming';
 import { PlatformFunction } from './platform-function';
@@ -21,6 +23,16 @@ export interface PartnerPortalSettings {
    * @default the portal's Function URL, as Lambda names it in each invocation (never a Host header)
    */
   readonly baseUrl?: string;
+  /** Where invitations are sent from (`mail` in config/<env>.yaml). @default no mail: the Team page cannot invite */
+  readonly mail?: PortalMailSettings;
+}
+
+/** Amazon SES settings of the portal's mail. */
+export interface PortalMailSettings {
+  /** The sender: an address of an SES identity verified in the stack's account and region. */
+  readonly sender: string;
+  /** The SES configuration set every message names. @default none */
+  readonly configurationSet?: string;
 }
 
 export interface PartnerPortalProps extends PartnerPortalSettings {
@@ -128,6 +140,7 @@ export class PartnerPortal extends Construct {
       });
     this.clientSecret.grantRead(this.function);
     this.sessionSecret.grantRead(this.function);
+    if (props.mail !== undefined) this.allowMail(props.mail);
 
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
@@ -137,5 +150,31 @@ export class PartnerPortal extends Construct {
     });
     // A fixed name operators can look up with `aws cloudformation describe-stacks`.
     output.overrideLogicalId('PortalUrl');
+  }
+
+  /**
+   * The sender in the function's environment, and `ses:SendEmail` on that
+   * identity (the address and its domain, whichever was verified) and the
+   * configuration set only, from that address only.
+   */
+  private allowMail(mail: PortalMailSettings): void {
+    const stack = Stack.of(this);
+    const identity = (name: string) => stack.formatArn({ service: 'ses', resource: 'identity', resourceName: name });
+    const domain = mail.sender.slice(mail.sender.lastIndexOf('@') + 1);
+    this.function.addEnvironment(MAIL_SENDER_ENV, mail.sender);
+    const resources = [identity(mail.sender), identity(domain)];
+    if (mail.configurationSet !== undefined) {
+      this.function.addEnvironment(MAIL_CONFIGURATION_SET_ENV, mail.configurationSet);
+      resources.push(
+        stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: mail.configurationSet }),
+      );
+    }
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources,
+        conditions: { StringEquals: { 'ses:FromAddress': mail.sender } },
+      }),
+    );
   }
 }

@@ -86,7 +86,10 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     waf: environment.waf,
     partnerRateLimit: environment.partnerApi.rateLimit,
     adminApi: environment.adminApi,
-    portal: environment.portal,
+    portal:
+      environment.portal === undefined || environment.mail === undefined
+        ? environment.portal
+        : { ...environment.portal, mail: environment.mail },
     removalPolicy: options.removalPolicy,
     failureRetentionDays: environment.failures.retentionDays,
     alarms: { topicArn: environment.alarms.topicArn, emails: environment.alarms.emails },

@@ -1,7 +1,7 @@
 /**
  * `npm run local` — the platform on this machine, from `cdk.out`.
  *
- *   npm run local [-- --demo] [--strict] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
+ *   npm run local [-- --demo] [--strict] [--print-mail] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
  *   npm run local -- dlq list [--port N]
  *   npm run local -- dlq replay [QUEUE] [--port N]
  *   npm run local -- put-events --partner ORG --type TYPE [--source S] [--detail JSON] [--count N] [--port N]
@@ -23,6 +23,7 @@ import { EventValidator } from '../lambda/core/event-validation';
 import { PLATFORM_EVENT_CATALOG } from '../lambda/core/platform-event-catalog';
 import { startDemoReceivers, type ReceivedRequest } from './demo-receivers';
 import { ForwardOptionError, forwardOverrides } from './forward-option';
+import { type CaughtMail, linksIn } from './mail-catcher';
 import { declaredWebhooks, LocalRuntimeError, type LocalRuntime, startLocalRuntime } from './runtime';
 
 const DEFAULT_PORT = 4000;
@@ -45,7 +46,7 @@ const SAMPLE_TYPES = ['LockCreated', 'KeyAdded'];
 const validator = new EventValidator(PLATFORM_EVENT_CATALOG);
 
 const USAGE = `usage:
-  npm run local [-- --demo] [--strict] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
+  npm run local [-- --demo] [--strict] [--print-mail] [--forward ORG/WEBHOOK=URL ...] [--data DIR] [--port N] [--assembly DIR] [--verbose]
   npm run local -- dlq list|replay [QUEUE] [--port N]
   npm run local -- put-events --partner ORG --type TYPE [--source S] [--detail JSON] [--count N] [--port N]`;
 
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<void> {
     options: {
       demo: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
+      'print-mail': { type: 'boolean', default: false },
       forward: { type: 'string', multiple: true, default: [] },
       data: { type: 'string' },
       port: { type: 'string' },
@@ -82,7 +84,7 @@ async function main(argv: string[]): Promise<void> {
   const controlUrl = `http://127.0.0.1:${port + 1}/_local`;
   switch (command) {
     case 'start':
-      return start({ ...values, port });
+      return start({ ...values, printMail: values['print-mail'], port });
     case 'dlq':
       return dlq(rest, controlUrl);
     case 'put-events':
@@ -95,6 +97,8 @@ async function main(argv: string[]): Promise<void> {
 interface StartOptions {
   readonly demo: boolean;
   readonly strict: boolean;
+  /** Log each caught mail's recipient, subject and links (an invitation's link is a secret: local only). */
+  readonly printMail: boolean;
   readonly forward: readonly string[];
   readonly data?: string;
   readonly port: number;
@@ -121,6 +125,12 @@ async function start(options: StartOptions) {
       portal: true,
       logLevel: options.verbose ? 'INFO' : 'WARN',
       strictEvents: options.strict,
+      ...(options.printMail
+        ? {
+            onMail: (mail: CaughtMail) =>
+              log(`✉ mail to ${mail.to}: ${mail.subject}\n  ${linksIn(mail.text).join('\n  ')}`),
+          }
+        : {}),
       onRejected: (rejection) =>
         log(
           `✗ refused ${JSON.stringify(rejection.detailType)} from ${rejection.source} (--strict): ${rejection.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
@@ -171,6 +181,7 @@ function banner(runtime: LocalRuntime, options: { data?: string; demo: boolean }
           `  Partner portal  ${runtime.portal.url}   sign in as ${runtime.portal.testUserEmail} to register a new org,`,
           `                  or as a partner file's ownerEmail (${runtime.partners[0]?.ownerEmail ?? 'owner@example.com'}) to open that org; any password`,
           `  OIDC issuer     ${runtime.portal.issuerUrl}   local stand-in for the identity provider`,
+          `  Mail catcher    ${runtime.portal.mailUrl}   invitations the portal sent (--print-mail logs their links)`,
         ]),
     '',
     'Partners (initial API keys are shown once, on the start that issues them):',

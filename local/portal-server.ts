@@ -3,7 +3,8 @@
  * `createPortalApp` the Lambda serves, over @hono/node-server, against
  * DynamoDB Local and a local OIDC issuer. Webhook URLs follow the explicit
  * local-only rules (http and loopback allowed) unless told otherwise; no
- * deployable environment ever gets them.
+ * deployable environment ever gets them. Mail goes to the mail catcher,
+ * served on the same server at `/_mail`.
  */
 import type { Server } from 'node:http';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -22,6 +23,7 @@ import { InMemorySecretStore, type SecretStore } from '../lambda/shared/secret-s
 import { TEST_EVENTS_PER_MINUTE_ENV } from '../lambda/portal/test-event-limit';
 import { loadEsm } from './esm';
 import { listenOnLoopback } from './loopback';
+import { MAIL_CATCHER_PATH, MailCatcher } from './mail-catcher';
 
 /** Webhook URLs on this laptop: plain http and 127.0.0.1 receivers. Local only. */
 export const LOCAL_WEBHOOK_URL_POLICY: UrlPolicyOptions = { allowHttp: true, allowLoopback: true };
@@ -62,11 +64,16 @@ export interface LocalPortalOptions {
   };
   /** Lists and replays failed deliveries (the runtime's DLQ consumer's). @default the page says none are recorded */
   readonly failureReplay?: FailureReplayPort;
+  /** Catches the portal's mail (invitations) and serves it at `/_mail`. @default a new MailCatcher */
+  readonly mailCatcher?: MailCatcher;
 }
 
 export interface LocalPortal {
   /** `http://127.0.0.1:<port>`: the portal's base URL, and its redirect URI plus `/callback`. */
   readonly url: string;
+  /** The mail catcher's page, `<url>/_mail`. */
+  readonly mailUrl: string;
+  readonly mailCatcher: MailCatcher;
   stop(): Promise<void>;
 }
 
@@ -74,6 +81,7 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
   const jose = loadEsm<typeof Jose>('jose');
   const openid = loadEsm<typeof OpenIdClient>('openid-client');
   let baseUrl = '';
+  const mailCatcher = options.mailCatcher ?? new MailCatcher();
   const app = createPortalApp({
     settings: () => ({
       values: {
@@ -101,14 +109,19 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
     ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
     ...(options.testEvents === undefined ? {} : { eventBridge: options.testEvents.eventBridge }),
     ...(options.failureReplay === undefined ? {} : { failureReplay: options.failureReplay }),
+    mailer: mailCatcher,
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  const server = createAdaptorServer({
+    fetch: (request, env) => mailCatcher.handle(request) ?? app.fetch(request, env),
+  }) as Server;
   const listening = await listenOnLoopback(server, options.port ?? 0);
   baseUrl = listening.url;
 
   return {
     url: baseUrl,
+    mailUrl: `${baseUrl}${MAIL_CATCHER_PATH}`,
+    mailCatcher,
     stop: () => listening.stop(),
   };
 }

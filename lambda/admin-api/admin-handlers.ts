@@ -18,6 +18,7 @@ import { issuedKeyViewOf, tenantViewOf, webhookViewOf } from '../api/views';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
+import type { ActivityRepository } from '../repositories/activity-repository';
 import type { SecretStore } from '../shared/secret-store';
 import { createRuntimeWebhook } from '../shared/runtime-webhooks';
 import { storeWebhookSecret } from '../shared/webhook-secrets';
@@ -29,6 +30,7 @@ export interface AdminApiDependencies {
   readonly tenants: TenantsRepository;
   readonly keys: ApiKeysRepository;
   readonly webhooks: WebhooksRepository;
+  readonly activity: ActivityRepository;
   readonly secrets: SecretStore;
   /** Secrets Manager name prefix of webhook secrets: `<prefix><orgId>/<webhookId>`. */
   readonly webhookSecretPrefix: string;
@@ -40,7 +42,7 @@ export interface AdminApiDependencies {
 }
 
 type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
-type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey';
+type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listTenantActivity';
 
 export function adminHandlers(deps: AdminApiDependencies): AdminHandlers {
   return { ...tenantHandlers(deps), ...webhookHandlers(deps) };
@@ -88,6 +90,23 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
       });
       deps.logger?.info('api key issued', { orgId: tenant.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, caller.email);
+    },
+
+    listTenantActivity: async ({ params, query }) => {
+      await requireTenant(params.orgId);
+      const entries = await deps.activity.list(params.orgId, query.limit);
+      return {
+        activity: entries.map((entry) => ({
+          at: entry.at,
+          action: entry.action,
+          actor: entry.actor,
+          subject: entry.subject ?? null,
+          role: entry.role ?? null,
+          previousRole: entry.previousRole ?? null,
+          sourceIp: entry.sourceIp ?? null,
+          userAgent: entry.userAgent ?? null,
+        })),
+      };
     },
   };
 }

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { EVENT_TYPES_PATH, ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
+import { ACTIVITY_ACTIONS, TEAM_ROLES } from '../core/team';
 import { defineRoute, type RouteSpec } from './route-table';
 
 const orgId = z.string().regex(ORG_ID_PATTERN, ORG_ID_MESSAGE);
@@ -176,6 +177,21 @@ export const enableBody = z
 
 export const enableView = z.object({ webhook: webhookView, replay: replayView.nullable() });
 
+const teamRole = z.enum(TEAM_ROLES);
+
+/** One entry of an org's activity log: never a token, key or secret. */
+export const activityView = z.object({
+  at: timestamp,
+  action: z.enum(ACTIVITY_ACTIONS),
+  /** `portal:<email>` for a portal member. */
+  actor: z.string(),
+  subject: z.string().nullable(),
+  role: teamRole.nullable(),
+  previousRole: teamRole.nullable(),
+  sourceIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
@@ -296,6 +312,17 @@ export const adminRoutes = {
     params: webhookParams,
     body: enableBody,
     response: enableView,
+    errors: [403, 404],
+  }),
+  listTenantActivity: defineRoute({
+    method: 'GET',
+    path: '/tenants/{orgId}/activity',
+    auth: 'admin',
+    summary: "A tenant's activity log (team invitations, acceptances, role changes, removals), newest first",
+    status: 200,
+    params: orgParams,
+    query: z.strictObject({ limit: z.coerce.number().int().min(1).max(100).optional() }),
+    response: z.object({ activity: z.array(activityView) }),
     errors: [403, 404],
   }),
   deleteWebhook: defineRoute({

@@ -14,6 +14,9 @@ export const TenantsTable = {
    * partner, so listing is a paginated Query rather than a Scan.
    */
   byListIndex: { name: 'byList', partitionKey: 'listBucket', sortKey: 'orgId' },
+  // The same index also groups the portal's small items by other buckets
+  // (see {@link tenantItemBucket}): an org's members, pending invitations and
+  // activity, a user's sessions. The tenant listing reads only its own bucket.
   /**
    * Epoch seconds after which DynamoDB deletes the item: set only on the
    * portal's short-lived items (sessions, reveal nonces), never on a tenant.
@@ -21,8 +24,19 @@ export const TenantsTable = {
   timeToLiveAttribute: 'deleteAfter',
 } as const;
 
-/** The single value of the tenants' `listBucket`. */
+/** The `listBucket` of every tenant item. */
 export const TENANT_LIST_BUCKET = 'tenant';
+
+/**
+ * The `listBucket` of the portal's grouped items, so that "an org's members"
+ * (or invitations, or activity; or a user's sessions) is one Query of the
+ * list index. The owner is an orgId or a hashed user key: neither can contain
+ * `#`, so `members#acme` never reads `members#acme-evil`, and no bucket
+ * equals {@link TENANT_LIST_BUCKET}.
+ */
+export function tenantItemBucket(kind: 'members' | 'invitations' | 'activity' | 'sessions', owner: string): string {
+  return `${kind}#${owner}`;
+}
 
 /**
  * API keys, keyed by the SHA-256 hash of the key so the authorizer's lookup

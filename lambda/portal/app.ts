@@ -19,7 +19,9 @@ import { eventsRoutes } from './routes/events';
 import { failuresRoutes } from './routes/failures';
 import { keyRoutes } from './routes/keys';
 import { onboardingRoutes } from './routes/onboarding';
+import { invitationRoutes } from './routes/invitations';
 import { signInRoutes } from './routes/sign-in';
+import { teamRoutes } from './routes/team';
 import { webhookRoutes } from './routes/webhook';
 import { PORTAL_CSS } from './styles';
 import { STYLESHEET_PATH, messagePage } from './views';
@@ -35,6 +37,8 @@ const ROUTE_MODULES: readonly PortalRoutes[] = [
   webhookRoutes,
   eventsRoutes,
   failuresRoutes,
+  teamRoutes,
+  invitationRoutes,
 ];
 
 export function createPortalApp(deps: PortalDependencies): PortalApp {

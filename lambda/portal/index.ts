@@ -14,7 +14,9 @@
  * PLATFORM_BUS_NAME (optional: where "Send test event" publishes) and
  * TEST_EVENTS_PER_MINUTE (optional, default 10 per org); FAILED_DELIVERIES_TABLE,
  * ENVIRONMENT_NAME and FAILURE_RETENTION_DAYS (set together by
- * `DeadLetterConsumer.grantReplay`: the failed-deliveries page and replay).
+ * `DeadLetterConsumer.grantReplay`: the failed-deliveries page and replay);
+ * MAIL_SENDER and MAIL_CONFIGURATION_SET (optional: invitations go out
+ * through Amazon SES from that sender; without it the Team page cannot invite).
  *
  * Settings are validated on every request (see config.ts). jose and
  * openid-client are ESM-only; esbuild inlines them into the bundle.
@@ -26,6 +28,7 @@ import { systemClock } from '../core/clock';
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { failureReplayFromEnv } from '../shared/failure-replay';
+import { sesMailerFromEnv } from '../shared/mailer';
 import { createObservability } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
 import { createPortalApp } from './app';
@@ -50,6 +53,7 @@ export const app = createPortalApp({
   flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
   eventBridge,
   failureReplay: failureReplayFromEnv(process.env, { doc, eventBridge }, systemClock),
+  mailer: sesMailerFromEnv(process.env),
 });
 
 const serve = handle(app);

@@ -1,11 +1,15 @@
 /**
- * Who the signed-in user is in the platform: their org (membership, or the
- * org their verified email owns on an owner's first sign-in), re-checked on
- * every request against the org's current owner and status, and the
- * dashboard model of that org, shared by every page that shows it.
+ * Who the signed-in user is in the platform: their org and role (membership,
+ * or the org their verified email owns on an owner's first sign-in),
+ * re-read on every request (never taken from the session) and checked
+ * against the org's status and, for an owner by registration or owner email,
+ * its current owner; and the dashboard model of that org, shared by every
+ * page that shows it.
  */
 import { NotFoundError } from '../core/errors';
+import type { TeamRole } from '../core/team';
 import { normalizeEmail, type TenantRecord } from '../repositories/tenants-repository';
+import { memberIdOf } from './memberships';
 import type { PortalContext, PortalRequest, PortalServices } from './portal-context';
 import { SIGN_IN_AGAIN, deleteCookie, portalRoute, redirect, viewerOf } from './responses';
 import type { Session } from './session';
@@ -17,8 +21,14 @@ export type EndedReason = 'owner-changed' | 'disabled' | 'gone';
 /** The user's standing, as of this request. */
 export type MemberStatus =
   | { readonly state: 'none' }
-  | { readonly state: 'member'; readonly orgId: string; readonly tenant: TenantRecord }
-  | { readonly state: 'ended'; readonly orgId: string; readonly reason: EndedReason };
+  | { readonly state: 'member'; readonly orgId: string; readonly tenant: TenantRecord; readonly role: TeamRole }
+  | {
+      readonly state: 'ended';
+      readonly orgId: string;
+      readonly reason: EndedReason;
+      /** An invited member keeps their place while the org is disabled; other links are re-made from the owner email. */
+      readonly keepMembership?: boolean;
+    };
 
 const ENDED_TEXT: Readonly<Record<EndedReason, string>> = {
   'owner-changed': 'the organization has another owner now',
@@ -27,10 +37,11 @@ const ENDED_TEXT: Readonly<Record<EndedReason, string>> = {
 };
 
 /**
- * The user's org, checked now: they are its member only while it is active
- * and its `ownerEmail` is their verified email (every portal member is an
- * owner: the one who registered the org or the partner file's owner), so an
- * owner change or a disabled org takes effect on the very next request.
+ * The user's org and role, checked now: they are its member only while it
+ * is active; one who joined as its registrant or `ownerEmail` only while
+ * that is still their verified email (an invited member stays until
+ * removed), so an owner change, a removal, a role change or a disabled org
+ * takes effect on the very next request.
  */
 export async function memberStatus(
   services: PortalServices,
@@ -44,11 +55,14 @@ export async function memberStatus(
   const { orgId } = membership;
   const tenant = await portal.repositories.tenants.get(orgId);
   if (tenant === undefined) return { state: 'ended', orgId, reason: 'gone' };
-  if (tenant.status !== 'active') return { state: 'ended', orgId, reason: 'disabled' };
-  if (normalizeEmail(tenant.ownerEmail) !== normalizeEmail(session.email)) {
+  if (tenant.status !== 'active') {
+    return { state: 'ended', orgId, reason: 'disabled', keepMembership: membership.linkedBy === 'invitation' };
+  }
+  if (membership.linkedBy !== 'invitation' && normalizeEmail(tenant.ownerEmail) !== normalizeEmail(session.email)) {
     return { state: 'ended', orgId, reason: 'owner-changed' };
   }
-  return { state: 'member', orgId, tenant };
+  if (!membership.listed) await portal.memberships.adopt(session, orgId);
+  return { state: 'member', orgId, tenant, role: membership.role };
 }
 
 /**
@@ -61,14 +75,17 @@ export async function accessEnded(
   c: PortalContext,
   portal: PortalRequest,
   session: Session,
-  ended: { readonly orgId: string; readonly reason: EndedReason },
+  ended: { readonly orgId: string; readonly reason: EndedReason; readonly keepMembership?: boolean },
 ): Promise<Response> {
   services.logger?.warn('portal access ended', { orgId: ended.orgId, reason: ended.reason, method: c.req.method });
   const why = `You are no longer a member of ${ended.orgId}: ${ENDED_TEXT[ended.reason]}.`;
   if (c.req.method === 'POST') {
     return c.html(messagePage('Request refused', `${why} Nothing was changed.`, SIGN_IN_AGAIN), 403);
   }
-  await Promise.all([portal.sessions.end(session.id), portal.memberships.remove(session, ended.orgId)]);
+  await Promise.all([
+    portal.sessions.end(session.id),
+    ended.keepMembership === true ? undefined : portal.memberships.remove(session, ended.orgId),
+  ]);
   deleteCookie(c, portal, 'session');
   deleteCookie(c, portal, 'flash');
   return c.html(messagePage('Your access has ended', `${why} You have been signed out.`, SIGN_IN_AGAIN), 403);
@@ -97,7 +114,7 @@ export async function requireMember(
   const status = await memberStatus(services, portal, session);
   if (status.state === 'none') return { response: redirect(c, '/onboarding') };
   if (status.state === 'ended') return { response: await accessEnded(services, c, portal, session, status) };
-  return { session, orgId: status.orgId, tenant: status.tenant };
+  return { session, orgId: status.orgId, tenant: status.tenant, role: status.role, memberId: memberIdOf(session) };
 }
 
 /** The signed-in member of an org, as a route handler receives them. */
@@ -106,6 +123,10 @@ export interface SignedInMember {
   readonly orgId: string;
   /** The org as this request read it. */
   readonly tenant: TenantRecord;
+  /** Their role, read from the table at this request. */
+  readonly role: TeamRole;
+  /** Their id in the team (memberships.ts `memberIdOf`). */
+  readonly memberId: string;
 }
 
 /** A route for members only: others are sent to sign in or onboard first, or signed out. */

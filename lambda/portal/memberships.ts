@@ -1,17 +1,29 @@
 /**
- * Which org a signed-in portal user belongs to: one small item in the
- * tenants table per user, keyed `portal-user#<sha256(issuer + " " + sub)>`.
- * An orgId can never contain `#`, so the key cannot collide with a tenant,
- * and the item has no list-bucket attribute, so the tenants listing never
- * returns it. Looking a user up is one GetItem. The item is written in the
+ * Which org a signed-in portal user belongs to, and with which role: one
+ * small item in the tenants table per user, keyed
+ * `portal-user#<sha256(issuer + " " + sub)>`. An orgId can never contain
+ * `#`, so the key cannot collide with a tenant; the item sits in the list
+ * index's `members#<orgId>` bucket, so the org's team is one Query and the
+ * tenants listing never returns it. Looking a user up (and so every role
+ * decision) is one strongly consistent GetItem. Items written before teams
+ * existed carry no role: their user registered the org or owns it, so they
+ * are its owner, and {@link MembershipsRepository.adopt} files them in the
+ * team on their next request. The item is written in the
  * same transaction as the tenant it points at, both conditioned on not
  * existing, so a user never ends up with two orgs nor an org with a dangling
  * membership.
  */
 import { createHash } from 'node:crypto';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { TenantsTable } from '../core/data-model';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { TenantsTable, tenantItemBucket } from '../core/data-model';
 import { ConflictError } from '../core/errors';
+import { type TeamRole, isTeamRole } from '../core/team';
 import { isConditionalCheckFailed } from '../repositories/dynamo-support';
 import type { TenantProfile, TenantRecord, TenantsRepository } from '../repositories/tenants-repository';
 
@@ -24,9 +36,51 @@ export interface PortalUser {
   readonly sub: string;
 }
 
+/**
+ * How the user came to the org: they registered it, or signed in with its
+ * `ownerEmail` (both hold only while that email owns it), or accepted an
+ * invitation (holds until they are removed).
+ */
+export type MembershipLink = 'registration' | 'owner-email' | 'invitation';
+
 export interface Membership {
   readonly orgId: string;
   readonly createdAt: string;
+  readonly role: TeamRole;
+  readonly linkedBy: MembershipLink;
+  /** False for an item written before teams: not in the team listing until adopted. */
+  readonly listed: boolean;
+}
+
+/** The member id forms carry: the hex hash of the user's key (never the issuer or subject). */
+export function memberIdOf(user: PortalUser): string {
+  return membershipKey(user).slice(MEMBERSHIP_KEY_PREFIX.length);
+}
+
+/** The membership item of a new owner (registration or first sign-in with the owner email). */
+function ownerItem(user: PortalUser & { readonly email: string }, orgId: string, linkedBy: MembershipLink, at: string) {
+  return {
+    [TenantsTable.partitionKey]: membershipKey(user),
+    recordType: MEMBERSHIP_RECORD_TYPE,
+    memberOf: orgId,
+    role: 'owner',
+    email: user.email,
+    linkedBy,
+    createdAt: at,
+    [TenantsTable.byListIndex.partitionKey]: tenantItemBucket('members', orgId),
+  };
+}
+
+export function toMembership(item: Record<string, unknown> | undefined): Membership | undefined {
+  if (item === undefined || typeof item.memberOf !== 'string') return undefined;
+  const linkedBy = item.linkedBy === 'owner-email' || item.linkedBy === 'invitation' ? item.linkedBy : 'registration';
+  return {
+    orgId: item.memberOf,
+    createdAt: String(item.createdAt),
+    role: isTeamRole(item.role) ? item.role : 'owner',
+    linkedBy,
+    listed: isTeamRole(item.role),
+  };
 }
 
 /** The user already belongs to an org (a second onboarding raced the first). */
@@ -56,8 +110,38 @@ export class MembershipsRepository {
         ConsistentRead: true,
       }),
     );
-    if (Item === undefined || typeof Item.memberOf !== 'string') return undefined;
-    return { orgId: Item.memberOf, createdAt: String(Item.createdAt) };
+    return toMembership(Item);
+  }
+
+  /**
+   * Files a membership written before teams in the org's team as its owner
+   * (who else registered or owned it). Only an item still without a role
+   * changes, so a concurrent role change is never overwritten. Safe to repeat.
+   */
+  public async adopt(user: PortalUser & { readonly email: string }, orgId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tenantsTableName,
+          Key: { [TenantsTable.partitionKey]: membershipKey(user) },
+          UpdateExpression: 'SET #role = :owner, #email = :email, #bucket = :bucket',
+          ConditionExpression: 'memberOf = :org AND attribute_not_exists(#role)',
+          ExpressionAttributeNames: {
+            '#role': 'role',
+            '#email': 'email',
+            '#bucket': TenantsTable.byListIndex.partitionKey,
+          },
+          ExpressionAttributeValues: {
+            ':owner': 'owner',
+            ':email': user.email,
+            ':org': orgId,
+            ':bucket': tenantItemBucket('members', orgId),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   /**
@@ -80,13 +164,7 @@ export class MembershipsRepository {
       await this.doc.send(
         new PutCommand({
           TableName: this.tenantsTableName,
-          Item: {
-            [TenantsTable.partitionKey]: membershipKey(user),
-            recordType: MEMBERSHIP_RECORD_TYPE,
-            memberOf: owned.orgId,
-            linkedBy: 'owner-email',
-            createdAt,
-          },
+          Item: ownerItem({ ...user, email: verifiedEmail }, owned.orgId, 'owner-email', createdAt),
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': TenantsTable.partitionKey },
         }),
@@ -96,7 +174,7 @@ export class MembershipsRepository {
       if (isConditionalCheckFailed(error)) return this.get(user);
       throw error;
     }
-    return { orgId: owned.orgId, createdAt };
+    return { orgId: owned.orgId, createdAt, role: 'owner', linkedBy: 'owner-email', listed: true };
   }
 
   /**
@@ -126,17 +204,12 @@ export class MembershipsRepository {
    */
   public async registerTenant(
     tenants: TenantsRepository,
-    user: PortalUser,
+    user: PortalUser & { readonly email: string },
     profile: TenantProfile,
     now: Date,
   ): Promise<TenantRecord> {
     return tenants.create(profile, {
-      item: {
-        [TenantsTable.partitionKey]: membershipKey(user),
-        recordType: MEMBERSHIP_RECORD_TYPE,
-        memberOf: profile.orgId,
-        createdAt: now.toISOString(),
-      },
+      item: ownerItem(user, profile.orgId, 'registration', now.toISOString()),
       onExists: () => new AlreadyMemberError(),
     });
   }

@@ -15,6 +15,7 @@ import type { PortalContext, PortalEnv, PortalServices } from './portal-context'
 import { BACK_TO_PORTAL, SIGN_IN_AGAIN, deleteCookie } from './responses';
 import { CookieCodec, type SessionCookie, cookieName, parseCookies } from './session';
 import { SessionStore } from './session-store';
+import { TeamRepository } from './team-repository';
 import { configErrorPage, messagePage } from './views';
 
 /** Validates the settings, reads the session cookie and sets the request's `portal`; adds the security headers after. */
@@ -41,15 +42,17 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
     const codec = codecFor(settings.sessionSecret);
     const cookies = parseCookies(c.req.header('cookie'));
     const sessionCookie = codec.verify<SessionCookie>('session', cookies.get(cookieName('session', secure)));
+    const repositories = repositoriesFor(deps.doc, settings.tables, clock, {
+      flushAuthorizerCache: deps.flushAuthorizerCache,
+    });
     c.set('portal', {
       settings,
       baseUrl,
       secure,
       codec,
-      repositories: repositoriesFor(deps.doc, settings.tables, clock, {
-        flushAuthorizerCache: deps.flushAuthorizerCache,
-      }),
+      repositories,
       memberships: new MembershipsRepository(deps.doc, settings.tables.tenants),
+      team: new TeamRepository(deps.doc, settings.tables.tenants, clock, repositories.activity),
       sessions: new SessionStore(deps.doc, settings.tables.tenants, services.nowSeconds),
       cookies,
       ...(sessionCookie === undefined ? {} : { sessionCookie }),

@@ -10,12 +10,14 @@ import type { Clock } from '../core/clock';
 import type { UrlPolicyOptions } from '../core/url-policy';
 import type { PlatformRepositories } from '../repositories/platform-repositories';
 import type { FailureReplayPort } from '../shared/failure-replay';
+import type { Mailer } from '../shared/mailer';
 import type { SecretStore } from '../shared/secret-store';
 import type { PortalSettings, RawPortalSettings } from './config';
 import type { MembershipsRepository } from './memberships';
 import type { OidcClientFactory } from './oidc';
 import type { CookieCodec, JoseFunctions, Session, SessionCookie } from './session';
 import type { SessionStore } from './session-store';
+import type { TeamRepository } from './team-repository';
 
 /** Structured logging; the Powertools Logger fits. Attributes never hold keys, tokens, cookies or secrets. */
 export interface PortalLogger {
@@ -46,6 +48,8 @@ export interface PortalDependencies {
   readonly eventBridge?: EventBridgeClient;
   /** Lists and replays failed deliveries (the APIs' FailureReplay); without it the failures page says they are not recorded. */
   readonly failureReplay?: FailureReplayPort;
+  /** Sends invitations (SES in AWS, the mail catcher locally); without it the Team page cannot invite. */
+  readonly mailer?: Mailer;
 }
 
 /** The app-wide services every route module receives. */
@@ -64,6 +68,7 @@ export interface PortalRequest {
   readonly codec: CookieCodec;
   readonly repositories: PlatformRepositories;
   readonly memberships: MembershipsRepository;
+  readonly team: TeamRepository;
   readonly sessions: SessionStore;
   readonly cookies: Map<string, string>;
   /** The signed session cookie, when the request carries a valid one (it alone signs no one in). */

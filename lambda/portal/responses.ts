@@ -7,6 +7,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { statusOfDomainError } from '../api/http';
 import { DomainError } from '../core/errors';
+import type { RequestOrigin } from '../repositories/activity-repository';
 import { loggableError } from '../shared/observability';
 import type { PortalContext, PortalRequest, PortalServices } from './portal-context';
 import {
@@ -99,6 +100,30 @@ export function viewerOf(session: Session | undefined): Viewer | undefined;
 export function viewerOf(session: Session | undefined): Viewer | undefined {
   if (session === undefined) return undefined;
   return { email: session.email, csrf: session.csrf, ...(session.name === undefined ? {} : { name: session.name }) };
+}
+
+/** Lambda's event (Function URL or API Gateway) or the local node server's request, as hono passes them. */
+interface RequestEnvironment {
+  readonly event?: {
+    readonly requestContext?: {
+      readonly http?: { readonly sourceIp?: string };
+      readonly identity?: { readonly sourceIp?: string };
+    };
+  };
+  readonly incoming?: { readonly socket?: { readonly remoteAddress?: string } };
+}
+
+/**
+ * Where a request came from, for the activity log: the source IP as Lambda
+ * or the local server saw the connection (never a forwarded-for header a
+ * client can write) and the user agent.
+ */
+export function requestOrigin(c: PortalContext): RequestOrigin {
+  const env = c.env as RequestEnvironment | undefined;
+  const context = env?.event?.requestContext;
+  const sourceIp = context?.http?.sourceIp ?? context?.identity?.sourceIp ?? env?.incoming?.socket?.remoteAddress;
+  const userAgent = c.req.header('user-agent');
+  return { ...(sourceIp === undefined ? {} : { sourceIp }), ...(userAgent === undefined ? {} : { userAgent }) };
 }
 
 /** The `createdBy` of what a portal user creates. */

@@ -6,7 +6,9 @@
  *
  * - `portal-session#<sha256(session id)>`: who is signed in. The cookie holds
  *   the id; without this item the cookie signs no one in, so deleting it
- *   (logout, an owner change, a disabled org) ends the session at once.
+ *   (logout, an owner change, a disabled org, a removal from the team) ends
+ *   the session at once. Each sits in its user's `sessions#<member id>`
+ *   bucket of the list index, so a removal finds them with one Query.
  * - `portal-reveal#<sha256(nonce)>`: a just-issued key may be revealed once.
  *   The view deletes it with a conditional DeleteItem, so a replayed flash
  *   cookie finds it gone. It holds the key's id, never the plaintext.
@@ -18,8 +20,9 @@
  */
 import { createHash } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { TenantsTable } from '../core/data-model';
-import { isConditionalCheckFailed } from '../repositories/dynamo-support';
+import { TenantsTable, tenantItemBucket } from '../core/data-model';
+import { isConditionalCheckFailed, queryTenantBucket } from '../repositories/dynamo-support';
+import { memberIdOf } from './memberships';
 import { FLASH_TTL_SECONDS, SESSION_TTL_SECONDS, type Session, type SessionCookie, randomToken } from './session';
 
 export const SESSION_KEY_PREFIX = 'portal-session#';
@@ -27,6 +30,7 @@ export const REVEAL_KEY_PREFIX = 'portal-reveal#';
 
 const PK = TenantsTable.partitionKey;
 const TTL = TenantsTable.timeToLiveAttribute;
+const LIST = TenantsTable.byListIndex;
 
 /** The item key for a secret value (a session id, a nonce): only its hash is stored. */
 function hashedKey(prefix: string, secret: string): Record<string, string> {
@@ -62,6 +66,7 @@ export class SessionStore {
           ...name,
           exp,
           [TTL]: exp,
+          [LIST.partitionKey]: tenantItemBucket('sessions', memberIdOf(identity)),
           ...hashedKey(SESSION_KEY_PREFIX, cookie.sid),
         },
         ConditionExpression: 'attribute_not_exists(#pk)',
@@ -99,6 +104,19 @@ export class SessionStore {
     await this.doc.send(
       new DeleteCommand({ TableName: this.tableName, Key: hashedKey(SESSION_KEY_PREFIX, sessionId) }),
     );
+  }
+
+  /**
+   * Ends every session of the member (`memberIdOf`; a removal from the team): one Query of
+   * their bucket, then a DeleteItem each. Returns how many were ended.
+   */
+  public async endAllFor(memberId: string): Promise<number> {
+    const items = await queryTenantBucket(this.doc, this.tableName, tenantItemBucket('sessions', memberId));
+    const keys = items.map((item) => String(item[PK]));
+    await Promise.all(
+      keys.map((key) => this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [PK]: key } }))),
+    );
+    return keys.length;
   }
 
   /** Records that the key `keyId` of `orgId` may be revealed once; returns the nonce for the flash cookie. */

@@ -58,6 +58,8 @@ export interface LoginState {
   readonly nonce: string;
   readonly codeVerifier: string;
   readonly exp: number;
+  /** Where to go after signing in: an invitation link only (see `isReturnPath`). @default "/" */
+  readonly returnTo?: string;
 }
 
 export interface FlashKey {

@@ -37,7 +37,7 @@ label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
 fieldset { border: 1px solid var(--border); border-radius: 6px; margin: .75rem 0; padding: .5rem .75rem; }
 fieldset label { display: inline-flex; gap: .35rem; align-items: center; font-weight: 400; margin: .25rem 1rem .25rem 0; }
 label.check { display: flex; gap: .5rem; align-items: flex-start; font-weight: 400; }
-input[type=text], input[type=url] { width: 100%; padding: .5rem; font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; }
+input[type=text], input[type=url], input[type=email] { width: 100%; padding: .5rem; font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; }
 input[aria-invalid=true] { border-color: var(--danger); }
 button { font: inherit; padding: .5rem 1rem; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: var(--accent-text); cursor: pointer; margin-top: .75rem; }
 button.secondary { background: transparent; color: var(--accent); }
@@ -71,5 +71,9 @@ th, td { text-align: left; vertical-align: top; padding: .5rem; border-bottom: 1
 form.replay-one { margin: 0; }
 form.replay-one button { margin-top: 0; }
 .badge-replayed { color: var(--ok); }
+form.inline { display: inline-flex; gap: .5rem; align-items: center; margin: 0 .5rem .25rem 0; }
+form.inline label { font-weight: 400; }
+form.inline button { margin-top: 0; }
+button.danger { background: transparent; color: var(--danger); border-color: var(--danger); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 `;

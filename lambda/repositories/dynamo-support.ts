@@ -4,6 +4,8 @@
  * difference between two versions of a record.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TenantsTable } from '../core/data-model';
 import { InvalidCursorError, ValidationError } from '../core/errors';
 
 /** One page of a listing; pass `nextCursor` back to get the next page. */
@@ -155,4 +157,37 @@ export function diffUpdate(
 
 function sameValue(left: unknown, right: unknown): boolean {
   return JSON.stringify(left) === JSON.stringify(right);
+}
+
+/**
+ * The items of one bucket of the tenants table's list index (members,
+ * invitations, activity or sessions; see `tenantItemBucket`): one Query, a
+ * page at a time until `limit` items or the end.
+ */
+export async function queryTenantBucket(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  bucket: string,
+  options: { readonly limit?: number; readonly newestFirst?: boolean } = {},
+): Promise<Record<string, unknown>[]> {
+  const index = TenantsTable.byListIndex;
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#bucket = :bucket',
+        ExpressionAttributeNames: { '#bucket': index.partitionKey },
+        ExpressionAttributeValues: { ':bucket': bucket },
+        ...(options.newestFirst ? { ScanIndexForward: false } : {}),
+        ...(options.limit === undefined ? {} : { Limit: options.limit - items.length }),
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined && (options.limit === undefined || items.length < options.limit));
+  return items;
 }

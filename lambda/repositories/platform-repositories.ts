@@ -6,6 +6,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../core/clock';
 import { requiredString } from '../shared/env';
+import { ActivityRepository } from './activity-repository';
 import { ApiKeysRepository } from './api-keys-repository';
 import { TenantsRepository } from './tenants-repository';
 import { WebhooksRepository } from './webhooks-repository';
@@ -27,6 +28,8 @@ export interface PlatformRepositories {
   readonly tenants: TenantsRepository;
   readonly keys: ApiKeysRepository;
   readonly webhooks: WebhooksRepository;
+  /** The orgs' activity logs (team changes), in the tenants table. */
+  readonly activity: ActivityRepository;
 }
 
 /** The physical names of the three tables. */
@@ -58,6 +61,7 @@ export function repositoriesFor(
       ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
     }),
     webhooks: new WebhooksRepository({ doc, tableName: tables.webhooks, clock }),
+    activity: new ActivityRepository(doc, tables.tenants),
   };
 }
 

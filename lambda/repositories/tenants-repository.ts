@@ -18,6 +18,7 @@ import type { Clock } from '../core/clock';
 import { TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { normalizeEmail } from '../core/team';
 import {
   cancellationReasons,
   decodeCursor,
@@ -58,7 +59,7 @@ export interface TenantRecord extends TenantProfile {
  * Another item of the tenants table written in the same transaction as a new
  * tenant, on condition that it does not exist either (e.g. the portal's
  * user -> org membership). Its key must never be a valid orgId, and it must
- * not carry the list index attribute, so `list` never returns it.
+ * not be in the tenants' list bucket, so `list` never returns it.
  */
 export interface TenantCompanionItem {
   readonly item: Readonly<Record<string, unknown>>;
@@ -84,10 +85,7 @@ function toTenant(item: Record<string, unknown>): TenantRecord {
 const OWNER_KEY_PREFIX = 'portal-owner#';
 const OWNER_RECORD_TYPE = 'portal-owner';
 
-/** Owner emails compare case-insensitively and without surrounding blanks, everywhere. */
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+export { normalizeEmail };
 
 export function ownerClaimKey(email: string): string {
   return OWNER_KEY_PREFIX + createHash('sha256').update(normalizeEmail(email)).digest('hex');
@@ -132,8 +130,10 @@ export class TenantsRepository {
       }
       return record;
     }
-    if (LIST.partitionKey in companion.item) {
-      throw new ValidationError(`a companion item must not carry ${LIST.partitionKey}`, { field: LIST.partitionKey });
+    if (companion.item[LIST.partitionKey] === TENANT_LIST_BUCKET) {
+      throw new ValidationError(`a companion item must not be in the ${TENANT_LIST_BUCKET} list`, {
+        field: LIST.partitionKey,
+      });
     }
     try {
       await this.doc.send(

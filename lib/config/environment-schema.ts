@@ -177,6 +177,24 @@ export const environmentSchema = z
       })
       .optional(),
     /**
+     * Outgoing mail (team invitations) through Amazon SES; omitted means the
+     * portal sends none and its Team page cannot invite.
+     */
+    mail: z
+      .strictObject({
+        sender: z
+          .string({ error: 'must be the email address of a verified SES identity, e.g. no-reply@partners.example.com' })
+          .regex(
+            /^[^\s@]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/,
+            'must be the email address of a verified SES identity, e.g. no-reply@partners.example.com',
+          ),
+        configurationSet: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an SES configuration set name (letters, digits, _ and -, up to 64)')
+          .optional(),
+      })
+      .optional(),
+    /**
      * The run-time budget: webhooks made through the admin API and the
      * portal, provisioned by the provisioner. Synth reserves it in the quota
      * checks; omitted means no provisioner (only partner files deliver).

@@ -1,12 +1,14 @@
 /**
  * The partner portal with a local OIDC issuer and one test user (any
- * password), on the portal and issuer ports.
+ * password; any other email typed signs in as itself, verified), on the
+ * portal and issuer ports, and the mail catcher at `/_mail`.
  */
 import { randomAlphanumeric } from '../../lambda/core/random';
 import { TEST_EVENTS_PER_MINUTE_ENV } from '../../lambda/portal/test-event-limit';
 import { PLATFORM_BUS_ENV } from '../../lambda/shared/event-publisher';
 import type { FailureReplayPort } from '../../lambda/shared/failure-replay';
 import { localEventBridgeClient } from '../eventbridge-client';
+import { MailCatcher } from '../mail-catcher';
 import { startLocalIssuer } from '../oidc-issuer';
 import { startLocalPortal } from '../portal-server';
 import type { RuntimeContext } from './context';
@@ -72,8 +74,18 @@ export async function startPortal(
         flushAuthorizerCache: ctx.authorizerCache.flush,
         ...(testEvents === undefined ? {} : { testEvents }),
         ...(failureReplay === undefined ? {} : { failureReplay }),
+        mailCatcher: new MailCatcher({
+          now: () => ctx.clock.now(),
+          ...(ctx.options.onMail === undefined ? {} : { onMail: ctx.options.onMail }),
+        }),
       }),
     ),
   );
-  return { url: portal.url, issuerUrl: issuer.url, testUserEmail: PORTAL_TEST_USER };
+  return {
+    url: portal.url,
+    issuerUrl: issuer.url,
+    testUserEmail: PORTAL_TEST_USER,
+    mailUrl: portal.mailUrl,
+    mailCatcher: portal.mailCatcher,
+  };
 }

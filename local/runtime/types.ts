@@ -2,6 +2,7 @@
  * The local runtime's public shapes: what `startLocalRuntime` is given and
  * what it hands back.
  */
+import type { CaughtMail, MailCatcher } from '../mail-catcher';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../lambda/core/clock';
@@ -53,6 +54,8 @@ export interface LocalRuntimeOptions {
   readonly testEventsPerMinute?: number;
   /** How often the endpoint-health sweep runs (every 15 minutes in AWS). @default 60000 */
   readonly healthSweepIntervalMs?: number;
+  /** Called with each message the portal's mail catcher receives (`npm run local -- --print-mail`). @default none */
+  readonly onMail?: (mail: CaughtMail) => void;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;
@@ -80,6 +83,9 @@ export interface LocalPortalEndpoints {
   readonly issuerUrl: string;
   /** Sign in with this email at the local issuer (any password). */
   readonly testUserEmail: string;
+  /** The mail catcher's page: the invitations the portal sent. */
+  readonly mailUrl: string;
+  readonly mailCatcher: MailCatcher;
 }
 
 export interface LocalRuntime {

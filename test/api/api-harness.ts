@@ -88,11 +88,11 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
   const jwk = { ...(await jose.exportJWK(publicKey)), kid: KID, alg: 'ES256' };
   const keySet = jose.createLocalJWKSet({ keys: [jwk] });
 
-  const { tenants, keys, webhooks } = repositoriesFor(ddb.doc, tables, clock);
+  const { tenants, keys, webhooks, activity } = repositoriesFor(ddb.doc, tables, clock);
   const urlPolicy = { allowHttp: false };
 
   const admin = createAdminApi(
-    { tenants, keys, webhooks, secrets, webhookSecretPrefix: 'pp/test/webhooks/', urlPolicy, clock },
+    { tenants, keys, webhooks, activity, secrets, webhookSecretPrefix: 'pp/test/webhooks/', urlPolicy, clock },
     {
       adminApiKey: async () => (await secrets.getSecretValue('admin-api-key'))!.value,
       keySet,

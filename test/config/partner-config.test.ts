@@ -330,6 +330,24 @@ describe('environment config validation', () => {
       /^config\/dev\.yaml: partnerApi\.rateLimit\.perMinute: unknown field/,
     ],
     [
+      'a mail sender that is not an email address',
+      { mail: { sender: 'partner-platform.example' } },
+      'dev',
+      /^config\/dev\.yaml: mail\.sender: must be the email address of a verified SES identity, e\.g\. no-reply@partners\.example\.com$/,
+    ],
+    [
+      'a mail block without a sender',
+      { mail: { configurationSet: 'portal-mail' } },
+      'prod',
+      /^config\/prod\.yaml: mail\.sender: must be the email address of a verified SES identity/,
+    ],
+    [
+      'an SES configuration set name with a space',
+      { mail: { sender: 'no-reply@partners.example.com', configurationSet: 'portal mail' } },
+      'stage',
+      /^config\/stage\.yaml: mail\.configurationSet: must be an SES configuration set name \(letters, digits, _ and -, up to 64\)$/,
+    ],
+    [
       'an alarm topic that is not an SNS ARN',
       { alarms: { topicArn: 'partner-platform-ops' } },
       'prod',
@@ -402,6 +420,13 @@ describe('environment config validation', () => {
       emails: [],
       deadLetterMaxAgeMinutes: 30,
     });
+  });
+
+  it('reads the mail settings, and none when the block is left out', () => {
+    const mail = { sender: 'no-reply@partners.example.com', configurationSet: 'portal-mail' };
+    const root = makeWorkspace({ environment: 'stage', environmentOverrides: { mail } });
+    expect(loadConfig({ rootDir: root, environment: 'stage' }).environment.mail).toEqual(mail);
+    expect(loadConfig({ rootDir: makeWorkspace(), environment: 'dev' }).environment.mail).toBeUndefined();
   });
 
   it('names the environments when -c env is unknown', () => {

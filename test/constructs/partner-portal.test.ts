@@ -277,4 +277,47 @@ describe('PartnerPortal', () => {
       expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
     });
   });
+
+  describe('with mail', () => {
+    const mail = { sender: 'no-reply@partners.example.com', configurationSet: 'portal-mail' };
+
+    it('without mail sets no sender and grants no SES action', () => {
+      const template = portalTemplate(settings);
+      const [, fn] = portalFunction(template);
+      expect(fn.Properties.Environment.Variables.MAIL_SENDER).toBeUndefined();
+      expect(JSON.stringify(portalStatements(template))).not.toContain('ses:');
+    });
+
+    it('sets the sender and configuration set, and allows ses:SendEmail on that identity and set, from that address only', () => {
+      const template = portalTemplate({ ...settings, mail });
+      const [, fn] = portalFunction(template);
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        MAIL_SENDER: 'no-reply@partners.example.com',
+        MAIL_CONFIGURATION_SET: 'portal-mail',
+      });
+      const ses = portalStatements(template).filter((s) => JSON.stringify(s.Action).includes('ses:'));
+      expect(ses).toHaveLength(1);
+      expect(ses[0].Action).toBe('ses:SendEmail');
+      expect(ses[0].Condition).toEqual({ StringEquals: { 'ses:FromAddress': 'no-reply@partners.example.com' } });
+      const resources = JSON.stringify(ses[0].Resource);
+      expect(resources).toContain(':identity/no-reply@partners.example.com"');
+      expect(resources).toContain(':identity/partners.example.com"');
+      expect(resources).toContain(':configuration-set/portal-mail"');
+      expect(ses[0].Resource).toHaveLength(3);
+      expect(resources).not.toContain('*');
+    });
+
+    it('without a configuration set grants the identity only', () => {
+      const template = portalTemplate({ ...settings, mail: { sender: mail.sender } });
+      const [, fn] = portalFunction(template);
+      expect(fn.Properties.Environment.Variables.MAIL_CONFIGURATION_SET).toBeUndefined();
+      const ses = portalStatements(template).filter((s) => JSON.stringify(s.Action).includes('ses:'));
+      expect(JSON.stringify(ses[0].Resource)).not.toContain('configuration-set');
+    });
+
+    it('has zero unacknowledged cdk-nag AwsSolutions findings', () => {
+      const { app } = platformApp({ ...settings, mail });
+      expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+    });
+  });
 });

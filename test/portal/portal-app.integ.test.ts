@@ -20,7 +20,10 @@ let ddb: IntegDynamoDb;
 let tables: PlatformTableNames;
 let harness: Harness;
 let repositories: PlatformRepositories;
-const clock = new FakeClock('2026-03-01T09:00:00.000Z');
+// Now-ish, not a fixed date: DynamoDB Local's TTL sweep runs on the wall clock and deletes session
+// items whose `deleteAfter` (the fake clock's now + 8 h) is already past, which signed tests out at random.
+const clock = new FakeClock(new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString());
+const HOUR_MS = 3_600_000;
 
 const USERS = {
   dana: { email: 'dana@partner.example', emailVerified: true, name: 'Dana' },
@@ -196,7 +199,9 @@ describe('API key card', () => {
     expect(page).toContain('Your API key was rotated.');
     const keys = (await repositories.keys.listByOrg('acme-corp')).items;
     expect(keys.map((key) => key.status).sort()).toEqual(['active', 'grace']);
-    expect(keys.find((key) => key.status === 'grace')?.graceEndsAt).toBe('2026-03-02T09:00:00.000Z');
+    expect(keys.find((key) => key.status === 'grace')?.graceEndsAt).toBe(
+      new Date(clock.now().getTime() + 24 * HOUR_MS).toISOString(),
+    );
     expect(revealedKey(await dashboard(jar))).toBeUndefined();
   });
 

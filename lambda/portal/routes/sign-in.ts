@@ -13,6 +13,7 @@ import { SIGN_IN_AGAIN, deleteCookie, portalRoute, redirect, setCookie } from '.
 import { LOGIN_TTL_SECONDS, type LoginState, SESSION_TTL_SECONDS, cookieName } from '../session';
 import type { SessionIdentity } from '../session-store';
 import { messagePage } from '../views';
+import { isInvitationPath } from './invitations';
 
 /**
  * What the portal says for each error code an issuer may send back
@@ -80,7 +81,12 @@ async function startSignIn(services: PortalServices, c: PortalContext, portal: P
     );
   }
   const { url, pending } = oidc.start(new URL('/callback', portal.baseUrl).href);
-  const login: LoginState = { ...pending, exp: services.nowSeconds() + LOGIN_TTL_SECONDS };
+  const returnTo = c.req.query('return');
+  const login: LoginState = {
+    ...pending,
+    exp: services.nowSeconds() + LOGIN_TTL_SECONDS,
+    ...(returnTo !== undefined && isInvitationPath(returnTo) ? { returnTo } : {}),
+  };
   setCookie(c, portal, 'login', portal.codec.sign('login', login), LOGIN_TTL_SECONDS);
   return c.redirect(url.href, 302);
 }
@@ -130,7 +136,7 @@ async function finishSignIn(services: PortalServices, c: PortalContext, portal: 
   const { cookie } = await portal.sessions.start(verified);
   setCookie(c, portal, 'session', portal.codec.sign('session', cookie), SESSION_TTL_SECONDS);
   services.logger?.info('signed in', { outcome: 'signed-in' });
-  return redirect(c, '/');
+  return redirect(c, login.returnTo !== undefined && isInvitationPath(login.returnTo) ? login.returnTo : '/');
 }
 
 /** The identity when its email is verified: `email_verified` exactly `true`; a missing claim is not. */

@@ -1,0 +1,252 @@
+/**
+ * The Team page (members and their roles, pending invitations, the org's
+ * activity) and the invitation pages. Controls appear only for the roles
+ * that may use them (core/team.ts); the server checks again on every POST.
+ * Plain forms, native widgets only, so the page works with the keyboard.
+ */
+import {
+  TEAM_ROLES,
+  type ActivityAction,
+  type Invitation,
+  type InvitationRefusal,
+  type TeamRole,
+  may,
+} from '../core/team';
+import type { ActivityEntry } from '../repositories/activity-repository';
+import { html, type SafeHtml } from './html';
+import type { TeamMember } from './team-repository';
+import { type Viewer, csrfField, layout } from './views';
+
+export interface TeamPageModel {
+  readonly viewer: Viewer;
+  readonly orgId: string;
+  readonly orgName: string;
+  /** The signed-in member's id and role, as read at this request. */
+  readonly self: { readonly id: string; readonly role: TeamRole };
+  readonly ownerEmail: string;
+  readonly members: readonly TeamMember[];
+  readonly invitations: readonly Invitation[];
+  readonly activity: readonly ActivityEntry[];
+  readonly now: Date;
+  readonly canMail: boolean;
+  readonly notice?: string;
+  readonly error?: string;
+}
+
+const ACTIVITY_TEXT: Readonly<Record<ActivityAction, string>> = {
+  'member.invited': 'invited',
+  'invitation.accepted': 'accepted the invitation of',
+  'invitation.revoked': 'revoked the invitation of',
+  'member.role-changed': 'changed the role of',
+  'member.removed': 'removed',
+};
+
+export function teamPage(model: TeamPageModel): string {
+  return layout(
+    'Team',
+    html`<p><a href="/dashboard">← Dashboard</a></p>
+      <h1>Team of ${model.orgName}</h1>
+      <p>You are <strong id="team-self-role">${model.self.role}</strong> of <code>${model.orgId}</code>.</p>
+      ${model.notice === undefined ? '' : html`<div class="notice" role="status" id="team-notice">${model.notice}</div>`}
+      ${model.error === undefined ? '' : html`<div class="alert" role="alert" id="team-error">${model.error}</div>`}
+      ${membersTable(model)} ${may(model.self.role, 'invite') ? inviteForm(model) : ''} ${invitationsTable(model)}
+      ${activityTable(model)}`,
+    model.viewer,
+  );
+}
+
+function roleOptions(selected: TeamRole, roles: readonly TeamRole[]): SafeHtml[] {
+  return roles.map((role) => html`<option value="${role}" ${role === selected ? html`selected` : ''}>${role}</option>`);
+}
+
+function membersTable(model: TeamPageModel): SafeHtml {
+  const rows = model.members.map((member) => {
+    const protectedOwner = member.email.toLowerCase() === model.ownerEmail.toLowerCase();
+    const canChange = may(model.self.role, 'change-role') && !protectedOwner;
+    const canRemove =
+      may(model.self.role, 'remove-member') &&
+      !protectedOwner &&
+      (member.role !== 'owner' || model.self.role === 'owner');
+    return html`<tr class="member" data-email="${member.email}">
+      <td>${member.name ?? member.email}<br /><span class="muted">${member.email}</span></td>
+      <td class="member-role">
+        ${member.role}${protectedOwner ? html` <span class="muted">(registered owner)</span>` : ''}
+      </td>
+      <td>
+        ${
+          canChange
+            ? html`<form method="post" action="/team/members/role" class="inline">
+                ${csrfField(model.viewer)}
+                <input type="hidden" name="member" value="${member.id}" />
+                <label for="role-${member.id}">Role of ${member.email}</label>
+                <select id="role-${member.id}" name="role">
+                  ${roleOptions(member.role, TEAM_ROLES)}
+                </select>
+                <button type="submit" class="secondary">Change role</button>
+              </form>`
+            : ''
+        }
+        ${
+          canRemove
+            ? html`<form method="post" action="/team/members/remove" class="inline">
+                ${csrfField(model.viewer)}
+                <input type="hidden" name="member" value="${member.id}" />
+                <button type="submit" class="danger" aria-label="Remove ${member.email}">Remove</button>
+              </form>`
+            : ''
+        }
+      </td>
+    </tr>`;
+  });
+  return html`<h2>Members</h2>
+    <table id="team-members">
+      <thead>
+        <tr>
+          <th scope="col">Member</th>
+          <th scope="col">Role</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>`;
+}
+
+function inviteForm(model: TeamPageModel): SafeHtml {
+  const roles = model.self.role === 'owner' ? TEAM_ROLES : TEAM_ROLES.filter((role) => role !== 'owner');
+  if (!model.canMail) {
+    return html`<p id="team-invite-unavailable">
+      Invitations need email, which is not configured in this deployment.
+    </p>`;
+  }
+  return html`<h2>Invite a team member</h2>
+    <form method="post" action="/team/invite" class="card" id="team-invite">
+      ${csrfField(model.viewer)}
+      <label for="invite-email">Email address</label>
+      <input type="email" id="invite-email" name="email" required autocomplete="off" maxlength="254" />
+      <label for="invite-role">Role</label>
+      <select id="invite-role" name="role">
+        ${roleOptions('member', roles)}
+      </select>
+      <p class="hint">
+        The link in the email works once, for 7 days, and only for someone signed in with that address.
+      </p>
+      <button type="submit">Send invitation</button>
+    </form>`;
+}
+
+function invitationsTable(model: TeamPageModel): SafeHtml {
+  if (model.invitations.length === 0)
+    return html`<h2>Pending invitations</h2>
+      <p id="team-no-invitations">None.</p>`;
+  const canRevoke = may(model.self.role, 'revoke-invitation');
+  const rows = model.invitations.map((invitation) => {
+    const expired = Date.parse(invitation.expiresAt) <= model.now.getTime();
+    return html`<tr class="invitation" data-email="${invitation.email}">
+      <td>${invitation.email}</td>
+      <td>${invitation.role}</td>
+      <td>${invitation.invitedBy}</td>
+      <td><time datetime="${invitation.expiresAt}">${invitation.expiresAt}</time>${expired ? ' (expired)' : ''}</td>
+      <td>
+        ${
+          canRevoke
+            ? html`<form method="post" action="/team/invitations/revoke" class="inline">
+                ${csrfField(model.viewer)}
+                <input type="hidden" name="invitation" value="${invitation.id}" />
+                <button type="submit" class="secondary" aria-label="Revoke the invitation of ${invitation.email}">
+                  Revoke
+                </button>
+              </form>`
+            : ''
+        }
+      </td>
+    </tr>`;
+  });
+  return html`<h2>Pending invitations</h2>
+    <table id="team-invitations">
+      <thead>
+        <tr>
+          <th scope="col">Email</th>
+          <th scope="col">Role</th>
+          <th scope="col">Invited by</th>
+          <th scope="col">Expires</th>
+          <th scope="col">Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>`;
+}
+
+function activityTable(model: TeamPageModel): SafeHtml {
+  const rows = model.activity.map(
+    (entry) =>
+      html`<tr class="activity" data-action="${entry.action}">
+        <td><time datetime="${entry.at}">${entry.at}</time></td>
+        <td class="activity-actor">${entry.actor.replace(/^portal:/, '')}</td>
+        <td>
+          ${ACTIVITY_TEXT[entry.action]}
+          ${entry.subject ?? ''}${
+            entry.role === undefined
+              ? ''
+              : entry.previousRole === undefined
+                ? ` (${entry.role})`
+                : ` (${entry.previousRole} → ${entry.role})`
+          }
+        </td>
+        <td>${entry.sourceIp ?? ''}</td>
+      </tr>`,
+  );
+  return html`<h2>Activity</h2>
+    <table id="team-activity">
+      <thead>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Who</th>
+          <th scope="col">What</th>
+          <th scope="col">From</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>`;
+}
+
+const REFUSALS: Readonly<Record<InvitationRefusal, string>> = {
+  unknown: 'This invitation link is not valid. Ask for a new invitation.',
+  used: 'This invitation has already been used. Each invitation link works once.',
+  revoked: 'This invitation was revoked. Ask for a new invitation.',
+  expired: 'This invitation has expired: invitations are good for 7 days. Ask for a new one.',
+  'other-email':
+    'This invitation is for another email address. Sign in with the address it was sent to, or ask for an invitation to yours.',
+};
+
+export function invitationRefusedPage(reason: InvitationRefusal, viewer?: Viewer): string {
+  return layout(
+    'Invitation not accepted',
+    html`<h1>Invitation not accepted</h1>
+      <p id="invitation-refused" data-reason="${reason}">${REFUSALS[reason]}</p>
+      <p>Nothing was changed.</p>
+      <p><a href="/">Back to the portal</a></p>`,
+    viewer,
+  );
+}
+
+export function invitationPage(viewer: Viewer, invitation: Invitation, orgName: string, acceptPath: string): string {
+  return layout(
+    'Join a team',
+    html`<h1>Join ${orgName}</h1>
+      <p>
+        ${invitation.invitedBy} invited ${invitation.email} to join <code>${invitation.orgId}</code> as
+        ${invitation.role}.
+      </p>
+      <form method="post" action="${acceptPath}" class="card">
+        ${csrfField(viewer)}
+        <button type="submit" id="invitation-accept">Accept invitation</button>
+      </form>`,
+    viewer,
+  );
+}
