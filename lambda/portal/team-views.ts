@@ -98,19 +98,7 @@ function membersTable(model: TeamPageModel): SafeHtml {
       </td>
     </tr>`;
   });
-  return html`<h2>Members</h2>
-    <table id="team-members">
-      <thead>
-        <tr>
-          <th scope="col">Member</th>
-          <th scope="col">Role</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>`;
+  return titledTable('Members', 'team-members', ['Member', 'Role', 'Actions'], rows);
 }
 
 function inviteForm(model: TeamPageModel): SafeHtml {
@@ -163,21 +151,12 @@ function invitationsTable(model: TeamPageModel): SafeHtml {
       </td>
     </tr>`;
   });
-  return html`<h2>Pending invitations</h2>
-    <table id="team-invitations">
-      <thead>
-        <tr>
-          <th scope="col">Email</th>
-          <th scope="col">Role</th>
-          <th scope="col">Invited by</th>
-          <th scope="col">Expires</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>`;
+  return titledTable(
+    'Pending invitations',
+    'team-invitations',
+    ['Email', 'Role', 'Invited by', 'Expires', 'Actions'],
+    rows,
+  );
 }
 
 function activityTable(model: TeamPageModel): SafeHtml {
@@ -199,20 +178,7 @@ function activityTable(model: TeamPageModel): SafeHtml {
         <td>${entry.sourceIp ?? ''}</td>
       </tr>`,
   );
-  return html`<h2>Activity</h2>
-    <table id="team-activity">
-      <thead>
-        <tr>
-          <th scope="col">When</th>
-          <th scope="col">Who</th>
-          <th scope="col">What</th>
-          <th scope="col">From</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>`;
+  return titledTable('Activity', 'team-activity', ['When', 'Who', 'What', 'From'], rows);
 }
 
 const REFUSALS: Readonly<Record<InvitationRefusal, string>> = {
@@ -249,4 +215,19 @@ export function invitationPage(viewer: Viewer, invitation: Invitation, orgName: 
       </form>`,
     viewer,
   );
+}
+
+/** A section's heading and its table: one header row of column names, then the rows. */
+function titledTable(title: string, id: string, columns: readonly string[], rows: readonly SafeHtml[]): SafeHtml {
+  return html`<h2>${title}</h2>
+    <table id="${id}">
+      <thead>
+        <tr>
+          ${columns.map((column) => html`<th scope="col">${column}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>`;
 }
