@@ -8,6 +8,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { routes } from '../../lambda/api/routes';
+import { ACCESS_LOG_FORMAT } from '../../lambda/core/access-log';
 import { PlatformApi } from '../../lib/platform-api';
 import { PlatformKey } from '../../lib/platform-key';
 import { PlatformStack } from '../../lib/platform-stack';
@@ -135,7 +136,8 @@ describe('PlatformApi', () => {
   it('names the stage after the environment, with access logs and throttling', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'stage',
-      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      // The platform's access-log line (lambda/core/access-log.ts), set through PartnerKeyAuthorizer.attach.
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: ACCESS_LOG_FORMAT },
       MethodSettings: Match.arrayWith([
         Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
       ]),
@@ -268,7 +270,7 @@ describe('PlatformApi', () => {
           admin: ADMIN,
           authorizerCacheTtl: Duration.seconds(31),
         }),
-    ).toThrow('S/Api: authorizerCacheTtl is 31 s; at most 30 s');
+    ).toThrow('S/Api/PartnerKeyAuthorizer: cacheTtl is 31 s; at most 30 s');
   });
 
   it('lets exactly the functions that revoke or rotate keys flush that one stage authorizer cache', () => {

@@ -1,0 +1,111 @@
+/**
+ * PartnerKeyAuthorizer on an API that is not the platform's: the platform's
+ * authorizer function behind a REQUEST authorizer on X-API-Key with the
+ * platform's cache, an invoke permission scoped to that API's authorizer,
+ * and a stage that writes the platform's access-log line.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { ACCESS_LOG_FORMAT } from '../../lambda/core/access-log';
+import { PartnerKeyAuthorizer, type PartnerKeyAuthorizerProps } from '../../lib/partner-key-authorizer';
+
+const AUTHORIZER_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:partner-authorizer';
+
+interface DataApi {
+  readonly stack: Stack;
+  readonly api: apigateway.RestApi;
+  readonly partnerKeys: PartnerKeyAuthorizer;
+}
+
+function dataApi(
+  props: Partial<PartnerKeyAuthorizerProps> = {},
+  deployOptions: (stack: Stack) => apigateway.StageOptions = () => ({}),
+): DataApi {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'DataApi', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const handler = lambda.Function.fromFunctionAttributes(stack, 'PlatformAuthorizer', {
+    functionArn: AUTHORIZER_ARN,
+    sameEnvironment: true,
+  });
+  const partnerKeys = new PartnerKeyAuthorizer(stack, 'PartnerKeys', { handler, ...props });
+  const api = new apigateway.RestApi(stack, 'Api', {
+    deployOptions: { stageName: 'v1', ...deployOptions(stack) },
+    defaultMethodOptions: partnerKeys.methodOptions,
+  });
+  api.root.addResource('locks').addMethod('GET', new apigateway.MockIntegration());
+  return { stack, api, partnerKeys };
+}
+
+describe('PartnerKeyAuthorizer on another API', () => {
+  const attached = dataApi();
+  attached.partnerKeys.attach(attached.api.deploymentStage);
+  const template = Template.fromStack(attached.stack);
+
+  it('checks X-API-Key with the platform function and the platform cache of 30 s', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      RestApiId: { Ref: Match.stringLikeRegexp('^Api') },
+      IdentitySource: 'method.request.header.X-API-Key',
+      AuthorizerResultTtlInSeconds: 30,
+    });
+    expect(JSON.stringify(template.findResources('AWS::ApiGateway::Authorizer'))).toContain(AUTHORIZER_ARN);
+  });
+
+  it('puts the method behind the authorizer and requires the header', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: Match.stringLikeRegexp('^PartnerKeys') },
+      RequestParameters: { 'method.request.header.X-API-Key': true },
+    });
+  });
+
+  it("lets API Gateway invoke the platform function for this API's authorizer only", () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).map(
+      (resource: any) => resource.Properties,
+    );
+    expect(permissions).toHaveLength(1);
+    expect(permissions[0]).toMatchObject({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: AUTHORIZER_ARN,
+      Principal: 'apigateway.amazonaws.com',
+    });
+    const sourceArn = JSON.stringify(permissions[0].SourceArn);
+    expect(sourceArn).toMatch(/"Ref":"Api\w+"\},"\/authorizers\/",\{"Ref":"PartnerKeys\w+"\}/);
+  });
+
+  it("writes the platform's access-log line, from which usage is counted", () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      AccessLogSetting: {
+        DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PartnerKeysAccessLogs'), 'Arn'] },
+        Format: ACCESS_LOG_FORMAT,
+      },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', Properties: { RetentionInDays: 365 } });
+  });
+
+  it('takes a shorter cache and refuses one longer than the platform allows, naming the construct', () => {
+    const short = dataApi({ cacheTtl: Duration.seconds(5) });
+    short.partnerKeys.attach(short.api.deploymentStage);
+    Template.fromStack(short.stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      AuthorizerResultTtlInSeconds: 5,
+    });
+    expect(() => dataApi({ cacheTtl: Duration.seconds(31) })).toThrow(
+      'DataApi/PartnerKeys: cacheTtl is 31 s; at most 30 s',
+    );
+  });
+
+  it('refuses a stage that already logs in another format, since usage would count nothing', () => {
+    const other = dataApi({}, (stack) => ({
+      accessLogDestination: new apigateway.LogGroupLogDestination(new logs.LogGroup(stack, 'Elsewhere')),
+      accessLogFormat: apigateway.AccessLogFormat.clf(),
+    }));
+    expect(() => other.partnerKeys.attach(other.api.deploymentStage)).toThrow(
+      /DataApi\/PartnerKeys: stage DataApi\/Api\/DeploymentStage.v1 already writes access logs elsewhere or in another format/,
+    );
+  });
+});
