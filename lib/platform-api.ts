@@ -190,7 +190,7 @@ export class PlatformApi extends Construct {
 
     // The URL is exposed as `api.url`; no stack output, so shard stacks never depend on an export.
     this.api.node.tryRemoveChild('Endpoint');
-    this.authorizerCache = { restApiId: this.api.restApiId, stageName: env };
+    this.authorizerCache = { restApiId: this.api.restApiId, stageName: env, stageRegistry: tables.tenants };
     this.partnerFunction.bindAuthorizerCacheFlush(this.authorizerCache);
 
     this.partnerKeys = new PartnerKeyAuthorizer(this, 'PartnerKeyAuthorizer', {

@@ -273,21 +273,25 @@ describe('PlatformApi', () => {
     ).toThrow('S/Api/PartnerKeyAuthorizer: cacheTtl is 31 s; at most 30 s');
   });
 
-  it('lets exactly the functions that revoke or rotate keys flush that one stage authorizer cache', () => {
+  it('lets exactly the functions that revoke or rotate keys flush the stages authorizer caches, and read the registry', () => {
     const flushers = ['partner-api', 'key-rotation', 'onboarding'];
     for (const service of [...flushers, 'admin-api', 'partner-authorizer', 'webhook-verification']) {
-      const statements = statementsOfService(template, service).filter((statement) =>
+      const statements = statementsOfService(template, service);
+      const flushes = statements.filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('apigateway:')),
       );
       if (!flushers.includes(service)) {
-        expect({ service, statements }).toEqual({ service, statements: [] });
+        expect({ service, flushes }).toEqual({ service, flushes: [] });
         continue;
       }
-      expect(statements).toHaveLength(1);
-      expect(statements[0].Action).toBe('apigateway:DELETE');
-      expect(JSON.stringify(statements[0].Resource)).toMatch(
-        /::\/restapis\/",\{"Ref":"Api\w+"\},"\/stages\/stage\/cache\/authorizers"/,
+      expect(flushes).toHaveLength(1);
+      expect(flushes[0].Action).toBe('apigateway:DELETE');
+      // The platform stage and every stage attached by other stacks: the cache path and nothing else.
+      expect(JSON.stringify(flushes[0].Resource)).toMatch(/::\/restapis\/\*\/stages\/\*\/cache\/authorizers"\]\]\}$/);
+      const registryReads = statements.filter((statement) =>
+        JSON.stringify(statement.Resource).includes('/index/byList'),
       );
+      expect(registryReads).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'dynamodb:Query' })]));
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -295,6 +299,7 @@ describe('PlatformApi', () => {
           POWERTOOLS_SERVICE_NAME: 'partner-api',
           PARTNER_API_ID: { Ref: Match.stringLikeRegexp('^Api') },
           PARTNER_API_STAGE: 'stage',
+          AUTHORIZER_STAGES_TABLE: { Ref: Match.stringLikeRegexp('^TablesTenants') },
         }),
       },
     });

@@ -7,12 +7,16 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ACCESS_LOG_FORMAT } from '../../lambda/core/access-log';
 import { PartnerKeyAuthorizer, type PartnerKeyAuthorizerProps } from '../../lib/partner-key-authorizer';
 
 const AUTHORIZER_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:partner-authorizer';
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 interface DataApi {
   readonly stack: Stack;
@@ -21,7 +25,7 @@ interface DataApi {
 }
 
 function dataApi(
-  props: Partial<PartnerKeyAuthorizerProps> = {},
+  props: Partial<PartnerKeyAuthorizerProps> | ((stack: Stack) => Partial<PartnerKeyAuthorizerProps>) = {},
   deployOptions: (stack: Stack) => apigateway.StageOptions = () => ({}),
 ): DataApi {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -30,13 +34,24 @@ function dataApi(
     functionArn: AUTHORIZER_ARN,
     sameEnvironment: true,
   });
-  const partnerKeys = new PartnerKeyAuthorizer(stack, 'PartnerKeys', { handler, ...props });
+  const extra = typeof props === 'function' ? props(stack) : props;
+  const partnerKeys = new PartnerKeyAuthorizer(stack, 'PartnerKeys', { handler, ...extra });
   const api = new apigateway.RestApi(stack, 'Api', {
     deployOptions: { stageName: 'v1', ...deployOptions(stack) },
     defaultMethodOptions: partnerKeys.methodOptions,
   });
   api.root.addResource('locks').addMethod('GET', new apigateway.MockIntegration());
   return { stack, api, partnerKeys };
+}
+
+/** A foreign stack's view of the platform's tenants table. */
+function registryIn(stack: Stack): Partial<PartnerKeyAuthorizerProps> {
+  return {
+    stageRegistry: {
+      table: dynamodb.Table.fromTableName(stack, 'Tenants', 'partner-platform-tenants'),
+      encryptionKey: kms.Key.fromKeyArn(stack, 'PlatformKey', KEY_ARN),
+    },
+  };
 }
 
 describe('PartnerKeyAuthorizer on another API', () => {
@@ -107,5 +122,59 @@ describe('PartnerKeyAuthorizer on another API', () => {
     expect(() => other.partnerKeys.attach(other.api.deploymentStage)).toThrow(
       /DataApi\/PartnerKeys: stage DataApi\/Api\/DeploymentStage.v1 already writes access logs elsewhere or in another format/,
     );
+  });
+
+  describe('with the stage registry', () => {
+    const registered = dataApi(registryIn);
+    registered.partnerKeys.attach(registered.api.deploymentStage);
+    const withRegistry = Template.fromStack(registered.stack);
+
+    it('registers the stage in the tenants table while it exists: PutItem on create and update, DeleteItem on delete', () => {
+      const resources = Object.values(withRegistry.findResources('Custom::PartnerKeyAuthorizerStage'));
+      expect(resources).toHaveLength(1);
+      const properties = (resources[0] as any).Properties;
+      const create = JSON.stringify(properties.Create);
+      expect(create).toContain('"action\\":\\"PutItem');
+      expect(create).toContain('partner-platform-tenants');
+      expect(create).toMatch(/authorizer-stage#/);
+      expect(create).toMatch(/"Ref":"Api\w+"/);
+      expect(JSON.stringify(properties.Update)).toContain('PutItem');
+      expect(JSON.stringify(properties.Delete)).toContain('DeleteItem');
+      expect((resources[0] as any).DependsOn).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^ApiDeploymentStage/)]),
+      );
+    });
+
+    it("may write only that stage's item, and use the table's key only through DynamoDB", () => {
+      const policies = Object.values(withRegistry.findResources('AWS::IAM::Policy')).flatMap(
+        (policy: any) => policy.Properties.PolicyDocument.Statement,
+      );
+      const dynamo = policies.filter((statement: any) => JSON.stringify(statement.Action).includes('dynamodb:'));
+      expect(dynamo).toHaveLength(1);
+      expect(dynamo[0].Action).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+      expect(JSON.stringify(dynamo[0].Resource)).toContain(':table/partner-platform-tenants');
+      const leadingKeys = dynamo[0].Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'];
+      expect(JSON.stringify(leadingKeys)).toMatch(
+        /^\[\{"Fn::Join":\["",\["authorizer-stage#",\{"Ref":"Api\w+"\},"#",\{"Ref":"ApiDeploymentStage/,
+      );
+      const keyUse = policies.filter((statement: any) => JSON.stringify(statement.Action).includes('kms:'));
+      expect(keyUse).toEqual([
+        expect.objectContaining({
+          Resource: KEY_ARN,
+          Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+        }),
+      ]);
+      expect(JSON.stringify(policies)).not.toMatch(/"Action":"?\*|dynamodb:\*|dynamodb:Scan/);
+    });
+
+    it("leaves no unacknowledged cdk-nag findings on what it creates (the API itself is the caller's)", () => {
+      const ownPath = /^DataApi\/(PartnerKeys|AWS679f53fac002430cb0da5b7982bd2287)\//;
+      const own = new AwsSolutionsChecks()
+        .validateScope(registered.stack)
+        .violations.filter((violation) =>
+          violation.violatingResources.some((resource) => ownPath.test(resource.constructPath ?? '')),
+        );
+      expect(own).toEqual([]);
+    });
   });
 });
