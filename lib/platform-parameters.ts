@@ -22,7 +22,8 @@ export function platformParameterNames(environmentName: string) {
 }
 
 export interface PlatformParametersProps {
-  readonly environmentName: EnvironmentName;
+  /** Names the parameters: `/partner-platform/<env>/partner-key-authorizer/...`. */
+  readonly environmentName: string;
   /** The function behind every partner-key authorizer (`PlatformApi.authorizerFunction`). */
   readonly authorizerFunction: lambda.IFunction;
   /** Where attached stages register for the cache flush. */
