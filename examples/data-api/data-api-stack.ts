@@ -11,10 +11,11 @@ export interface DataApiStackProps extends StackProps {
 
 /**
  * An API of the product, outside the platform's app, protected by partner
- * keys: `GET /v1/locks` answers from a mock integration with the caller's
- * orgId and key environment, taken from the platform authorizer's context.
- * Revoking the key in the platform stops it here within the same 2 s, and
- * its calls count in the key's usage.
+ * keys: `GET /locks` on stage `v1` (so `.../v1/locks`, as the documents'
+ * data API) answers from a mock integration with the caller's orgId and key
+ * environment, taken from the platform authorizer's context. Revoking the
+ * key in the platform stops it here as fast as on the partner API, and its
+ * calls count in the key's usage.
  */
 export class DataApiStack extends Stack {
   public readonly api: apigateway.RestApi;
@@ -49,7 +50,7 @@ export class DataApiStack extends Stack {
       validateRequestParameters: true,
       validateRequestBody: true,
     });
-    const locks = this.api.root.addResource('v1').addResource('locks');
+    const locks = this.api.root.addResource('locks');
     locks.addMethod('GET', lockListing(), {
       requestValidator: requiredHeaders,
       methodResponses: [{ statusCode: '200' }],
