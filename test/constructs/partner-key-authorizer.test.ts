@@ -14,6 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ACCESS_LOG_FORMAT } from '../../lambda/core/access-log';
 import { PartnerKeyAuthorizer, type PartnerKeyAuthorizerProps } from '../../lib/partner-key-authorizer';
+import { platformParameterNames } from '../../lib/platform-parameters';
 
 const AUTHORIZER_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:partner-authorizer';
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -176,5 +177,24 @@ describe('PartnerKeyAuthorizer on another API', () => {
         );
       expect(own).toEqual([]);
     });
+  });
+
+  it('fromPlatform without usage accounting reads no ingestion function and subscribes nothing', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'NoUsage');
+    const partnerKeys = PartnerKeyAuthorizer.fromPlatform(stack, 'PartnerKeys', {
+      environmentName: 'dev',
+      usageAccounting: false,
+    });
+    const api = new apigateway.RestApi(stack, 'Api', { defaultMethodOptions: partnerKeys.methodOptions });
+    api.root.addMethod('GET', new apigateway.MockIntegration());
+    partnerKeys.attach(api.deploymentStage);
+    const noUsage = Template.fromStack(stack);
+    expect(noUsage.findResources('AWS::Logs::SubscriptionFilter')).toEqual({});
+    const read = Object.values(noUsage.toJSON().Parameters as Record<string, { Default: string }>).map(
+      (parameter) => parameter.Default,
+    );
+    expect(read).toContain(platformParameterNames('dev').authorizerFunctionArn);
+    expect(read).not.toContain(platformParameterNames('dev').usageIngestFunctionArn);
+    noUsage.resourceCountIs('Custom::PartnerKeyAuthorizerStage', 1);
   });
 });
