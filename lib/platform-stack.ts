@@ -14,6 +14,7 @@ import { PlatformDashboard } from './platform-dashboard';
 import { PlatformFunction } from './platform-function';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
+import { PlatformParameters } from './platform-parameters';
 import { PlatformTables } from './platform-tables';
 import { WebhookProvisioner, type WebhookProvisionerProps } from './webhook-provisioner';
 
@@ -59,6 +60,8 @@ export class PlatformStack extends Stack {
   public readonly bus: PartnerEventBus;
   public readonly handlers: PlatformHandlers;
   public readonly api: PlatformApi;
+  /** What APIs in other stacks read to attach `PartnerKeyAuthorizer.fromPlatform`. */
+  public readonly partnerKeyParameters: PlatformParameters;
   /** Records the shards' dead letters as failed deliveries. */
   public readonly deadLetterConsumer: DeadLetterConsumer;
   /** Present when the environment configures `portal`. */
@@ -98,6 +101,12 @@ export class PlatformStack extends Stack {
       admin: props.adminApi ?? UNCONFIGURED_ADMIN_API,
       waf: props.waf ?? false,
       partnerRateLimit: props.partnerRateLimit,
+    });
+    this.partnerKeyParameters = new PlatformParameters(this, 'PartnerKeyParameters', {
+      environmentName: props.environmentName,
+      authorizerFunction: this.api.authorizerFunction,
+      tenantsTable: this.tables.tenants,
+      encryptionKey: this.key.key,
     });
     this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
       environmentName: props.environmentName,

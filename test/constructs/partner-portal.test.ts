@@ -75,6 +75,8 @@ const PORTAL_VARIABLES = [
   'PORTAL_BASE_URL_SOURCE',
   'PARTNER_API_ID',
   'PARTNER_API_STAGE',
+  // The stages that attach PartnerKeyAuthorizer, flushed with the partner API's.
+  'AUTHORIZER_STAGES_TABLE',
   'PLATFORM_BUS_NAME',
   'TEST_EVENTS_PER_MINUTE',
   // The failed-deliveries page (DeadLetterConsumer.grantReplay, as the APIs get it).
@@ -238,7 +240,8 @@ describe('PartnerPortal', () => {
       // Rotating a key in the portal flushes the partner API's authorizer cache, and may do nothing else there.
       const apigateway = statements.filter((s) => JSON.stringify(s.Action).includes('apigateway:'));
       expect(apigateway.map((s) => s.Action)).toEqual(['apigateway:DELETE']);
-      expect(JSON.stringify(apigateway[0].Resource)).toMatch(/\/stages\/dev\/cache\/authorizers"/);
+      // Every attached stage's authorizer cache (registered in the tenants table), and nothing else.
+      expect(JSON.stringify(apigateway[0].Resource)).toMatch(/::\/restapis\/\*\/stages\/\*\/cache\/authorizers"/);
       for (const statement of statements) expect(statement.Resource).not.toBe('*');
     });
 
