@@ -14,6 +14,7 @@ import { PlatformKey } from '../../lib/platform-key';
 import { PlatformStack } from '../../lib/platform-stack';
 import { PlatformTables } from '../../lib/platform-tables';
 import { actionsOf, statementsOfService } from '../support/iam-statements';
+import { templateApp } from '../support/template-app';
 
 const ADMIN = {
   issuer: 'https://idp.example.com/',
@@ -23,7 +24,7 @@ const ADMIN = {
 };
 
 function platform(): { app: App; stack: PlatformStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'stage',
     allowHttpWebhooks: false,
@@ -190,7 +191,7 @@ describe('PlatformApi', () => {
   });
 
   it('passes listed admin subdomains and configured token limits to the admin function', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = templateApp();
     const custom = new PlatformStack(app, 'Custom', {
       environmentName: 'prod',
       allowHttpWebhooks: false,
@@ -211,7 +212,7 @@ describe('PlatformApi', () => {
   });
 
   it('fails closed when no admin settings are given', () => {
-    const bare = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const bare = templateApp();
     const defaulted = new PlatformStack(bare, 'Platform', {
       environmentName: 'dev',
       allowHttpWebhooks: false,
@@ -234,7 +235,7 @@ describe('PlatformApi', () => {
 
   it('passes a configured per-partner limit to the partner function, and refuses one no bucket can hold', () => {
     const limited = (partnerRateLimit: { requestsPerSecond: number; burst: number }) => {
-      const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+      const scope = new Stack(templateApp(), 'S');
       const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
       const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
       new PlatformApi(scope, 'Api', {
@@ -258,7 +259,7 @@ describe('PlatformApi', () => {
   });
 
   it('refuses an authorizer cache longer than 30 s, naming the construct', () => {
-    const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const scope = new Stack(templateApp(), 'S');
     const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
     const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
     expect(

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PartnerPortalSettings } from '../../lib/partner-portal';
 import { PlatformStack } from '../../lib/platform-stack';
+import { templateApp } from '../support/template-app';
 
 const settings: PartnerPortalSettings = {
   issuer: 'https://login.partner-platform.example/',
@@ -10,7 +11,7 @@ const settings: PartnerPortalSettings = {
 };
 
 function platformApp(portal?: PartnerPortalSettings, allowHttpWebhooks = false): { app: App; stack: PlatformStack } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'dev',
     allowHttpWebhooks,
