@@ -91,6 +91,21 @@ export function ownerClaimKey(email: string): string {
   return OWNER_KEY_PREFIX + createHash('sha256').update(normalizeEmail(email)).digest('hex');
 }
 
+/**
+ * The write that notes `ownerEmail` owns `orgId` (see
+ * {@link TenantsRepository.recordOwner}), for a transaction that changes the
+ * owner or registers the org at the same time.
+ */
+export function ownerClaimUpdate(tableName: string, orgId: string, ownerEmail: string) {
+  return {
+    TableName: tableName,
+    Key: { [PK]: ownerClaimKey(ownerEmail) },
+    UpdateExpression: 'SET #type = :type ADD #owns :org',
+    ExpressionAttributeNames: { '#type': 'recordType', '#owns': 'ownerOf' },
+    ExpressionAttributeValues: { ':type': OWNER_RECORD_TYPE, ':org': new Set([orgId]) },
+  };
+}
+
 const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
 
 export class TenantsRepository {
@@ -178,15 +193,7 @@ export class TenantsRepository {
    * org's current owner. Safe to repeat.
    */
   public async recordOwner(orgId: string, ownerEmail: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [PK]: ownerClaimKey(ownerEmail) },
-        UpdateExpression: 'SET #type = :type ADD #owns :org',
-        ExpressionAttributeNames: { '#type': 'recordType', '#owns': 'ownerOf' },
-        ExpressionAttributeValues: { ':type': OWNER_RECORD_TYPE, ':org': new Set([orgId]) },
-      }),
-    );
+    await this.doc.send(new UpdateCommand(ownerClaimUpdate(this.tableName, orgId, ownerEmail)));
   }
 
   /**
