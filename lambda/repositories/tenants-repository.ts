@@ -120,12 +120,17 @@ export class TenantsRepository {
   }
 
   /**
-   * Registers a new, active tenant; with a companion, both items are written
-   * in one transaction or neither is.
+   * Registers a new, active tenant; with a companion, and with the owner's
+   * claim when `recordOwner` is set (see {@link recordOwner}), all items are
+   * written in one transaction or none is.
    * @throws ConflictError when the org is already registered.
    * @throws the companion's `onExists()` error when the companion item exists.
    */
-  public async create(profile: TenantProfile, companion?: TenantCompanionItem): Promise<TenantRecord> {
+  public async create(
+    profile: TenantProfile,
+    companion?: TenantCompanionItem,
+    options: { readonly recordOwner?: boolean } = {},
+  ): Promise<TenantRecord> {
     assertProfile(profile);
     const now = this.clock.now().toISOString();
     const record: TenantRecord = { ...definedProfile(profile), status: 'active', createdAt: now, updatedAt: now };
@@ -136,7 +141,7 @@ export class TenantsRepository {
       ExpressionAttributeNames: { '#pk': PK },
     };
     const taken = (error: unknown) => new ConflictError(`org ${profile.orgId} is already registered`, { cause: error });
-    if (companion === undefined) {
+    if (companion === undefined && options.recordOwner !== true) {
       try {
         await this.doc.send(new PutCommand(put));
       } catch (error) {
@@ -145,7 +150,7 @@ export class TenantsRepository {
       }
       return record;
     }
-    if (companion.item[LIST.partitionKey] === TENANT_LIST_BUCKET) {
+    if (companion?.item[LIST.partitionKey] === TENANT_LIST_BUCKET) {
       throw new ValidationError(`a companion item must not be in the ${TENANT_LIST_BUCKET} list`, {
         field: LIST.partitionKey,
       });
@@ -153,13 +158,19 @@ export class TenantsRepository {
     try {
       await this.doc.send(
         new TransactWriteCommand({
-          TransactItems: [{ Put: put }, { Put: { ...put, Item: { ...companion.item } } }],
+          TransactItems: [
+            { Put: put },
+            ...(companion === undefined ? [] : [{ Put: { ...put, Item: { ...companion.item } } }]),
+            ...(options.recordOwner === true
+              ? [{ Update: ownerClaimUpdate(this.tableName, profile.orgId, profile.ownerEmail) }]
+              : []),
+          ],
         }),
       );
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons?.[0] === 'ConditionalCheckFailed') throw taken(error);
-      if (reasons?.[1] === 'ConditionalCheckFailed') throw companion.onExists();
+      if (companion !== undefined && reasons?.[1] === 'ConditionalCheckFailed') throw companion.onExists();
       throw error;
     }
     return record;
