@@ -566,6 +566,29 @@ describe('ownership transfer', () => {
     expect(newOwnerPage).toContain('data-action="ownership.transferred"');
   });
 
+  it('the former owner, now admin, may no longer invite an owner nor change roles; their pending invitation stays good', async () => {
+    const t = await newTeam();
+    const page = await teamPage(t.jars.owner);
+    expect((await post(t.jars.owner, '/team/ownership', { member: memberIdOn(page, t.email('target')) })).status).toBe(
+      303,
+    );
+    const token = await harness.csrf(t.jars.owner, '/team');
+    const before = await snapshot();
+    for (const [path, form] of [
+      ['/team/invite', { email: `late-${t.n}@acme.example`, role: 'owner' }],
+      ['/team/members/role', { member: memberIdOn(page, t.email('member')), role: 'admin' }],
+      ['/team/ownership', { member: memberIdOn(page, t.email('member')) }],
+    ] as const) {
+      const forged = await harness.request('POST', path, { jar: t.jars.owner, form: { _csrf: token, ...form } });
+      expect(forged.status).toBe(403);
+    }
+    expect(await snapshot()).toEqual(before);
+    // The invitation the owner sent before the transfer is the org's, not the sender's: it still works.
+    const invitee = await harness.signIn(`invitee-${t.n}`);
+    expect((await accept(invitee, linkFor(t.email('invitee')))).status).toBe(303);
+    expect(await teamPage(invitee)).toContain('id="team-self-role">member<');
+  });
+
   it('an owner who is not the registered owner hands over without moving ownerEmail', async () => {
     const t = await newTeam();
     const target = memberIdOn(await teamPage(t.jars.owner2), t.email('target'));
