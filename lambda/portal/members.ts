@@ -65,6 +65,18 @@ export async function memberStatus(
     return { state: 'ended', orgId, reason: 'owner-changed' };
   }
   if (!membership.listed) await portal.memberships.adopt(session, orgId);
+  if (membership.role !== 'owner' && normalizeEmail(tenant.ownerEmail) === normalizeEmail(session.email)) {
+    // The org's ownerEmail is always an owner, even when it was given to an existing member.
+    const restored = await portal.team.restoreRegisteredOwner(
+      orgId,
+      memberIdOf(session),
+      session.email,
+      membership.role,
+    );
+    if (restored) return { state: 'member', orgId, tenant, role: 'owner' };
+    const now = await portal.memberships.get(session);
+    return now?.orgId === orgId ? { state: 'member', orgId, tenant, role: now.role } : { state: 'none' };
+  }
   return { state: 'member', orgId, tenant, role: membership.role };
 }
 

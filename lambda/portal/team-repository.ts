@@ -463,6 +463,40 @@ export class TeamRepository {
   }
 
   /**
+   * Makes the org's `ownerEmail`, found holding a lesser role, an owner
+   * again: a partner file (or the admin API) named an existing member as
+   * the owner, and that owner stays an owner. Only a membership still at
+   * `was` changes, so a concurrent change wins (false) and this is safe to repeat.
+   */
+  public async restoreRegisteredOwner(orgId: string, memberId: string, email: string, was: TeamRole): Promise<boolean> {
+    const now = this.clock.now();
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            roleUpdate(this.tableName, orgId, memberId, was, 'owner'),
+            this.activity.putFor(
+              {
+                orgId,
+                action: 'member.role-changed',
+                actor: 'platform:ownerEmail',
+                subject: email,
+                role: 'owner',
+                previousRole: was,
+              },
+              now,
+            ),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (cancellationReasons(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * The acting owner hands the ownership to another member: in one
    * transaction the member becomes owner and the actor admin, each on
    * condition that their role is still what this request read, so the org

@@ -625,7 +625,8 @@ describe('ownership transfer', () => {
     }
   });
 
-  it("a partner file's owner cannot transfer: refused naming the file, not offered; another owner can", async () => {
+  /** An org from a partner file owned by `owner-<n>` (signed in by owner email), with `owner2` (owner) and `target` (member) invited. */
+  async function newFileTeam() {
     const n = nextCase++;
     const orgId = `file-team-${n}`;
     const email = (person: Person) => `${person}-${n}@acme.example`;
@@ -641,6 +642,11 @@ describe('ownership transfer', () => {
       jars[person] = await harness.signIn(`${person}-${n}`);
       expect((await accept(jars[person], linkFor(email(person)))).status).toBe(303);
     }
+    return { orgId, email, owner, jars };
+  }
+
+  it("a partner file's owner cannot transfer: refused naming the file, not offered; another owner can", async () => {
+    const { orgId, email, owner, jars } = await newFileTeam();
     const page = await teamPage(owner);
     expect(page).not.toContain('action="/team/ownership"');
     expect(page).toContain(`partners/${orgId}.yaml`);
@@ -658,6 +664,25 @@ describe('ownership transfer', () => {
     expect(roleOn(after, email('target'))).toBe('owner');
     expect(roleOn(after, email('owner2'))).toBe('admin');
     expect((await repositories.tenants.get(orgId))?.ownerEmail).toBe(email('owner'));
+  });
+
+  it('a partner file that names an existing member as ownerEmail makes them an owner; the old file owner is signed out', async () => {
+    const { orgId, email, owner, jars } = await newFileTeam();
+    // What the onboarding handler does when the file's ownerEmail changes.
+    await repositories.tenants.ensure({ orgId, orgName: 'File Team', ownerEmail: email('target'), source: 'config' });
+    const page = await teamPage(jars.target);
+    expect(page).toContain('id="team-self-role">owner<');
+    expect(page).toContain('(registered owner)');
+    const ended = await harness.request('GET', '/team', { jar: owner });
+    expect(ended.status).toBe(403);
+    expect(await ended.text()).toContain('has another owner now');
+    const entries = await new ActivityRepository(ddb.doc, tables.tenants).list(orgId);
+    expect(entries.find((entry) => entry.actor === 'platform:ownerEmail')).toMatchObject({
+      action: 'member.role-changed',
+      subject: email('target'),
+      role: 'owner',
+      previousRole: 'member',
+    });
   });
 
   it('transfers racing role changes and each other always leave an owner, and log only what happened', async () => {
