@@ -11,6 +11,7 @@
 import { PortalHttpClient } from './portal-http-client';
 import { adminCall } from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
+import { csrfOf, memberIdOn } from './team-page-readers';
 
 const ORG = { orgId: 'admin-door', orgName: 'Admin Door GmbH' };
 /** Registered in another case than the issuer states it: emails compare case-insensitively. */
@@ -26,20 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.close();
 }, 30_000);
-
-const csrfOf = (page: string) => {
-  const token = /name="_csrf" value="([^"]+)"/.exec(page)?.[1];
-  if (token === undefined) throw new Error('no CSRF token on the page');
-  return token;
-};
-
-/** The member id in a Team page row's forms. */
-function memberIdOn(page: string, email: string): string {
-  const row = new RegExp(`<tr class="member" data-email="${email}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
-  const id = /name="member" value="([0-9a-f]{64})"/.exec(row)?.[1];
-  if (id === undefined) throw new Error(`no member form for ${email}`);
-  return id;
-}
 
 it.each([
   ['without ownerEmail', { orgName: ORG.orgName }],

@@ -24,6 +24,7 @@ import {
   scanPlatformTables,
 } from '../support/platform-tables';
 import { FAKE_ISSUER, type Harness, type Jar, createHarness, validSettings } from './portal-app-harness';
+import { memberIdOn } from './team-page-readers';
 
 // Now-ish: DynamoDB Local's TTL sweep runs on the wall clock and would delete items "expired" in the past.
 const clock = new FakeClock(new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString());
@@ -88,14 +89,6 @@ async function teamPage(jar: Jar): Promise<string> {
   const response = await harness.request('GET', '/team', { jar });
   expect(response.status).toBe(200);
   return response.text();
-}
-
-/** The member id of a row on the Team page (the hidden field of its forms). */
-function memberIdOn(page: string, email: string): string {
-  const row = new RegExp(`<tr class="member" data-email="${email}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
-  const id = /name="member" value="([0-9a-f]{64})"/.exec(row)?.[1];
-  if (id === undefined) throw new Error(`no member form for ${email}`);
-  return id;
 }
 
 function invitationIdOn(page: string, email: string): string {
