@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { staleBundledCatalog } from '../lib/config/bundled-catalog';
 import { ConfigError } from '../lib/config/config-error';
 import { loadConfig, PlatformConfig } from '../lib/config/load-config';
+import { LAMBDA_BUNDLE_KIND } from '../lib/house-bundler';
 import { QuotaError } from '../lib/config/quota-check';
 import { buildPlatformApp } from '../lib/platform-app';
 import { SHARD_STACK_KIND } from '../lib/stack-cache/shard-stack-cache';
@@ -74,11 +75,11 @@ function stackCacheOf(app: App, rootDir: string, validationCache: ValidationCach
 }
 
 function cacheSummary(cache: ValidationCache): string {
-  const parts = Object.entries(cache.stats).map(([kind, { hits, misses }]) =>
-    kind === SHARD_STACK_KIND
-      ? `shard stacks ${misses} built, ${hits} served from cache`
-      : `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
-  );
+  const parts = Object.entries(cache.stats).map(([kind, { hits, misses }]) => {
+    if (kind === SHARD_STACK_KIND) return `shard stacks ${misses} built, ${hits} served from cache`;
+    if (kind === LAMBDA_BUNDLE_KIND) return `lambda bundles ${misses} built, ${hits} from cache`;
+    return `${kind} ${misses} checked, ${hits} unchanged (from cache)`;
+  });
   return `validation: ${parts.join('; ') || 'off'}`;
 }
 

@@ -20,6 +20,7 @@ import { PartnerShardStack, PartnerShardStackProps } from './partner-shard-stack
 import { PlatformStack } from './platform-stack';
 import { CachedShardStack, ShardStackEntry } from './stack-cache/cached-shard-stack';
 import { ShardStackCache } from './stack-cache/shard-stack-cache';
+import { useLambdaBundleCache } from './house-bundler';
 import { enforceResourceLimit } from './stack-limits';
 import { CachedCloudFormationValidatePlugin } from './validation-cache/cached-cloudformation-validate-plugin';
 import { CachedNagChecks } from './validation-cache/cached-nag-checks';
@@ -34,6 +35,7 @@ export interface PlatformAppOptions {
    * Serve cdk-nag's findings per stack, and the built-in CloudFormation
    * validation's per template, from this cache when what they read is
    * unchanged (lib/validation-cache). Both still run over everything else.
+   * The Lambda bundles are kept there too (lib/house-bundler.ts).
    * @default no cache: both run over every stack
    */
   readonly validationCache?: ValidationCache;
@@ -68,6 +70,7 @@ export interface PlatformApp {
  */
 export function buildPlatformApp(app: App, config: PlatformConfig, options: PlatformAppOptions = {}): PlatformApp {
   const { environment } = config;
+  if (options.validationCache) useLambdaBundleCache(app, options.validationCache);
   // Validation threads start now, so their engines are ready when the templates are.
   const validation = startValidation(app, options);
   const plan = planDelivery(config);

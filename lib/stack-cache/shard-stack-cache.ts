@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, attachCustomSynthesis, ISynthesisSession, Stack } from 'aws-cdk-lib';
 import { appSourceDigest } from '../bundle-input-hash';
+import { LAMBDA_BUNDLER_CONTEXT } from '../house-bundler';
 import type { PlatformConfig } from '../config/load-config';
 import type { CachedCloudFormationValidatePlugin } from '../validation-cache/cached-cloudformation-validate-plugin';
 import type { CachedNagChecks } from '../validation-cache/cached-nag-checks';
@@ -13,7 +14,13 @@ export const SHARD_STACK_KIND = 'shard-stack';
 const KIND = SHARD_STACK_KIND;
 
 /** Context keys that say where to read and cache, never what a template holds. */
-const NOT_TEMPLATE_CONTEXT = ['partnersDir', 'validationCache', 'validationCacheDir', 'stackCache'];
+const NOT_TEMPLATE_CONTEXT = [
+  'partnersDir',
+  'validationCache',
+  'validationCacheDir',
+  'stackCache',
+  LAMBDA_BUNDLER_CONTEXT,
+];
 
 /** Environment variables aws-cdk-lib reads while building a stack (debug traces, the default environment). */
 const CDK_ENVIRONMENT = ['CDK_DEBUG', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION'];
