@@ -58,7 +58,11 @@ export function useLambdaBundleCache(app: IConstruct, cache: ValidationCache): v
  * NodejsFunction cannot be hooked (then CDK bundles as before).
  */
 export function registerHouseBundle(scope: IConstruct, bundle: HouseBundle): void {
-  if (scope.node.tryGetContext(LAMBDA_BUNDLER_CONTEXT) === 'cdk' || !hookNodejsBundling()) return;
+  if (scope.node.tryGetContext(LAMBDA_BUNDLER_CONTEXT) === 'cdk' || !hookNodejsBundling()) {
+    // An earlier app in this process may have registered the same bundle.
+    registered.delete(bundle.bundling.assetHash);
+    return;
+  }
   registered.set(bundle.bundling.assetHash, { ...bundle, cache: caches.get(scope.node.root) });
 }
 
