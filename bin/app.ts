@@ -4,6 +4,9 @@ import { App } from 'aws-cdk-lib';
 import { staleBundledCatalog } from '../lib/config/bundled-catalog';
 import { ConfigError } from '../lib/config/config-error';
 import { loadConfig, PlatformConfig } from '../lib/config/load-config';
+import { LAMBDA_BUNDLE_KIND } from '../lib/house-bundler';
+import { appSourceDigest } from '../lib/bundle-input-hash';
+import { PARTNER_FILE_KIND, PartnerFileCache } from '../lib/config/partner-file-cache';
 import { QuotaError } from '../lib/config/quota-check';
 import { buildPlatformApp } from '../lib/platform-app';
 import { SHARD_STACK_KIND } from '../lib/stack-cache/shard-stack-cache';
@@ -27,6 +30,7 @@ function main(): number {
       rootDir,
       environment,
       partnersDir: partnersDir ? path.resolve(partnersDir) : undefined,
+      partnerCache: validationCache && new PartnerFileCache(validationCache, appSourceDigest(rootDir)),
     });
     // The functions bundle their own copy of the catalog; never deploy one that disagrees with the rules.
     const stale = staleBundledCatalog(config.catalog);
@@ -74,11 +78,12 @@ function stackCacheOf(app: App, rootDir: string, validationCache: ValidationCach
 }
 
 function cacheSummary(cache: ValidationCache): string {
-  const parts = Object.entries(cache.stats).map(([kind, { hits, misses }]) =>
-    kind === SHARD_STACK_KIND
-      ? `shard stacks ${misses} built, ${hits} served from cache`
-      : `${kind} ${misses} checked, ${hits} unchanged (from cache)`,
-  );
+  const parts = Object.entries(cache.stats).map(([kind, { hits, misses }]) => {
+    if (kind === SHARD_STACK_KIND) return `shard stacks ${misses} built, ${hits} served from cache`;
+    if (kind === LAMBDA_BUNDLE_KIND) return `lambda bundles ${misses} built, ${hits} from cache`;
+    if (kind === PARTNER_FILE_KIND) return `partner files ${misses} parsed, ${hits} from cache`;
+    return `${kind} ${misses} checked, ${hits} unchanged (from cache)`;
+  });
   return `validation: ${parts.join('; ') || 'off'}`;
 }
 

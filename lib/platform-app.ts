@@ -14,12 +14,18 @@ import type { Construct, IConstruct } from 'constructs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DeliveryPlan, planDelivery, ShardPlan } from './config/delivery-plan';
 import type { PlatformConfig } from './config/load-config';
-import { onboardingProviderFunctionName, platformStackName, TAG_PREFIX } from './config/naming';
+import {
+  deadLetterConsumerFunctionName,
+  onboardingProviderFunctionName,
+  platformStackName,
+  TAG_PREFIX,
+} from './config/naming';
 import { checkQuotas, QuotaError } from './config/quota-check';
 import { PartnerShardStack, PartnerShardStackProps } from './partner-shard-stack';
-import { PlatformStack } from './platform-stack';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
 import { CachedShardStack, ShardStackEntry } from './stack-cache/cached-shard-stack';
 import { ShardStackCache } from './stack-cache/shard-stack-cache';
+import { useLambdaBundleCache } from './house-bundler';
 import { enforceResourceLimit } from './stack-limits';
 import { CachedCloudFormationValidatePlugin } from './validation-cache/cached-cloudformation-validate-plugin';
 import { CachedNagChecks } from './validation-cache/cached-nag-checks';
@@ -34,6 +40,7 @@ export interface PlatformAppOptions {
    * Serve cdk-nag's findings per stack, and the built-in CloudFormation
    * validation's per template, from this cache when what they read is
    * unchanged (lib/validation-cache). Both still run over everything else.
+   * The Lambda bundles are kept there too (lib/house-bundler.ts).
    * @default no cache: both run over every stack
    */
   readonly validationCache?: ValidationCache;
@@ -54,7 +61,10 @@ export interface PlatformAppOptions {
 
 export interface PlatformApp {
   readonly plan: DeliveryPlan;
+  /** The platform stack as built (throws when it was served from the stack cache: see `platformStack`). */
   readonly platform: PlatformStack;
+  /** The platform stack, built or served from the stack cache. */
+  readonly platformStack: PlatformStack | CachedShardStack;
   /** The shard stacks built (all of them without a stack cache). */
   readonly shards: readonly PartnerShardStack[];
   /** The shard stacks served from the stack cache. */
@@ -68,15 +78,60 @@ export interface PlatformApp {
  */
 export function buildPlatformApp(app: App, config: PlatformConfig, options: PlatformAppOptions = {}): PlatformApp {
   const { environment } = config;
+  if (options.validationCache) useLambdaBundleCache(app, options.validationCache);
   // Validation threads start now, so their engines are ready when the templates are.
   const validation = startValidation(app, options);
   const plan = planDelivery(config);
   const problems = checkQuotas(plan, environment);
   if (problems.length > 0) throw new QuotaError(problems);
 
-  const env = stackEnvironment(environment);
+  const nag = addNag(app, options);
+  const stackCache = shardStackCache(app, config, options, nag, validation);
+  const platform = buildPlatformStack(app, environment, plan, options, stackCache);
+  const built = plan.shards.map((shardPlan) =>
+    buildShardStack(app, environment, plan, shardPlan, platform, stackCache),
+  );
+  const shards = built.filter((stack): stack is PartnerShardStack => stack instanceof PartnerShardStack);
+  const cachedShards = built.filter((stack): stack is CachedShardStack => stack instanceof CachedShardStack);
 
-  const platform = new PlatformStack(app, platformStackName(environment.name), {
+  Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
+  validation?.prepare([...resourceTypes(app), 'AWS::CDK::Metadata']);
+  for (const stack of [platform, ...built]) validation?.validateWhenWritten(stack);
+  return {
+    plan,
+    get platform(): PlatformStack {
+      if (platform instanceof PlatformStack) return platform;
+      throw new Error(`${platform.node.path} was served from the stack cache; use platformStack`);
+    },
+    platformStack: platform,
+    shards,
+    cachedShards,
+  };
+}
+
+/** One way to construct either class, so both record the same creation stack trace. */
+type PlatformStackClass = new (
+  scope: Construct,
+  id: string,
+  props: PlatformStackProps & { readonly served?: ShardStackEntry },
+) => PlatformStack | CachedShardStack;
+
+/**
+ * The platform stack: built, or served whole from the stack cache when
+ * every input is unchanged (its props come from the environment config
+ * alone, which the key digests with the sources, versions and context; the
+ * shard stacks only name its resources by their fixed names). Its Lambda
+ * bundles must already be staged in the cloud assembly to be served.
+ */
+function buildPlatformStack(
+  app: App,
+  environment: PlatformConfig['environment'],
+  plan: DeliveryPlan,
+  options: PlatformAppOptions,
+  stackCache: ShardStackCache | undefined,
+): PlatformStack | CachedShardStack {
+  const env = stackEnvironment(environment);
+  const props: PlatformStackProps = {
     env,
     description: `partner-platform (${environment.name}): key, tables and the partner event bus`,
     environmentName: environment.name,
@@ -109,21 +164,15 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
             },
           },
         }),
-  });
-  Tags.of(platform).add(`${TAG_PREFIX}:component`, 'platform');
-
-  const nag = addNag(app, options);
-  const stackCache = shardStackCache(app, config, options, nag, validation);
-  const built = plan.shards.map((shardPlan) =>
-    buildShardStack(app, environment, plan, shardPlan, platform, stackCache),
-  );
-  const shards = built.filter((stack): stack is PartnerShardStack => stack instanceof PartnerShardStack);
-  const cachedShards = built.filter((stack): stack is CachedShardStack => stack instanceof CachedShardStack);
-
-  Tags.of(platform).add(`${TAG_PREFIX}:environment`, environment.name);
-  validation?.prepare([...resourceTypes(app), 'AWS::CDK::Metadata']);
-  for (const stack of [platform, ...built]) validation?.validateWhenWritten(stack);
-  return { plan, platform, shards, cachedShards };
+  };
+  const id = platformStackName(environment.name);
+  const key = stackCache?.keyOf(id, props);
+  const served = key === undefined ? undefined : stackCache?.lookup(key, id, env ?? {});
+  const Platform: PlatformStackClass = served ? CachedShardStack : PlatformStack;
+  const stack = new Platform(app, id, { ...props, served });
+  Tags.of(stack).add(`${TAG_PREFIX}:component`, 'platform');
+  if (key !== undefined) stackCache?.track(stack, key);
+  return stack;
 }
 
 /** One way to construct either class, so both record the same creation stack trace. */
@@ -143,7 +192,7 @@ function buildShardStack(
   environment: PlatformConfig['environment'],
   plan: DeliveryPlan,
   shardPlan: ShardPlan,
-  platform: PlatformStack,
+  platform: Stack,
   stackCache: ShardStackCache | undefined,
 ): Stack {
   const env = stackEnvironment(environment);
@@ -154,7 +203,7 @@ function buildShardStack(
     platformBusName: plan.platformBusName,
     retryPolicy: environment.delivery,
     onboardingProviderFunctionName: onboardingProviderFunctionName(environment.name),
-    deadLetterConsumerFunctionName: platform.deadLetterConsumer.functionName,
+    deadLetterConsumerFunctionName: deadLetterConsumerFunctionName(environment.name),
     alarms: {
       environmentName: environment.name,
       topicArn: environment.alarms.topicArn,

@@ -11,6 +11,7 @@ import { METRICS_NAMESPACE } from '../lambda/core/contracts';
 import { TenantsTable } from '../lambda/core/data-model';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
+import { registerHouseBundle } from './house-bundler';
 import { mainFieldsFor } from './lambda-bundling';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import type { PlatformTables } from './platform-tables';
@@ -105,6 +106,17 @@ export class PlatformFunction extends nodejs.NodejsFunction {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    const bundling = {
+      ...BUNDLING,
+      ...(mainFields === undefined ? {} : { mainFields }),
+      assetHash: bundleInputHash(REPO_ROOT, entry, {
+        BUNDLING,
+        ...(mainFields === undefined ? {} : { mainFields }),
+        runtime: runtime.name,
+        architecture: architecture.name,
+      }),
+    };
+    registerHouseBundle(scope, { entry, projectRoot: REPO_ROOT, bundling });
     super(scope, id, {
       entry,
       handler: 'handler',
@@ -125,16 +137,7 @@ export class PlatformFunction extends nodejs.NodejsFunction {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
-      bundling: {
-        ...BUNDLING,
-        ...(mainFields === undefined ? {} : { mainFields }),
-        assetHash: bundleInputHash(REPO_ROOT, entry, {
-          BUNDLING,
-          ...(mainFields === undefined ? {} : { mainFields }),
-          runtime: runtime.name,
-          architecture: architecture.name,
-        }),
-      },
+      bundling,
     });
     this.serviceName = props.serviceName;
     this.acknowledgeHouseFindings();

@@ -7,6 +7,7 @@ import { ENVIRONMENT_NAMES, EnvironmentConfig, EnvironmentName, environmentSchem
 import type { EventCatalog } from '../../lambda/core/event-catalog';
 import { catalogSchemaProblems } from '../../lambda/core/event-validation';
 import { EVENT_CATALOG_FILE, eventCatalogFileSchema } from './event-catalog-schema';
+import type { ParsedPartnerFile, PartnerFileCache } from './partner-file-cache';
 import { PartnerConfig, partnerSchema } from './partner-schema';
 
 /** Everything the CDK app needs from `config/` and `partners/`, validated. */
@@ -25,6 +26,12 @@ export interface LoadConfigOptions {
   readonly environment?: string;
   /** Where the partner files are. @default `<rootDir>/partners` */
   readonly partnersDir?: string;
+  /**
+   * Keeps each partner file's parse and schema check by the file's content
+   * (lib/config/partner-file-cache.ts), so an unchanged file is not parsed again.
+   * @default every file is parsed
+   */
+  readonly partnerCache?: PartnerFileCache;
 }
 
 type Problems = ConfigProblem[];
@@ -69,7 +76,11 @@ function zodProblems(file: string, schema: z.ZodType, error: z.ZodError): Config
 
 /** Parses one YAML file; syntax errors become problems with line and column. */
 function readYaml(absolute: string, file: string, problems: Problems): unknown {
-  const document = parseDocument(readFileSync(absolute, 'utf8'), { uniqueKeys: true, prettyErrors: true });
+  return parseYaml(readFileSync(absolute, 'utf8'), file, problems);
+}
+
+function parseYaml(text: string, file: string, problems: Problems): unknown {
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (document.errors.length > 0) {
     for (const error of document.errors) {
       const where = error.linePos?.[0];
@@ -191,12 +202,23 @@ export function readEventCatalog(rootDir: string): EventCatalog {
   return catalog;
 }
 
+/** One partner file's YAML parse and schema check: its problems, the partner, and the orgId it claims. */
+function parsePartnerFile(schema: z.ZodType<PartnerConfig>, text: string, file: string): ParsedPartnerFile {
+  const problems: Problems = [];
+  const raw = parseYaml(text, file, problems);
+  if (raw === undefined) return { problems };
+  const partner = parseWith(schema, raw, file, problems);
+  const orgId = partner?.orgId ?? (raw as { orgId?: unknown }).orgId;
+  return { problems, partner, orgId: typeof orgId === 'string' ? orgId : undefined };
+}
+
 function loadPartners(
   partnersDir: string,
   relativeDir: string,
   eventTypes: readonly string[] | undefined,
   allowHttp: boolean,
   problems: Problems,
+  cache?: PartnerFileCache,
 ): PartnerConfig[] {
   if (!existsSync(partnersDir)) return [];
   const schema = partnerSchema({ eventTypes, allowHttp });
@@ -211,10 +233,10 @@ function loadPartners(
       problems.push({ file, field: '(file)', message: `rename it to ${name.replace(/\.ya?ml$/i, '.yaml')}` });
       continue;
     }
-    const raw = readYaml(path.join(partnersDir, name), file, problems);
-    if (raw === undefined) continue;
-    const partner = parseWith(schema, raw, file, problems);
-    const orgId = partner?.orgId ?? (raw as { orgId?: unknown }).orgId;
+    const text = readFileSync(path.join(partnersDir, name), 'utf8');
+    const parsed = cache?.parse(file, text, { eventTypes, allowHttp }, () => parsePartnerFile(schema, text, file));
+    const { partner, orgId, problems: fileProblems } = parsed ?? parsePartnerFile(schema, text, file);
+    problems.push(...fileProblems);
     const stem = name.slice(0, -'.yaml'.length);
     if (typeof orgId === 'string' && orgId !== stem) {
       problems.push({
@@ -257,6 +279,7 @@ export function loadConfig(options: LoadConfigOptions): PlatformConfig {
     catalog?.types.map((type) => type.name),
     environment?.allowHttpWebhooks ?? false,
     problems,
+    options.partnerCache,
   );
   if (problems.length > 0 || !environment || !catalog) throw new ConfigError(problems);
   return { environment, catalog, partners };

@@ -2,18 +2,25 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, attachCustomSynthesis, ISynthesisSession, Stack } from 'aws-cdk-lib';
 import { appSourceDigest } from '../bundle-input-hash';
+import { LAMBDA_BUNDLER_CONTEXT } from '../house-bundler';
 import type { PlatformConfig } from '../config/load-config';
 import type { CachedCloudFormationValidatePlugin } from '../validation-cache/cached-cloudformation-validate-plugin';
 import type { CachedNagChecks } from '../validation-cache/cached-nag-checks';
 import { contentKey, packageVersion, ValidationCache } from '../validation-cache/validation-cache';
-import { CachedShardStack, ShardStackEntry } from './cached-shard-stack';
+import { CachedShardStack, ShardStackEntry, StoredFileAsset } from './cached-shard-stack';
 
 /** The cache kind of whole shard stacks (beside lib/validation-cache's kinds, in the same directory). */
 export const SHARD_STACK_KIND = 'shard-stack';
 const KIND = SHARD_STACK_KIND;
 
 /** Context keys that say where to read and cache, never what a template holds. */
-const NOT_TEMPLATE_CONTEXT = ['partnersDir', 'validationCache', 'validationCacheDir', 'stackCache'];
+const NOT_TEMPLATE_CONTEXT = [
+  'partnersDir',
+  'validationCache',
+  'validationCacheDir',
+  'stackCache',
+  LAMBDA_BUNDLER_CONTEXT,
+];
 
 /** Environment variables aws-cdk-lib reads while building a stack (debug traces, the default environment). */
 const CDK_ENVIRONMENT = ['CDK_DEBUG', 'CDK_DEFAULT_ACCOUNT', 'CDK_DEFAULT_REGION'];
@@ -68,6 +75,7 @@ export class ShardStackCache {
   private readonly served: Served[] = [];
   private readonly built: Built[] = [];
   private readonly common: string;
+  private readonly outdir: string;
 
   constructor(
     private readonly cache: ValidationCache,
@@ -75,6 +83,7 @@ export class ShardStackCache {
     config: PlatformConfig,
     private readonly options: ShardStackCacheOptions,
   ) {
+    this.outdir = app.outdir;
     const context = { ...app.node.getAllContext() } as Record<string, unknown>;
     for (const key of NOT_TEMPLATE_CONTEXT) delete context[key];
     this.common = contentKey([
@@ -91,9 +100,13 @@ export class ShardStackCache {
     attachCustomSynthesis(app, { onSynthesize: (session) => this.afterStacks(session) });
   }
 
-  /** The key of a shard stack with this id and these props (everything else is common to the app). */
+  /**
+   * The key of a stack with this id and these props (everything else is
+   * common to the app). The cloud assembly's path relative to the project
+   * is part of it: a staged asset's path (and a bundle's source map) depends on it.
+   */
   public keyOf(id: string, props: unknown): string {
-    return contentKey([this.common, id, JSON.stringify(props)]);
+    return contentKey([this.common, path.relative(this.outdir, this.options.rootDir), id, JSON.stringify(props)]);
   }
 
   /** The stored synthesis of the stack under `key`, when it may be served (see the class). */
@@ -103,7 +116,8 @@ export class ShardStackCache {
     environment: { account?: string; region?: string },
   ): ShardStackEntry | undefined {
     const entry = this.cache.peek<ShardStackEntry>(KIND, key);
-    const servable = entry !== undefined && this.findingsFree(entry, stackPath, environment);
+    const servable =
+      entry !== undefined && this.findingsFree(entry, stackPath, environment) && this.assetsStaged(entry);
     this.cache.record(KIND, servable);
     return servable ? entry : undefined;
   }
@@ -112,6 +126,11 @@ export class ShardStackCache {
   public track(stack: Stack, key: string): void {
     if (stack instanceof CachedShardStack) this.served.push({ stack });
     else this.built.push({ stack, key });
+  }
+
+  /** A stored stack's assets must already be in the cloud assembly (CDK stages an asset once per hash, as here). */
+  private assetsStaged(entry: ShardStackEntry): boolean {
+    return (entry.assets ?? []).every((asset) => existsSync(path.resolve(this.outdir, asset.path)));
   }
 
   private findingsFree(
@@ -151,9 +170,12 @@ export class ShardStackCache {
     const metadata = splitMetadata(stack, readFileSync(metadataFile, 'utf8'));
     if (!metadata) return undefined;
     const template = readFileSync(path.join(outdir, stack.templateFile), 'utf8');
+    const assets = fileAssets(stack, outdir);
+    if (!assets) return undefined;
     return {
       template,
       ...metadata,
+      ...(assets.length === 0 ? {} : { assets }),
       tree: JSON.stringify(subtree),
       treeNodes: nodeCount(subtree),
       nagKey: this.options.nag.keyOf(stack, template),
@@ -178,6 +200,38 @@ export class ShardStackCache {
     // One pass over the text: each mark (a JSON string) becomes the stored subtree.
     return JSON.stringify(tree).replace(SERVED_MARKS, (mark: string, id: string) => subtrees.get(id) ?? mark);
   }
+}
+
+interface AssetManifest {
+  readonly files?: Record<
+    string,
+    { source: { path?: string; packaging?: string; executable?: unknown }; displayName?: string }
+  >;
+  readonly dockerImages?: Record<string, unknown>;
+}
+
+/**
+ * The stack's file assets besides its template, from the asset manifest
+ * CDK wrote for it; undefined when the stack has assets a served stack
+ * could not declare again (container images, assets built by a command).
+ */
+function fileAssets(stack: Stack, outdir: string): StoredFileAsset[] | undefined {
+  const file = path.join(outdir, `${stack.artifactId}.assets.json`);
+  if (!existsSync(file)) return [];
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as AssetManifest;
+  if (Object.keys(manifest.dockerImages ?? {}).length > 0) return undefined;
+  const assets: StoredFileAsset[] = [];
+  for (const [sourceHash, { source, displayName }] of Object.entries(manifest.files ?? {})) {
+    if (source.path === stack.templateFile) continue;
+    if (source.path === undefined || source.executable !== undefined) return undefined;
+    assets.push({
+      sourceHash,
+      path: source.path,
+      packaging: source.packaging as StoredFileAsset['packaging'],
+      ...(displayName === undefined ? {} : { displayName }),
+    });
+  }
+  return assets;
 }
 
 interface TreeNode {

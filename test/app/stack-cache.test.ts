@@ -13,6 +13,7 @@ import { appSourceDigest } from '../../lib/bundle-input-hash';
 import { planDelivery } from '../../lib/config/delivery-plan';
 import { loadConfig, PlatformConfig } from '../../lib/config/load-config';
 import { buildPlatformApp } from '../../lib/platform-app';
+import { CachedShardStack } from '../../lib/stack-cache/cached-shard-stack';
 import { ValidationCache } from '../../lib/validation-cache/validation-cache';
 import { REPO_ROOT } from '../support/workspace';
 
@@ -29,6 +30,8 @@ interface Output {
   readonly files: Map<string, string>;
   readonly built: string[];
   readonly served: string[];
+  /** Whether the platform stack was served from the stack cache. */
+  readonly platformServed: boolean;
 }
 
 function readTree(dir: string, prefix = ''): Array<[string, string]> {
@@ -44,8 +47,12 @@ function readTree(dir: string, prefix = ''): Array<[string, string]> {
  * validation cache) with the stack cache on or off. One call site, so the
  * stacks' creation traces are the same in every run.
  */
-function synth(config: PlatformConfig, cache: ValidationCache, stackCache: { sourceDigest?: string } | false): Output {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'pp-stack-cache-out-'));
+function synth(
+  config: PlatformConfig,
+  cache: ValidationCache,
+  stackCache: { sourceDigest?: string } | false,
+  outdir = mkdtempSync(path.join(tmpdir(), 'pp-stack-cache-out-')),
+): Output {
   const app = new App({ outdir, context: CLI_CONTEXT });
   const built = buildPlatformApp(app, config, {
     validationCache: cache,
@@ -56,6 +63,7 @@ function synth(config: PlatformConfig, cache: ValidationCache, stackCache: { sou
     files: new Map(readTree(outdir)),
     built: built.shards.map((stack) => stack.stackName),
     served: built.cachedShards.map((stack) => stack.stackName),
+    platformServed: built.platformStack instanceof CachedShardStack,
   };
 }
 
@@ -103,15 +111,21 @@ describe('shard stack cache', () => {
   };
   const newCache = () => new ValidationCache(mkdtempSync(path.join(tmpdir(), 'pp-stack-cache-')));
 
-  /** Runs the steps in order against one cache, all from this one call site (the creation traces are the same). */
+  /**
+   * Runs the steps in order against one cache and, as `cdk synth` does, one
+   * cloud assembly directory (each reference in a fresh one), all from this
+   * one call site (the creation traces are the same).
+   */
   function run(steps: readonly Step[], cache = newCache()): Output[] {
     const outputs: Output[] = [];
+    const outdir = mkdtempSync(path.join(tmpdir(), 'pp-stack-cache-out-'));
     for (const step of steps) {
       outputs.push(
         synth(
           step.config,
           step.reference ? newCache() : cache,
           step.reference ? false : { sourceDigest: step.sourceDigest },
+          step.reference ? undefined : outdir,
         ),
       );
     }
@@ -137,6 +151,14 @@ describe('shard stack cache', () => {
     expectSameFiles(cold, reference);
     expect({ built: warm.built, served: warm.served }).toEqual({ built: [], served: allShards });
     expectSameFiles(warm, reference);
+    // The platform stack reads no partner file: served unless the environment config or a source changed.
+    expect([cold, warm, oneChanged, environment, source].map((output) => output.platformServed)).toEqual([
+      false,
+      true,
+      true,
+      false,
+      false,
+    ]);
 
     expect(oneChanged.built).toEqual([shardOf(config, changedOrg)]);
     expectSameFiles(oneChanged, changedReference);
