@@ -85,6 +85,7 @@ export function buildPlatformApp(app: App, config: PlatformConfig, options: Plat
     allowHttpWebhooks: environment.allowHttpWebhooks,
     waf: environment.waf,
     partnerRateLimit: environment.partnerApi.rateLimit,
+    maxActiveKeysPerEnvironment: environment.apiKey.maxActivePerEnvironment,
     adminApi: environment.adminApi,
     portal:
       environment.portal === undefined || environment.mail === undefined

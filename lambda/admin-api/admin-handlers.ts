@@ -71,12 +71,7 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
     listTenants: async ({ query }) => {
       const page = await deps.tenants.list({ limit: query.limit, cursor: query.cursor });
       const tenants = await Promise.all(
-        page.items.map(async (tenant) =>
-          tenantViewOf(
-            tenant,
-            tenant.activeKeyHash === undefined ? undefined : await deps.keys.getByHash(tenant.activeKeyHash),
-          ),
-        ),
+        page.items.map(async (tenant) => tenantViewOf(tenant, await deps.keys.getActive(tenant.orgId))),
       );
       return { tenants, nextCursor: page.nextCursor ?? null };
     },
