@@ -9,6 +9,7 @@
  * Request bodies are strict objects: an unknown field is a 400.
  */
 import { z } from 'zod';
+import { KEY_ENVIRONMENTS } from '../core/api-keys';
 import { EVENT_TYPES_PATH, ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
 import { ACTIVITY_ACTIONS, TEAM_ROLES } from '../core/team';
 import { defineRoute, type RouteSpec } from './route-table';
@@ -23,6 +24,8 @@ const eventTypes = z.array(z.string().min(1).max(256)).min(1).max(100);
 const webhookSecret = z.string().min(24).max(256);
 
 const apiKeyStatus = z.enum(['active', 'expiring', 'grace', 'revoked']);
+/** Keys issued before environments read as `production`. */
+const keyEnvironment = z.enum(KEY_ENVIRONMENTS);
 /** `disabled`: endpoint health switched delivery off after the configured hours of failures (see `health`). */
 const webhookStatus = z.enum(['pending', 'active', 'failed', 'disabled']);
 
@@ -356,9 +359,16 @@ export const partnerRoutes = {
     method: 'GET',
     path: '/partner-auth-probe',
     auth: 'partner',
-    summary: 'Check a partner API key',
+    summary: 'Check a partner API key: its org, name, environment (development or production) and status',
     status: 200,
-    response: z.object({ orgId, keyPrefix: z.string(), status: apiKeyStatus, expiresAt: timestamp.nullable() }),
+    response: z.object({
+      orgId,
+      keyPrefix: z.string(),
+      name: z.string(),
+      environment: keyEnvironment,
+      status: apiKeyStatus,
+      expiresAt: timestamp.nullable(),
+    }),
   }),
   partnerMe: defineRoute({
     method: 'GET',
@@ -370,7 +380,14 @@ export const partnerRoutes = {
       orgId,
       orgName: z.string(),
       status: z.enum(['active', 'disabled']),
-      key: z.object({ id: z.string(), keyPrefix: z.string(), status: apiKeyStatus, expiresAt: timestamp.nullable() }),
+      key: z.object({
+        id: z.string(),
+        keyPrefix: z.string(),
+        name: z.string(),
+        environment: keyEnvironment,
+        status: apiKeyStatus,
+        expiresAt: timestamp.nullable(),
+      }),
     }),
   }),
   listCredentials: defineRoute({

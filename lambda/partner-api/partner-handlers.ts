@@ -20,7 +20,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
-import { isKeyUsable } from '../core/api-keys';
+import { isKeyUsable, keyEnvironmentOf, keyNameOf } from '../core/api-keys';
 import { NotFoundError, UnauthorizedError } from '../core/errors';
 import type { EventCatalog } from '../core/event-catalog';
 import { PLATFORM_EVENT_CATALOG } from '../core/platform-event-catalog';
@@ -86,6 +86,8 @@ async function liveKey(deps: PartnerApiDependencies, caller: PartnerCaller) {
   return {
     id: record.keyId,
     keyPrefix: record.prefix,
+    name: keyNameOf(record),
+    environment: keyEnvironmentOf(record),
     status: record.status,
     expiresAt: record.expiresAt ?? null,
   };
