@@ -14,7 +14,8 @@ import { type AdminAuthOptions, type AdminCaller, createAdminAuthenticator } fro
 import type { RouteHandlers } from '../api/route-table';
 import { type ApiEvent, createRouter } from '../api/router';
 import { type AdminRoutes, adminRoutes } from '../api/routes';
-import { issuedKeyViewOf, tenantViewOf, webhookViewOf } from '../api/views';
+import { credentialViewOf, issuedKeyViewOf, tenantViewOf, webhookViewOf } from '../api/views';
+import { newKeyRequest } from '../api/key-requests';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
@@ -42,7 +43,7 @@ export interface AdminApiDependencies {
 }
 
 type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
-type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listTenantActivity';
+type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listApiKeys' | 'listTenantActivity';
 
 export function adminHandlers(deps: AdminApiDependencies): AdminHandlers {
   return { ...tenantHandlers(deps), ...webhookHandlers(deps) };
@@ -78,13 +79,20 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
 
     issueApiKey: async ({ body, caller }) => {
       const tenant = await requireTenant(body.orgId);
-      const issued = await deps.keys.issue({
+      const issued = await deps.keys.issue({ orgId: tenant.orgId, createdBy: caller.email, ...newKeyRequest(body) });
+      deps.logger?.info('api key issued', {
         orgId: tenant.orgId,
-        createdBy: caller.email,
-        ...(body.expiresAt === undefined ? {} : { expiresAt: new Date(body.expiresAt).toISOString() }),
+        keyId: issued.record.keyId,
+        environment: issued.record.environment,
+        outcome: 'created',
       });
-      deps.logger?.info('api key issued', { orgId: tenant.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, caller.email);
+    },
+
+    listApiKeys: async ({ params }) => {
+      await requireTenant(params.orgId);
+      const now = deps.clock.now();
+      return { apiKeys: (await deps.keys.listAll(params.orgId)).map((record) => credentialViewOf(record, now)) };
     },
 
     listTenantActivity: async ({ params, query }) => {

@@ -233,12 +233,12 @@ export function isLiveKey(record: Pick<ApiKeyRecord, 'status'>): boolean {
   return record.status === 'active' || record.status === 'expiring';
 }
 
-/** 1-64 printable characters, not blank: shown in lists, logs and the activity log. */
-const KEY_NAME = new RegExp(`^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]{1,${KEY_NAME_MAX_LENGTH}}$`, 'u');
+/** 1-64 printable characters (no control or format characters): shown in lists, logs and the activity log. */
+export const KEY_NAME_PATTERN = new RegExp(`^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]{1,${KEY_NAME_MAX_LENGTH}}$`, 'u');
 
 /** @throws ValidationError (field `name`) unless the name is 1-64 printable characters and not blank. */
 export function assertKeyName(name: string): void {
-  if (!KEY_NAME.test(name) || name.trim() === '') {
+  if (!KEY_NAME_PATTERN.test(name) || name.trim() === '') {
     throw new ValidationError(`name must be 1-${KEY_NAME_MAX_LENGTH} printable characters, not blank`, {
       field: 'name',
     });
@@ -248,6 +248,11 @@ export function assertKeyName(name: string): void {
 /** The validity of an expiry choice: `never`, or 30, 90 or 180 days. */
 export function validityOfChoice(choice: KeyExpiryChoice): { readonly validityDays: number | 'never' } {
   return { validityDays: choice };
+}
+
+/** An expiry choice as a form or query sends it (`never`, `30`, `90`, `180`); undefined for anything else. */
+export function parseExpiryChoice(value: unknown): KeyExpiryChoice | undefined {
+  return KEY_EXPIRY_CHOICES.find((choice) => String(choice) === value);
 }
 
 /** @throws ValidationError unless `limit` is a whole number from 1 to the cap. */

@@ -32,6 +32,7 @@ import { rateLimitedResponse } from '../api/http';
 import { type ApiEvent, createRouter } from '../api/router';
 import { type PartnerRoutes, partnerRoutes } from '../api/routes';
 import { credentialViewOf, issuedKeyViewOf, webhookViewOf } from '../api/views';
+import { newKeyRequest } from '../api/key-requests';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { OrgRateLimiter } from '../repositories/org-rate-limit';
 import type { TenantsRepository } from '../repositories/tenants-repository';
@@ -128,26 +129,16 @@ function identityHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, I
 function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, CredentialRoute> {
   return {
     listCredentials: async ({ caller }) => {
-      const credentials = [];
-      let cursor: string | undefined;
-      do {
-        const page = await deps.keys.listByOrg(caller.orgId, { limit: 100, cursor });
-        credentials.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
       const now = deps.clock.now();
-      return {
-        credentials: credentials
-          .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-          .map((record) => credentialViewOf(record, now)),
-      };
+      return { credentials: (await deps.keys.listAll(caller.orgId)).map((record) => credentialViewOf(record, now)) };
     },
 
-    createCredential: async ({ caller }) => {
+    createCredential: async ({ caller, body }) => {
       const issued = await deps.keys.issue({
         orgId: caller.orgId,
         createdBy: createdBy(caller),
         actingKeyHash: caller.keyHash,
+        ...newKeyRequest(body),
       });
       const tenant = await requireTenant(deps, caller.orgId);
       deps.logger?.info('api key issued', { orgId: caller.orgId, keyId: issued.record.keyId, outcome: 'created' });

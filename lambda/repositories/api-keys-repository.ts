@@ -370,19 +370,23 @@ export class ApiKeysRepository {
     return { items: (Items ?? []) as StoredApiKey[], nextCursor: encodeCursor(LastEvaluatedKey) };
   }
 
-  /** The org's live (active or expiring) keys, oldest first, optionally of one environment (Query, then a consistent read each). */
-  public async listLive(orgId: string, environment?: KeyEnvironment): Promise<StoredApiKey[]> {
-    const live: StoredApiKey[] = [];
+  /** Every key of the org, oldest first (all pages of the `byOrg` Query). */
+  public async listAll(orgId: string): Promise<StoredApiKey[]> {
+    const all: StoredApiKey[] = [];
     let cursor: string | undefined;
     do {
       const page = await this.listByOrg(orgId, { limit: 100, cursor });
-      live.push(
-        ...page.items.filter(
-          (key) => isLive(key) && (environment === undefined || keyEnvironmentOf(key) === environment),
-        ),
-      );
+      all.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor !== undefined);
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** The org's live (active or expiring) keys, oldest first, optionally of one environment (Query, then a consistent read each). */
+  public async listLive(orgId: string, environment?: KeyEnvironment): Promise<StoredApiKey[]> {
+    const live = (await this.listAll(orgId)).filter(
+      (key) => isLive(key) && (environment === undefined || keyEnvironmentOf(key) === environment),
+    );
     const fresh = await Promise.all(live.map((key) => this.getByHash(key.keyHash)));
     return fresh.filter((key): key is StoredApiKey => key !== undefined && isLive(key));
   }

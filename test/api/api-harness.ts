@@ -80,7 +80,16 @@ export interface CallOptions {
   readonly body?: unknown;
 }
 
-export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNames): Promise<ApiWorld> {
+export interface ApiWorldOptions {
+  /** The environment's key policy limit. @default 1 */
+  readonly maxActivePerEnvironment?: number;
+}
+
+export async function createApiWorld(
+  ddb: IntegDynamoDb,
+  tables: PlatformTableNames,
+  options: ApiWorldOptions = {},
+): Promise<ApiWorld> {
   const clock = new FakeClock('2026-01-01T00:00:00.000Z');
   const secrets = new InMemorySecretStore();
   await secrets.createSecret({ name: 'admin-api-key', value: ADMIN_API_KEY });
@@ -88,7 +97,7 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
   const jwk = { ...(await jose.exportJWK(publicKey)), kid: KID, alg: 'ES256' };
   const keySet = jose.createLocalJWKSet({ keys: [jwk] });
 
-  const { tenants, keys, webhooks, activity } = repositoriesFor(ddb.doc, tables, clock);
+  const { tenants, keys, webhooks, activity } = repositoriesFor(ddb.doc, tables, clock, options);
   const urlPolicy = { allowHttp: false };
 
   const admin = createAdminApi(
