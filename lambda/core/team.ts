@@ -69,6 +69,14 @@ export const ACTIVITY_ACTIONS = [
   'invitation.revoked',
   'member.role-changed',
   'member.removed',
+  'key.created',
+  'key.rotated',
+  'key.revoked',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.enabled',
+  'webhook.replayed',
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 

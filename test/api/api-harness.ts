@@ -31,6 +31,9 @@ export const ADMIN_API_KEY = 'admin-key-for-tests-0123456789abcdef';
 const KID = 'test-key-1';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/partner-auth-probe';
 
+/** The caller address every harness request comes from, as API Gateway would state it. */
+export const TEST_SOURCE_IP = '198.51.100.7';
+
 export interface ApiResponse {
   readonly status: number;
   readonly body: any;
@@ -112,7 +115,7 @@ export async function createApiWorld(
       now: () => clock.now(),
     },
   );
-  const partner = createPartnerApi({ tenants, keys, webhooks, urlPolicy, clock });
+  const partner = createPartnerApi({ tenants, keys, webhooks, activity, urlPolicy, clock });
 
   const token: ApiWorld['token'] = async (options = {}) => {
     const nowSeconds = Math.floor(clock.now().getTime() / 1000);
@@ -230,7 +233,11 @@ export function proxyEvent(
     body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
     stageVariables: null,
-    requestContext: { requestId: 'test', stage: 'dev' } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: 'test',
+      stage: 'dev',
+      identity: { sourceIp: TEST_SOURCE_IP },
+    } as APIGatewayProxyEvent['requestContext'],
   };
 }
 

@@ -7,7 +7,8 @@
  * nothing changed; racing creates held to the limit.
  */
 import { DAY_MS } from '../../lambda/core/clock';
-import { type ApiWorld, createApiWorld } from '../api/api-harness';
+import { ActivityRepository } from '../../lambda/repositories/activity-repository';
+import { type ApiWorld, TEST_SOURCE_IP, createApiWorld } from '../api/api-harness';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
 import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
 
@@ -133,7 +134,7 @@ describe('partner POST /v1/partner/credentials and the probe', () => {
       expect((await single.callPartner('GET', '/v1/partner/me', key)).body.key).toMatchObject({ environment });
     }
     const listed = await single.callPartner('GET', '/v1/partner/credentials', production.body.apiKey);
-    expect(listed.body.credentials.map((key: { name: string }) => key.name)).toEqual(['Default', 'CI']);
+    expect(listed.body.credentials.map((key: { name: string }) => key.name).sort()).toEqual(['CI', 'Default']);
   });
 
   it('at the raised limit of 2: a third development key is 409 naming development and 2', async () => {
@@ -162,5 +163,83 @@ describe('partner POST /v1/partner/credentials and the probe', () => {
     expect(statuses.every((status) => status === 201 || status === 409)).toBe(true);
     const listed = await double.callAdmin('GET', `/tenants/${orgId}/api-keys`);
     expect(listed.body.apiKeys.filter((key: { status: string }) => key.status === 'active')).toHaveLength(2);
+  });
+});
+
+describe('key and webhook actions in the activity log', () => {
+  const activityOf = (orgId: string) => new ActivityRepository(ddb.doc, tables.tenants).list(orgId);
+
+  it('every key and webhook change by the admin and partner APIs is recorded with actor, source IP and user agent, never key material', async () => {
+    const orgId = await registered(single);
+    const agent = { 'User-Agent': 'ci-script/1.0' };
+    const adminHeaders = { ...(await single.adminHeaders()), ...agent };
+    const admin = await single.callAdmin('POST', '/api-keys', {
+      headers: adminHeaders,
+      body: { orgId, orgName: orgId, name: 'Ops' },
+    });
+    const hook = await single.callAdmin('POST', `/tenants/${orgId}/webhooks`, {
+      headers: adminHeaders,
+      body: { url: `https://${orgId}.example/hook`, events: ['*'] },
+    });
+    const webhookId = hook.body.aggregateId;
+    await single.callAdmin('PUT', `/tenants/${orgId}/webhooks/${webhookId}`, {
+      headers: adminHeaders,
+      body: { events: ['LockCreated'] },
+    });
+    const partnerKey = admin.body.apiKey;
+    const dev = await single.callPartner('POST', '/v1/partner/credentials', partnerKey, {
+      headers: agent,
+      body: { name: 'CI', environment: 'development' },
+    });
+    const rotated = await single.callPartner('POST', `/v1/partner/credentials/${dev.body.id}/rotate`, partnerKey, {
+      headers: agent,
+      body: { graceHours: 0 },
+    });
+    await single.callPartner('POST', `/v1/partner/credentials/${rotated.body.newKey.id}/revoke`, partnerKey, {
+      headers: agent,
+    });
+    await single.callPartner('PATCH', `/webhooks/${webhookId}`, partnerKey, {
+      headers: agent,
+      body: { url: `https://${orgId}.example/hook2` },
+    });
+    await single.callAdmin('DELETE', `/tenants/${orgId}/webhooks/${webhookId}`, { headers: adminHeaders });
+
+    const entries = await activityOf(orgId);
+    const byAdmin = `admin:ops@example.com`;
+    const byPartner = `partner:${admin.body.id}`;
+    // One instant on the test clock, so compared as a set: one entry per action, each with its actor.
+    const recorded = entries.map((entry) => `${entry.action} ${entry.actor}`).sort();
+    const expected = [
+      ['key.created', byAdmin],
+      ['webhook.created', byAdmin],
+      ['webhook.updated', byAdmin],
+      ['key.created', byPartner],
+      ['key.rotated', byPartner],
+      ['key.revoked', byPartner],
+      ['webhook.updated', byPartner],
+      ['webhook.deleted', byAdmin],
+    ].map(([action, actor]) => `${action} ${actor}`);
+    expect(recorded).toEqual(expected.sort());
+    for (const entry of entries) {
+      expect(entry).toMatchObject({ sourceIp: TEST_SOURCE_IP, userAgent: 'ci-script/1.0' });
+    }
+    expect(entries.find((entry) => entry.action === 'key.rotated')?.subject).toBe(`CI (development, ${dev.body.id})`);
+    const text = JSON.stringify(entries);
+    for (const plaintext of [partnerKey, dev.body.apiKey, rotated.body.newKey.apiKey]) {
+      expect(text).not.toContain(plaintext);
+      expect(text).not.toContain(plaintext.slice(0, 8));
+    }
+    expect(text).not.toMatch(/[0-9a-f]{64}/);
+    // The admin API reads the same log.
+    const listed = await single.callAdmin('GET', `/tenants/${orgId}/activity`);
+    expect(listed.body.activity).toHaveLength(entries.length);
+  });
+
+  it('a refused change records nothing', async () => {
+    const orgId = await registered(single);
+    await single.callAdmin('POST', '/api-keys', { body: { orgId, orgName: orgId } });
+    const before = await activityOf(orgId);
+    expect((await single.callAdmin('POST', '/api-keys', { body: { orgId, orgName: orgId } })).status).toBe(409);
+    expect(await activityOf(orgId)).toEqual(before);
   });
 });
