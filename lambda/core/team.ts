@@ -14,7 +14,14 @@ export const TEAM_ROLES = ['owner', 'admin', 'member'] as const;
 export type TeamRole = (typeof TEAM_ROLES)[number];
 
 /** The actions of the Team page, each checked on the server against the actor's role read at that request. */
-export const TEAM_ACTIONS = ['view', 'invite', 'revoke-invitation', 'change-role', 'remove-member'] as const;
+export const TEAM_ACTIONS = [
+  'view',
+  'invite',
+  'revoke-invitation',
+  'change-role',
+  'remove-member',
+  'manage-keys',
+] as const;
 export type TeamAction = (typeof TEAM_ACTIONS)[number];
 
 /** How long an invitation link stays good. */
@@ -29,6 +36,7 @@ const ALLOWED: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
   'revoke-invitation': ['owner', 'admin'],
   'change-role': ['owner'],
   'remove-member': ['owner', 'admin'],
+  'manage-keys': ['owner', 'admin'],
 };
 
 /** How a refusal names the action. */
@@ -38,6 +46,7 @@ const ACTION_TEXT: Readonly<Record<TeamAction, string>> = {
   'revoke-invitation': 'revoke invitations',
   'change-role': 'change roles',
   'remove-member': 'remove',
+  'manage-keys': 'create, rotate or revoke API keys',
 };
 
 export function isTeamRole(value: unknown): value is TeamRole {

@@ -21,6 +21,7 @@ const EXPECTED: Record<TeamAction, readonly TeamRole[]> = {
   'revoke-invitation': ['owner', 'admin'],
   'change-role': ['owner'],
   'remove-member': ['owner', 'admin'],
+  'manage-keys': ['owner', 'admin'],
 };
 
 describe('may', () => {
