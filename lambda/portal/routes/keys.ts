@@ -17,12 +17,12 @@ import {
 import { DomainError, ValidationError } from '../../core/errors';
 import { type ActivityAction, assertMay } from '../../core/team';
 import type { ApiKeyRecord, IssuedKey } from '../../core/api-keys';
-import { keySubject, logActivity } from '../../shared/activity-log';
+import { keySubject } from '../../shared/activity-log';
 import { loggableKey } from '../../shared/observability';
 import { keysPage } from '../keys-views';
 import { type SignedInMember, memberRoute } from '../members';
 import type { PortalContext, PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
-import { createdBy, flashKey, redirect, requestOrigin, statusOf, viewerOf } from '../responses';
+import { createdBy, flashKey, recordPortalActivity, redirect, statusOf, viewerOf } from '../responses';
 
 const NOTICES: Readonly<Record<string, string>> = { revoked: 'Key revoked; it stopped working at once.' };
 
@@ -134,16 +134,8 @@ function keyActivity(
   action: ActivityAction,
   key: ApiKeyRecord,
 ): Promise<void> {
-  return logActivity(
-    { activity: portal.repositories.activity, clock: services.clock, logger: services.logger },
-    {
-      orgId: member.orgId,
-      action,
-      actor: `portal:${member.session.email}`,
-      subject: keySubject(key),
-      ...requestOrigin(c),
-    },
-  );
+  const { orgId, session } = member;
+  return recordPortalActivity(services, c, portal, { orgId, email: session.email, action, subject: keySubject(key) });
 }
 
 async function renderKeys(
