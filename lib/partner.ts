@@ -56,6 +56,10 @@ export class Partner extends Construct {
         ownerEmail: config.ownerEmail,
         apiKeyValidityDays: String(config.apiKey.validityDays),
         rotationGraceHours: String(config.apiKey.rotationGraceHours),
+        // Only when the file sets it, so partners on the environment's limit keep their templates.
+        ...(config.apiKey.maxActivePerEnvironment === undefined
+          ? {}
+          : { maxActivePerEnvironment: String(config.apiKey.maxActivePerEnvironment) }),
         webhooks: webhooks.map(({ plan, construct }) => ({
           id: plan.config.id,
           url: plan.config.url,

@@ -140,6 +140,7 @@ function buildPlatformStack(
     allowHttpWebhooks: environment.allowHttpWebhooks,
     waf: environment.waf,
     partnerRateLimit: environment.partnerApi.rateLimit,
+    maxActiveKeysPerEnvironment: environment.apiKey.maxActivePerEnvironment,
     adminApi: environment.adminApi,
     portal:
       environment.portal === undefined || environment.mail === undefined

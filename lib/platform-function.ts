@@ -7,7 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../lambda/core/contracts';
+import { KEY_POLICY_ENV, METRICS_NAMESPACE } from '../lambda/core/contracts';
 import { TenantsTable } from '../lambda/core/data-model';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
@@ -191,9 +191,11 @@ export class PlatformFunction extends nodejs.NodejsFunction {
   /**
    * Binds the three platform tables under the variables
    * lambda/repositories/platform-repositories.ts reads, each with the access
-   * the function's code needs (the repositories' calls it makes).
+   * the function's code needs (the repositories' calls it makes), and the
+   * key policy limit, so every door that issues keys holds the same one.
    */
   public bindPlatformTables(tables: PlatformTables, access: PlatformTablesAccess): this {
+    this.addEnvironment(KEY_POLICY_ENV, String(tables.maxActiveKeysPerEnvironment));
     return this.bindTable('TENANTS_TABLE', tables.tenants, access.tenants)
       .bindTable('API_KEYS_TABLE', tables.apiKeys, access.apiKeys)
       .bindTable('WEBHOOKS_TABLE', tables.webhooks, access.webhooks);

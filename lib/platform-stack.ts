@@ -33,6 +33,8 @@ export interface PlatformStackProps extends StackProps {
   readonly waf?: boolean;
   /** Each org's partner API limit (`partnerApi.rateLimit`). @default 10 per second, bursts of 20 */
   readonly partnerRateLimit?: RateLimitPolicy;
+  /** Live API keys per org and environment (`apiKey.maxActivePerEnvironment`). @default 1 */
+  readonly maxActiveKeysPerEnvironment?: number;
   /** The partner portal's sign-in settings. @default no portal */
   readonly portal?: PartnerPortalSettings;
   /** Only test stacks pass DESTROY. @default RemovalPolicy.RETAIN */
@@ -84,6 +86,7 @@ export class PlatformStack extends Stack {
     this.tables = new PlatformTables(this, 'Tables', {
       encryptionKey: this.key.key,
       removalPolicy: props.removalPolicy,
+      maxActiveKeysPerEnvironment: props.maxActiveKeysPerEnvironment,
     });
     this.bus = new PartnerEventBus(this, 'PartnerEvents', {
       eventBusName: props.platformBusName,

@@ -2,6 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT } from '../lambda/core/api-keys';
 import { ApiKeysTable, FailedDeliveriesTable, TenantsTable, WebhooksTable } from '../lambda/core/data-model';
 
 export interface PlatformTablesProps {
@@ -12,6 +13,12 @@ export interface PlatformTablesProps {
    * pass DESTROY. @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The key policy the tables' key records are held to: live API keys per
+   * org and environment (`apiKey.maxActivePerEnvironment`). Every function
+   * bound to the tables gets it. @default 1
+   */
+  readonly maxActiveKeysPerEnvironment?: number;
 }
 
 const S = dynamodb.AttributeType.STRING;
@@ -42,9 +49,12 @@ export class PlatformTables extends Construct {
   public readonly webhooks: dynamodb.Table;
   /** Dead letters recorded per webhook (lambda/dlq-consumer), and the replays of them; items expire by TTL. */
   public readonly failedDeliveries: dynamodb.Table;
+  /** The key policy limit every function bound to these tables applies. */
+  public readonly maxActiveKeysPerEnvironment: number;
 
   constructor(scope: Construct, id: string, props: PlatformTablesProps) {
     super(scope, id);
+    this.maxActiveKeysPerEnvironment = props.maxActiveKeysPerEnvironment ?? DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT;
     const common = {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,

@@ -14,11 +14,14 @@ import { type AdminAuthOptions, type AdminCaller, createAdminAuthenticator } fro
 import type { RouteHandlers } from '../api/route-table';
 import { type ApiEvent, createRouter } from '../api/router';
 import { type AdminRoutes, adminRoutes } from '../api/routes';
-import { issuedKeyViewOf, tenantViewOf, webhookViewOf } from '../api/views';
+import { credentialViewOf, issuedKeyViewOf, tenantViewOf, webhookViewOf } from '../api/views';
+import { newKeyRequest } from '../api/key-requests';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { StoredWebhook, WebhooksRepository } from '../repositories/webhooks-repository';
-import type { ActivityRepository } from '../repositories/activity-repository';
+import type { ActivityRepository, RequestOrigin } from '../repositories/activity-repository';
+import type { ActivityAction } from '../core/team';
+import { keySubject, logActivity } from '../shared/activity-log';
 import type { SecretStore } from '../shared/secret-store';
 import { createRuntimeWebhook } from '../shared/runtime-webhooks';
 import { storeWebhookSecret } from '../shared/webhook-secrets';
@@ -42,7 +45,7 @@ export interface AdminApiDependencies {
 }
 
 type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
-type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listTenantActivity';
+type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listApiKeys' | 'listTenantActivity';
 
 export function adminHandlers(deps: AdminApiDependencies): AdminHandlers {
   return { ...tenantHandlers(deps), ...webhookHandlers(deps) };
@@ -72,25 +75,34 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
     listTenants: async ({ query }) => {
       const page = await deps.tenants.list({ limit: query.limit, cursor: query.cursor });
       const tenants = await Promise.all(
-        page.items.map(async (tenant) =>
-          tenantViewOf(
-            tenant,
-            tenant.activeKeyHash === undefined ? undefined : await deps.keys.getByHash(tenant.activeKeyHash),
-          ),
-        ),
+        page.items.map(async (tenant) => tenantViewOf(tenant, await deps.keys.getActive(tenant.orgId))),
       );
       return { tenants, nextCursor: page.nextCursor ?? null };
     },
 
-    issueApiKey: async ({ body, caller }) => {
+    issueApiKey: async ({ body, caller, origin }) => {
       const tenant = await requireTenant(body.orgId);
-      const issued = await deps.keys.issue({
+      const issued = await deps.keys.issue({ orgId: tenant.orgId, createdBy: caller.email, ...newKeyRequest(body) });
+      await logActivity(deps, {
         orgId: tenant.orgId,
-        createdBy: caller.email,
-        ...(body.expiresAt === undefined ? {} : { expiresAt: new Date(body.expiresAt).toISOString() }),
+        action: 'key.created',
+        actor: `admin:${caller.email}`,
+        subject: keySubject(issued.record),
+        ...origin,
       });
-      deps.logger?.info('api key issued', { orgId: tenant.orgId, keyId: issued.record.keyId, outcome: 'created' });
+      deps.logger?.info('api key issued', {
+        orgId: tenant.orgId,
+        keyId: issued.record.keyId,
+        environment: issued.record.environment,
+        outcome: 'created',
+      });
       return issuedKeyViewOf(issued, tenant.orgName, caller.email);
+    },
+
+    listApiKeys: async ({ params }) => {
+      await requireTenant(params.orgId);
+      const now = deps.clock.now();
+      return { apiKeys: (await deps.keys.listAll(params.orgId)).map((record) => credentialViewOf(record, now)) };
     },
 
     listTenantActivity: async ({ params, query }) => {
@@ -114,11 +126,18 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
 
 /** A tenant's webhooks, made at run time by the one flow every door shares. */
 function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, TenantRoute> {
+  const webhookActivity = (
+    orgId: string,
+    action: ActivityAction,
+    webhookId: string,
+    caller: AdminCaller,
+    origin: RequestOrigin,
+  ) => logActivity(deps, { orgId, action, actor: `admin:${caller.email}`, subject: webhookId, ...origin });
   const storeSecret = (webhook: { orgId: string; webhookId: string; secretArn?: string }, value: string) =>
     storeWebhookSecret(deps.secrets, deps.webhookSecretPrefix, webhook, value);
 
   return {
-    createWebhook: async ({ params, body }) => {
+    createWebhook: async ({ params, body, caller, origin }) => {
       const stored = await createRuntimeWebhook(deps, {
         orgId: params.orgId,
         url: body.url,
@@ -126,6 +145,7 @@ function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, Tenant
         source: 'api',
         ...(body.secret === undefined ? {} : { secret: body.secret }),
       });
+      await webhookActivity(params.orgId, 'webhook.created', stored.webhookId, caller, origin);
       return { success: true as const, aggregateId: stored.webhookId, version: stored.version };
     },
 
@@ -139,7 +159,7 @@ function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, Tenant
       };
     },
 
-    updateWebhook: async ({ params, body }) => {
+    updateWebhook: async ({ params, body, caller, origin }) => {
       const change = (read: StoredWebhook): StoredWebhook => {
         assertChangeAllowed(read, body);
         let next = read;
@@ -155,19 +175,27 @@ function webhookHandlers(deps: AdminApiDependencies): Omit<AdminHandlers, Tenant
         const next = change(read);
         return secretArn === undefined || secretArn === read.secretArn ? next : { ...next, secretArn };
       });
+      await webhookActivity(params.orgId, 'webhook.updated', params.id, caller, origin);
       return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
     },
 
     listWebhookFailures: ({ params, query }) => listFailures(deps, params.orgId, params.id, query),
 
-    replayWebhookFailures: ({ params, body, caller }) =>
-      replayFailures(deps, params.orgId, params.id, body, `admin:${caller.email}`),
+    replayWebhookFailures: async ({ params, body, caller, origin }) => {
+      const replay = await replayFailures(deps, params.orgId, params.id, body, `admin:${caller.email}`);
+      await webhookActivity(params.orgId, 'webhook.replayed', params.id, caller, origin);
+      return replay;
+    },
 
-    enableWebhook: ({ params, body, caller }) =>
-      enableWebhook(deps, params.orgId, params.id, body, `admin:${caller.email}`),
+    enableWebhook: async ({ params, body, caller, origin }) => {
+      const enabled = await enableWebhook(deps, params.orgId, params.id, body, `admin:${caller.email}`);
+      await webhookActivity(params.orgId, 'webhook.enabled', params.id, caller, origin);
+      return enabled;
+    },
 
-    deleteWebhook: async ({ params }) => {
+    deleteWebhook: async ({ params, caller, origin }) => {
       await deps.webhooks.delete(params.orgId, params.id);
+      await webhookActivity(params.orgId, 'webhook.deleted', params.id, caller, origin);
       return { success: true as const, aggregateId: params.id };
     },
   };

@@ -6,7 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { DomainError, type DomainErrorCode, InvalidCursorError, KeyNotPermittedError } from '../core/errors';
+import {
+  DomainError,
+  type DomainErrorCode,
+  InvalidCursorError,
+  KeyLimitReachedError,
+  KeyNotPermittedError,
+} from '../core/errors';
 
 /** The `error.code` values the APIs document. */
 export type ApiErrorCode =
@@ -19,6 +25,7 @@ export type ApiErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'conflict'
+  | 'key_limit_reached'
   | 'managed_by_config'
   | 'payload_too_large'
   | 'headers_too_large'
@@ -36,6 +43,7 @@ export const STATUS_OF: Readonly<Record<ApiErrorCode, number>> = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  key_limit_reached: 409,
   managed_by_config: 409,
   payload_too_large: 413,
   headers_too_large: 431,
@@ -126,6 +134,7 @@ const INTERNAL_MESSAGE = 'Internal server error';
 function refinedCode(error: DomainError): ApiErrorCode {
   if (error instanceof KeyNotPermittedError) return 'key_not_permitted';
   if (error instanceof InvalidCursorError) return 'invalid_cursor';
+  if (error instanceof KeyLimitReachedError) return 'key_limit_reached';
   return CODE_OF_DOMAIN[error.code];
 }
 

@@ -4,6 +4,7 @@
  * schema is shared by both sides so they cannot drift apart.
  */
 import { z } from 'zod';
+import { KEY_ENVIRONMENTS, LEGACY_KEY_ENVIRONMENT } from '../core/api-keys';
 import { UnauthorizedError } from '../core/errors';
 import type { ApiEvent } from './router';
 
@@ -16,6 +17,11 @@ export const partnerContextSchema = z.object({
   status: z.enum(['active', 'expiring', 'grace', 'revoked']),
   /** Empty when the key never expires (authorizer context values cannot be null). */
   expiresAt: z.string(),
+  /**
+   * The key's environment; the access log reads it as `$context.authorizer.environment`.
+   * An answer cached by an authorizer from before environments has none: its keys were production keys.
+   */
+  environment: z.enum(KEY_ENVIRONMENTS).default(LEGACY_KEY_ENVIRONMENT),
 });
 
 export type PartnerCaller = z.output<typeof partnerContextSchema>;

@@ -66,6 +66,8 @@ export interface RouteInput<R extends RouteSpec, Caller> {
   readonly body: OutputOf<R['body']>;
   /** Nobody is authenticated on a `public` route. */
   readonly caller: R['auth'] extends 'public' ? undefined : Caller;
+  /** Where the request came from, as API Gateway saw it: for the org's activity log. */
+  readonly origin: { readonly sourceIp?: string; readonly userAgent?: string };
 }
 
 export type RouteHandler<R extends RouteSpec, Caller> = (

@@ -76,6 +76,7 @@ export function createRouter<Table extends Record<string, RouteSpec>, Caller>(
         query: parse(route.spec.query ?? NO_INPUT, event.queryStringParameters ?? {}, 'query'),
         body: parseBody(route.spec, event),
         caller,
+        origin: originOf(event),
       };
       const result = await handlers[route.id](input);
       if (route.spec.cacheSeconds === undefined) return jsonResponse(route.spec.status, result);
@@ -159,4 +160,14 @@ export function describeIssues(error: z.ZodError, where: string): string {
     .slice(0, 5)
     .map((issue) => `${[where, ...issue.path.map(String)].join('.')}: ${issue.message}`)
     .join('; ');
+}
+
+/** The caller's address and user agent as API Gateway passes them (never trusted for anything but the record). */
+function originOf(event: ApiEvent): { sourceIp?: string; userAgent?: string } {
+  const sourceIp = event.requestContext?.identity?.sourceIp;
+  const userAgent = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'user-agent')?.[1];
+  return {
+    ...(typeof sourceIp === 'string' && sourceIp !== '' ? { sourceIp } : {}),
+    ...(typeof userAgent === 'string' && userAgent !== '' ? { userAgent } : {}),
+  };
 }

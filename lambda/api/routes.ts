@@ -9,6 +9,7 @@
  * Request bodies are strict objects: an unknown field is a 400.
  */
 import { z } from 'zod';
+import { KEY_ENVIRONMENTS, KEY_EXPIRY_CHOICES, KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN } from '../core/api-keys';
 import { EVENT_TYPES_PATH, ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
 import { ACTIVITY_ACTIONS, TEAM_ROLES } from '../core/team';
 import { defineRoute, type RouteSpec } from './route-table';
@@ -23,11 +24,33 @@ const eventTypes = z.array(z.string().min(1).max(256)).min(1).max(100);
 const webhookSecret = z.string().min(24).max(256);
 
 const apiKeyStatus = z.enum(['active', 'expiring', 'grace', 'revoked']);
+/** Keys issued before environments read as `production`. */
+const keyEnvironment = z.enum(KEY_ENVIRONMENTS);
+const keyName = z
+  .string()
+  .max(KEY_NAME_MAX_LENGTH)
+  .regex(KEY_NAME_PATTERN, `must be 1-${KEY_NAME_MAX_LENGTH} printable characters`)
+  .refine((name) => name.trim() !== '', 'must not be blank');
+
+/**
+ * What a new key is: its name (default `Default`), environment (default
+ * `production`) and expiry (`never`, 30, 90 or 180 days; default 365 days).
+ */
+export const newKeyFields = {
+  name: keyName.optional(),
+  environment: keyEnvironment.optional(),
+  expiry: z
+    .union(KEY_EXPIRY_CHOICES.map((choice) => z.literal(choice)))
+    .optional()
+    .describe('"never", 30, 90 or 180 (days); without it (and without expiresAt) 365 days'),
+};
 /** `disabled`: endpoint health switched delivery off after the configured hours of failures (see `health`). */
 const webhookStatus = z.enum(['pending', 'active', 'failed', 'disabled']);
 
 export const maskedKey = z.object({
   id: z.string(),
+  name: z.string(),
+  environment: keyEnvironment,
   /** First 8 characters, `…`, last 4. */
   key: z.string(),
   status: apiKeyStatus,
@@ -47,6 +70,8 @@ export const issuedKeyView = z.object({
   /** The plaintext key: in this response only, never again. */
   apiKey: z.string(),
   id: z.string(),
+  name: z.string(),
+  environment: keyEnvironment,
   orgId,
   orgName: z.string(),
   createdAt: timestamp,
@@ -91,6 +116,8 @@ export const webhookMutation = z.object({
 
 export const credentialView = maskedKey.extend({
   createdAt: timestamp,
+  /** Who created it: `admin:<email>`-style actor, `partner:<keyId>`, `portal:<email>`, `onboarding`; null for old keys. */
+  createdBy: z.string().nullable(),
   lastUsedAt: timestamp.nullable(),
   graceEndsAt: timestamp.nullable(),
   expiresInDays: z.number().int().nullable(),
@@ -230,11 +257,26 @@ export const adminRoutes = {
     method: 'POST',
     path: '/api-keys',
     auth: 'admin',
-    summary: "Issue a tenant's API key (shown once)",
+    summary:
+      "Issue a tenant's API key (shown once) with a name, environment and expiry; 409 key_limit_reached at the environment's limit",
     status: 201,
-    body: z.strictObject({ orgId, orgName, expiresAt: timestamp.optional() }),
+    body: z
+      .strictObject({ orgId, orgName, expiresAt: timestamp.optional(), ...newKeyFields })
+      .refine((body) => body.expiresAt === undefined || body.expiry === undefined, {
+        message: 'give either expiresAt or expiry, not both',
+      }),
     response: issuedKeyView,
     errors: [403, 404, 409],
+  }),
+  listApiKeys: defineRoute({
+    method: 'GET',
+    path: '/tenants/{orgId}/api-keys',
+    auth: 'admin',
+    summary: "A tenant's API keys, masked: name, environment, created, expires, last used, status, createdBy",
+    status: 200,
+    params: orgParams,
+    response: z.object({ apiKeys: z.array(credentialView) }),
+    errors: [403, 404],
   }),
   createWebhook: defineRoute({
     method: 'POST',
@@ -356,9 +398,16 @@ export const partnerRoutes = {
     method: 'GET',
     path: '/partner-auth-probe',
     auth: 'partner',
-    summary: 'Check a partner API key',
+    summary: 'Check a partner API key: its org, name, environment (development or production) and status',
     status: 200,
-    response: z.object({ orgId, keyPrefix: z.string(), status: apiKeyStatus, expiresAt: timestamp.nullable() }),
+    response: z.object({
+      orgId,
+      keyPrefix: z.string(),
+      name: z.string(),
+      environment: keyEnvironment,
+      status: apiKeyStatus,
+      expiresAt: timestamp.nullable(),
+    }),
   }),
   partnerMe: defineRoute({
     method: 'GET',
@@ -370,7 +419,14 @@ export const partnerRoutes = {
       orgId,
       orgName: z.string(),
       status: z.enum(['active', 'disabled']),
-      key: z.object({ id: z.string(), keyPrefix: z.string(), status: apiKeyStatus, expiresAt: timestamp.nullable() }),
+      key: z.object({
+        id: z.string(),
+        keyPrefix: z.string(),
+        name: z.string(),
+        environment: keyEnvironment,
+        status: apiKeyStatus,
+        expiresAt: timestamp.nullable(),
+      }),
     }),
   }),
   listCredentials: defineRoute({
@@ -385,9 +441,10 @@ export const partnerRoutes = {
     method: 'POST',
     path: '/v1/partner/credentials',
     auth: 'partner',
-    summary: 'Issue a key when the org has no active one (shown once)',
+    summary:
+      "Issue a key with a name, environment and expiry (shown once); 409 key_limit_reached at the environment's limit",
     status: 201,
-    body: z.strictObject({}).optional(),
+    body: z.strictObject(newKeyFields).optional(),
     response: issuedKeyView,
     errors: [403, 409],
   }),

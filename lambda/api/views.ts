@@ -4,7 +4,14 @@
  * delivery binding or secret.
  */
 import type { z } from 'zod';
-import { type ApiKeyRecord, type IssuedKey, expiresInDays, maskRecord } from '../core/api-keys';
+import {
+  type ApiKeyRecord,
+  type IssuedKey,
+  expiresInDays,
+  keyEnvironmentOf,
+  keyNameOf,
+  maskRecord,
+} from '../core/api-keys';
 import { deliveryStateOf } from '../core/provisioning';
 import { isRuntimeOwned } from '../core/webhooks';
 import type { StoredWebhook } from '../repositories/webhooks-repository';
@@ -12,7 +19,14 @@ import type { TenantRecord } from '../repositories/tenants-repository';
 import type { credentialView, issuedKeyView, maskedKey, tenantView, webhookView } from './routes';
 
 export function maskedKeyView(record: ApiKeyRecord): z.input<typeof maskedKey> {
-  return { id: record.keyId, key: maskRecord(record), status: record.status, expiresAt: record.expiresAt ?? null };
+  return {
+    id: record.keyId,
+    name: keyNameOf(record),
+    environment: keyEnvironmentOf(record),
+    key: maskRecord(record),
+    status: record.status,
+    expiresAt: record.expiresAt ?? null,
+  };
 }
 
 export function tenantViewOf(tenant: TenantRecord, activeKey: ApiKeyRecord | undefined): z.input<typeof tenantView> {
@@ -30,6 +44,8 @@ export function issuedKeyViewOf(issued: IssuedKey, orgName: string, createdBy: s
   return {
     apiKey: issued.plaintext,
     id: issued.record.keyId,
+    name: keyNameOf(issued.record),
+    environment: keyEnvironmentOf(issued.record),
     orgId: issued.record.orgId,
     orgName,
     createdAt: issued.record.createdAt,
@@ -49,6 +65,7 @@ export function credentialViewOf(record: ApiKeyRecord, now: Date): z.input<typeo
   return {
     ...maskedKeyView(record),
     createdAt: record.createdAt,
+    createdBy: record.createdBy ?? null,
     lastUsedAt: record.lastUsedAt ?? null,
     graceEndsAt: record.graceEndsAt ?? null,
     expiresInDays: days ?? null,

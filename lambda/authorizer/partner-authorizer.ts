@@ -21,7 +21,7 @@
  * and it keeps this answer to a single read.
  */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { hashApiKey, isKeyUsable, isWellFormedApiKey } from '../core/api-keys';
+import { hashApiKey, isKeyUsable, isWellFormedApiKey, keyEnvironmentOf } from '../core/api-keys';
 import type { Clock } from '../core/clock';
 import { PARTNER_AUTHORIZER_CACHE_SECONDS, PARTNER_KEY_HEADER } from '../core/contracts';
 import type { AuthorizerKeyRecord } from '../repositories/api-key-lookup';
@@ -70,6 +70,7 @@ export async function decide(
       keyHash: record.keyHash,
       status: record.status,
       expiresAt: record.expiresAt ?? '',
+      environment: keyEnvironmentOf(record),
     },
   };
 }

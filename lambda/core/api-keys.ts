@@ -34,6 +34,34 @@ export type GraceHours = (typeof GRACE_HOURS)[number];
 
 export type ApiKeyStatus = 'active' | 'expiring' | 'grace' | 'revoked';
 
+/** Which of the partner's environments a key is for; the authorizer passes it on with every request. */
+export const KEY_ENVIRONMENTS = ['development', 'production'] as const;
+export type KeyEnvironment = (typeof KEY_ENVIRONMENTS)[number];
+
+/**
+ * What a key issued before keys had names and environments reads as: the
+ * one key those orgs had was their production key.
+ */
+export const LEGACY_KEY_NAME = 'Default';
+export const LEGACY_KEY_ENVIRONMENT: KeyEnvironment = 'production';
+
+export const KEY_NAME_MAX_LENGTH = 64;
+
+/**
+ * The expiry a person picks when creating a key (the portal guide's choices);
+ * the APIs also keep their documented `expiresAt` and validity inputs.
+ */
+export const KEY_EXPIRY_CHOICES = ['never', 30, 90, 180] as const;
+export type KeyExpiryChoice = (typeof KEY_EXPIRY_CHOICES)[number];
+
+/**
+ * The key policy: at most this many live (active or expiring) keys per org
+ * and environment. 1 keeps the onboarding document's "one active key" (409);
+ * the environment's config and a partner's file may raise it up to the cap.
+ */
+export const DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT = 1;
+export const MAX_ACTIVE_PER_ENVIRONMENT_CAP = 10;
+
 /**
  * A stored key. Only the hash identifies the key; prefix and last4 are kept
  * so people can tell keys apart without the plaintext ever being stored.
@@ -43,6 +71,10 @@ export interface ApiKeyRecord {
   readonly keyHash: string;
   readonly keyId: string;
   readonly orgId: string;
+  /** What people call the key; absent on keys issued before names (read as {@link LEGACY_KEY_NAME}). */
+  readonly name?: string;
+  /** Absent on keys issued before environments (read as {@link LEGACY_KEY_ENVIRONMENT}). */
+  readonly environment?: KeyEnvironment;
   /** First 8 characters of the plaintext. */
   readonly prefix: string;
   /** Last 4 characters of the plaintext. */
@@ -77,13 +109,22 @@ export type KeyValidity =
   | { readonly validityDays?: number | 'never'; readonly expiresAt?: undefined }
   | { readonly expiresAt: string; readonly validityDays?: undefined };
 
-export type IssueKeyInput = KeyValidity & {
-  readonly orgId: string;
-  readonly createdBy?: string;
-  readonly clock: Clock;
-  /** @default node:crypto randomBytes */
-  readonly random?: RandomSource;
-};
+/** A new key's name and environment. */
+export interface KeyLabels {
+  /** @default {@link LEGACY_KEY_NAME} */
+  readonly name?: string;
+  /** @default {@link LEGACY_KEY_ENVIRONMENT} */
+  readonly environment?: KeyEnvironment;
+}
+
+export type IssueKeyInput = KeyValidity &
+  KeyLabels & {
+    readonly orgId: string;
+    readonly createdBy?: string;
+    readonly clock: Clock;
+    /** @default node:crypto randomBytes */
+    readonly random?: RandomSource;
+  };
 
 export type PlanRotationInput = KeyValidity & {
   /** The org's active or expiring key. */
@@ -173,6 +214,57 @@ export function maskRecord(record: Pick<ApiKeyRecord, 'prefix' | 'last4'>): stri
   return `${record.prefix}…${record.last4}`;
 }
 
+/** The key's name, with keys from before names read as {@link LEGACY_KEY_NAME}. */
+export function keyNameOf(record: Pick<ApiKeyRecord, 'name'>): string {
+  return record.name ?? LEGACY_KEY_NAME;
+}
+
+/** The key's environment, with keys from before environments read as {@link LEGACY_KEY_ENVIRONMENT}. */
+export function keyEnvironmentOf(record: Pick<ApiKeyRecord, 'environment'>): KeyEnvironment {
+  return record.environment ?? LEGACY_KEY_ENVIRONMENT;
+}
+
+export function isKeyEnvironment(value: unknown): value is KeyEnvironment {
+  return typeof value === 'string' && (KEY_ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/** Whether the key counts towards its environment's limit: active or expiring (grace keys do not). */
+export function isLiveKey(record: Pick<ApiKeyRecord, 'status'>): boolean {
+  return record.status === 'active' || record.status === 'expiring';
+}
+
+/** 1-64 printable characters (no control or format characters): shown in lists, logs and the activity log. */
+export const KEY_NAME_PATTERN = new RegExp(`^[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]{1,${KEY_NAME_MAX_LENGTH}}$`, 'u');
+
+/** @throws ValidationError (field `name`) unless the name is 1-64 printable characters and not blank. */
+export function assertKeyName(name: string): void {
+  if (!KEY_NAME_PATTERN.test(name) || name.trim() === '') {
+    throw new ValidationError(`name must be 1-${KEY_NAME_MAX_LENGTH} printable characters, not blank`, {
+      field: 'name',
+    });
+  }
+}
+
+/** The validity of an expiry choice: `never`, or 30, 90 or 180 days. */
+export function validityOfChoice(choice: KeyExpiryChoice): { readonly validityDays: number | 'never' } {
+  return { validityDays: choice };
+}
+
+/** An expiry choice as a form or query sends it (`never`, `30`, `90`, `180`); undefined for anything else. */
+export function parseExpiryChoice(value: unknown): KeyExpiryChoice | undefined {
+  return KEY_EXPIRY_CHOICES.find((choice) => String(choice) === value);
+}
+
+/** @throws ValidationError unless `limit` is a whole number from 1 to the cap. */
+export function assertKeyLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_ACTIVE_PER_ENVIRONMENT_CAP) {
+    throw new ValidationError(
+      `maxActivePerEnvironment must be a whole number from 1 to ${MAX_ACTIVE_PER_ENVIRONMENT_CAP}`,
+      { field: 'maxActivePerEnvironment' },
+    );
+  }
+}
+
 export function canTransition(from: ApiKeyStatus, to: ApiKeyStatus): boolean {
   return API_KEY_TRANSITIONS[from].includes(to);
 }
@@ -193,6 +285,12 @@ export function issueKey(input: IssueKeyInput): IssuedKey {
   if (input.orgId.trim() === '') {
     throw new ValidationError('orgId must not be empty', { field: 'orgId' });
   }
+  const name = input.name ?? LEGACY_KEY_NAME;
+  assertKeyName(name);
+  const environment = input.environment ?? LEGACY_KEY_ENVIRONMENT;
+  if (!isKeyEnvironment(environment)) {
+    throw new ValidationError(`environment must be one of ${KEY_ENVIRONMENTS.join(', ')}`, { field: 'environment' });
+  }
   const now = input.clock.now().getTime();
   const expiresMs = resolveExpiry(input, now);
   const random = input.random ?? cryptoRandom;
@@ -203,6 +301,8 @@ export function issueKey(input: IssueKeyInput): IssuedKey {
     keyHash: hashApiKey(plaintext),
     keyId: generateKeyId(random),
     orgId: input.orgId,
+    name,
+    environment,
     prefix: keyPrefix(plaintext),
     last4: last4(plaintext),
     status,
@@ -214,7 +314,7 @@ export function issueKey(input: IssueKeyInput): IssuedKey {
 }
 
 /**
- * Replaces the org's key: a new active key, and the old one in `grace` until
+ * Replaces one key: a new active key with the same name and environment, and the old one in `grace` until
  * `graceHours` from now, or revoked at once for 0 hours. Grace never extends
  * a key past its own expiry; when none of it would remain, the old key is
  * revoked instead.
@@ -229,7 +329,12 @@ export function planRotation(input: PlanRotationInput): RotationPlan {
   if (current.status !== 'active' && current.status !== 'expiring') {
     throw new ConflictError(`key ${current.keyId} is ${current.status}; only the active key can be rotated`);
   }
-  const newKey = issueKey({ ...issue, orgId: current.orgId });
+  const newKey = issueKey({
+    ...issue,
+    orgId: current.orgId,
+    name: keyNameOf(current),
+    environment: keyEnvironmentOf(current),
+  });
   const now = input.clock.now().getTime();
   const graceEndsMs = Math.min(now + graceHours * HOUR_MS, endOfUse(current));
   const oldKeyAfter =

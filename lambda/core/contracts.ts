@@ -78,3 +78,10 @@ export const METRICS_NAMESPACE = 'PartnerPlatform';
 
 /** The DLQ consumer's count of dead letters it could not record (retried by SQS); the platform alarms on it. */
 export const DEAD_LETTERS_RETRIED_METRIC = 'DeadLettersRetried';
+
+/**
+ * The variable that carries the environment's key policy (`apiKey.maxActivePerEnvironment`)
+ * to every function bound to the platform tables (lib/platform-function.ts sets it,
+ * lambda/repositories/platform-repositories.ts reads it).
+ */
+export const KEY_POLICY_ENV = 'API_KEY_MAX_ACTIVE_PER_ENVIRONMENT';

@@ -4,6 +4,7 @@
  * side ever retypes a name. Every access pattern in DESIGN.md is one GetItem
  * or Query against a key or index declared here; none needs a Scan.
  */
+import type { KeyEnvironment } from './api-keys';
 
 /** Tenants: orgId -> tenant. */
 export const TenantsTable = {
@@ -23,6 +24,19 @@ export const TenantsTable = {
    */
   timeToLiveAttribute: 'deleteAfter',
 } as const;
+
+/**
+ * The tenant item's count of the org's live (active or expiring) keys, one
+ * attribute per key environment. Every transaction that makes a key live or
+ * ends it changes the count with a condition, so the key policy's limit holds
+ * in DynamoDB itself however many requests race. Tenant items from before
+ * environments hold `activeKeyHash` instead (their one live key, a
+ * production key) until their first key change converts them.
+ */
+export const LIVE_KEY_COUNTERS: Readonly<Record<KeyEnvironment, string>> = {
+  development: 'liveDevelopmentKeys',
+  production: 'liveProductionKeys',
+};
 
 /** The `listBucket` of every tenant item. */
 export const TENANT_LIST_BUCKET = 'tenant';

@@ -62,6 +62,26 @@ export class ConflictError extends DomainError {
 }
 
 /**
+ * The org already has as many live keys in the environment as its key policy
+ * allows (`apiKey.maxActivePerEnvironment`). API code `key_limit_reached`
+ * (409); the message names the environment and the limit.
+ */
+export class KeyLimitReachedError extends ConflictError {
+  public constructor(
+    public readonly orgId: string,
+    public readonly environment: string,
+    public readonly limit: number,
+    options: DomainErrorOptions = {},
+  ) {
+    super(
+      `org ${orgId} already has ${limit} active ${environment} API ${limit === 1 ? 'key' : 'keys'} (the limit for ${environment}); rotate or revoke one first`,
+      options,
+    );
+    this.name = 'KeyLimitReachedError';
+  }
+}
+
+/**
  * The webhook is declared in a partner file: CloudFormation owns its
  * connection, destination and rule, so its URL, events and rate limit change
  * only by a change to that file (its secret stays rotatable).

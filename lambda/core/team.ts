@@ -21,6 +21,7 @@ export const TEAM_ACTIONS = [
   'change-role',
   'remove-member',
   'transfer-ownership',
+  'manage-keys',
 ] as const;
 export type TeamAction = (typeof TEAM_ACTIONS)[number];
 
@@ -37,6 +38,7 @@ const ALLOWED: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
   'change-role': ['owner'],
   'remove-member': ['owner', 'admin'],
   'transfer-ownership': ['owner'],
+  'manage-keys': ['owner', 'admin'],
 };
 
 /** How a refusal names the action. */
@@ -47,6 +49,7 @@ const ACTION_TEXT: Readonly<Record<TeamAction, string>> = {
   'change-role': 'change roles',
   'remove-member': 'remove',
   'transfer-ownership': 'transfer ownership',
+  'manage-keys': 'create, rotate or revoke API keys',
 };
 
 export function isTeamRole(value: unknown): value is TeamRole {
@@ -79,6 +82,14 @@ export const ACTIVITY_ACTIONS = [
   'member.role-changed',
   'member.removed',
   'ownership.transferred',
+  'key.created',
+  'key.rotated',
+  'key.revoked',
+  'webhook.created',
+  'webhook.updated',
+  'webhook.deleted',
+  'webhook.enabled',
+  'webhook.replayed',
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 

@@ -3,11 +3,11 @@
  *
  * The plaintext must reach the pickup secret exactly when the key exists:
  * a key without a pickup would be a key nobody can use, and a second key
- * would break "one active key". So the order is fixed:
+ * would take a second place in the key policy. So the order is fixed:
  *
  *   1. the pickup secret gets the plaintext of a key that is NOT stored yet;
- *   2. the key the pickup secret holds is committed (tenant pointer + key
- *      record in one DynamoDB transaction).
+ *   2. the key the pickup secret holds is committed (the tenant's live-key
+ *      count and the key record in one DynamoDB transaction).
  *
  * Every run starts from what is stored, so a crash or a duplicate request at
  * any point converges:
@@ -37,6 +37,8 @@ import {
   isWellFormedApiKey,
   issueKey,
   type IssuedKey,
+  type KeyEnvironment,
+  LEGACY_KEY_NAME,
   keyPrefix,
   last4,
   sweepDecision,
@@ -50,6 +52,9 @@ import { type SecretStore, SecretVersionConflictError } from '../shared/secret-s
 
 /** Who the key records name as their creator. */
 export const ONBOARDING_CREATOR = 'onboarding';
+/** The initial key is the org's production key, named as keys from before names read. */
+const INITIAL_KEY_NAME = LEGACY_KEY_NAME;
+const INITIAL_KEY_ENVIRONMENT: KeyEnvironment = 'production';
 /** Each pass changes at most one thing; more passes than this mean something keeps interfering. */
 const MAX_PASSES = 6;
 
@@ -100,12 +105,12 @@ export async function ensureInitialKey(
   const name = pickupSecretName(deps.pickupSecretPrefix, orgId);
   let committed = false;
   for (let pass = 1; pass <= MAX_PASSES; pass++) {
-    const tenant = await deps.tenants.require(orgId);
-    if (tenant.activeKeyHash !== undefined) {
-      const live = await deps.keys.getByHash(tenant.activeKeyHash);
+    await deps.tenants.require(orgId);
+    const live = await deps.keys.getActive(orgId);
+    if (live !== undefined) {
       return {
-        keyId: tenant.activeKeyId ?? live?.keyId ?? 'unknown',
-        keyPrefix: live?.prefix ?? '',
+        keyId: live.keyId,
+        keyPrefix: live.prefix,
         issued: committed,
         pickupSecretName: name,
       };
@@ -126,7 +131,7 @@ export async function ensureInitialKey(
 
     const record = recordFromPickup(pickup.value, orgId, deps.clock);
     const stored = record === undefined ? undefined : await deps.keys.getByHash(record.keyHash);
-    // A key is stored only together with the tenant's pointer: a live one was
+    // A key is stored only together with the tenant's count: a live one was
     // committed by a concurrent run since the tenant was read, and the next pass sees it.
     if (stored !== undefined && (stored.status === 'active' || stored.status === 'expiring')) continue;
     if (record === undefined || stored !== undefined) {
@@ -144,7 +149,7 @@ export async function ensureInitialKey(
     }
 
     try {
-      await deps.keys.commitFirstKey(record);
+      await deps.keys.commitKey(record);
       committed = true;
     } catch (error) {
       // Another key became live meanwhile (a concurrent run, an admin): the next pass sees it.
@@ -158,6 +163,8 @@ function newKey(orgId: string, validityDays: number | 'never', deps: InitialKeyD
   return issueKey({
     orgId,
     validityDays,
+    name: INITIAL_KEY_NAME,
+    environment: INITIAL_KEY_ENVIRONMENT,
     createdBy: ONBOARDING_CREATOR,
     clock: deps.clock,
     ...(deps.random === undefined ? {} : { random: deps.random }),
@@ -198,6 +205,8 @@ function recordFromPickup(value: string, orgId: string, clock: Clock): ApiKeyRec
     last4: last4(content.apiKey),
     status: 'active',
     createdAt: content.createdAt,
+    name: INITIAL_KEY_NAME,
+    environment: INITIAL_KEY_ENVIRONMENT,
     createdBy: ONBOARDING_CREATOR,
     ...(content.expiresAt === undefined ? {} : { expiresAt: content.expiresAt }),
   };

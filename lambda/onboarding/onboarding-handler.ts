@@ -92,12 +92,13 @@ async function onboard(
 ): Promise<OnboardingResponse> {
   const { orgId } = props;
   const before = await deps.tenants.get(orgId);
-  const { tenant, created } = await deps.tenants.ensure({
+  const { created } = await deps.tenants.ensure({
     orgId,
     orgName: props.orgName,
     ownerEmail: props.ownerEmail,
     apiKeyValidityDays: props.apiKeyValidityDays,
     rotationGraceHours: props.rotationGraceHours,
+    ...(props.maxActivePerEnvironment === undefined ? {} : { maxActivePerEnvironment: props.maxActivePerEnvironment }),
     source: 'config',
   });
   deps.logger.info('tenant registered', { orgId, outcome: created ? 'created' : 'updated' });
@@ -107,11 +108,12 @@ async function onboard(
 
   // Update leaves keys alone unless the partner never got one: an Update
   // whose Create failed half-way (the physical id exists) must still finish it.
-  const needsKey = requestType === 'Create' || (tenant.activeKeyHash === undefined && !(await hasAnyKey(deps, orgId)));
+  const live = requestType === 'Create' ? undefined : await deps.keys.getActive(orgId);
+  const needsKey = requestType === 'Create' || (live === undefined && !(await hasAnyKey(deps, orgId)));
   const key = needsKey
     ? await ensureInitialKey(orgId, props.apiKeyValidityDays, deps)
     : {
-        keyId: tenant.activeKeyId ?? 'none',
+        keyId: live?.keyId ?? 'none',
         keyPrefix: '',
         issued: false,
         pickupSecretName: pickupSecretName(deps.pickupSecretPrefix, orgId),

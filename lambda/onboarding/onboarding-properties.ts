@@ -5,7 +5,7 @@
  * Errors name the property, because they end up as the stack event's reason.
  */
 import { z } from 'zod';
-import { GRACE_HOURS, type GraceHours, MAX_VALIDITY_DAYS } from '../core/api-keys';
+import { GRACE_HOURS, type GraceHours, MAX_ACTIVE_PER_ENVIRONMENT_CAP, MAX_VALIDITY_DAYS } from '../core/api-keys';
 import { ValidationError } from '../core/errors';
 
 const nonEmpty = (what: string) =>
@@ -43,6 +43,8 @@ const graceHours = z.coerce
   })
   .transform((hours) => hours as GraceHours);
 
+const KEY_LIMIT_MESSAGE = `must be a whole number of keys from 1 to ${MAX_ACTIVE_PER_ENVIRONMENT_CAP}`;
+
 /** A JSON string is parsed first; anything unparseable is left for the schema to reject. */
 function jsonOrValue(value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -59,6 +61,13 @@ export const onboardingPropertiesSchema = z.object({
   ownerEmail: z.email({ error: 'must be an email address such as owner@example.com' }),
   apiKeyValidityDays: validityDays.default(365),
   rotationGraceHours: graceHours.default(24),
+  /** The partner file's own key policy limit; absent: the environment's. */
+  maxActivePerEnvironment: z.coerce
+    .number()
+    .int(KEY_LIMIT_MESSAGE)
+    .min(1, KEY_LIMIT_MESSAGE)
+    .max(MAX_ACTIVE_PER_ENVIRONMENT_CAP, KEY_LIMIT_MESSAGE)
+    .optional(),
   webhooks: z.preprocess(jsonOrValue, z.array(webhookSchema, { error: 'must be a list of webhooks' })).default([]),
 });
 

@@ -20,7 +20,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
-import { isKeyUsable } from '../core/api-keys';
+import { isKeyUsable, keyEnvironmentOf, keyNameOf } from '../core/api-keys';
 import { NotFoundError, UnauthorizedError } from '../core/errors';
 import type { EventCatalog } from '../core/event-catalog';
 import { PLATFORM_EVENT_CATALOG } from '../core/platform-event-catalog';
@@ -32,7 +32,11 @@ import { rateLimitedResponse } from '../api/http';
 import { type ApiEvent, createRouter } from '../api/router';
 import { type PartnerRoutes, partnerRoutes } from '../api/routes';
 import { credentialViewOf, issuedKeyViewOf, webhookViewOf } from '../api/views';
+import { newKeyRequest } from '../api/key-requests';
+import type { ActivityRepository, RequestOrigin } from '../repositories/activity-repository';
+import type { ActivityAction } from '../core/team';
 import type { ApiKeysRepository } from '../repositories/api-keys-repository';
+import { keySubject, logActivity } from '../shared/activity-log';
 import type { OrgRateLimiter } from '../repositories/org-rate-limit';
 import type { TenantsRepository } from '../repositories/tenants-repository';
 import type { WebhooksRepository } from '../repositories/webhooks-repository';
@@ -58,6 +62,8 @@ export interface PartnerApiDependencies {
   readonly rateLimit?: OrgRateLimiter;
   /** How long a response may wait for the usage write. @default 300 */
   readonly usageTimeoutMs?: number;
+  /** The orgs' activity logs: key and webhook changes are recorded there. @default none recorded */
+  readonly activity?: ActivityRepository;
 }
 
 type PartnerHandlers = RouteHandlers<PartnerRoutes, PartnerCaller>;
@@ -77,6 +83,17 @@ async function requireTenant(deps: PartnerApiDependencies, orgId: string) {
 
 const createdBy = (caller: PartnerCaller) => `partner:${caller.keyId}`;
 
+/** A key or webhook change by a partner key, in its org's activity log (the key by its public id only). */
+function partnerActivity(
+  deps: PartnerApiDependencies,
+  caller: PartnerCaller,
+  origin: RequestOrigin,
+  action: ActivityAction,
+  subject: string,
+): Promise<void> {
+  return logActivity(deps, { orgId: caller.orgId, action, actor: createdBy(caller), subject, ...origin });
+}
+
 /** The calling key as stored now: the authorizer's context may be up to its cache TTL old. */
 async function liveKey(deps: PartnerApiDependencies, caller: PartnerCaller) {
   const record = await deps.keys.getByHash(caller.keyHash);
@@ -86,6 +103,8 @@ async function liveKey(deps: PartnerApiDependencies, caller: PartnerCaller) {
   return {
     id: record.keyId,
     keyPrefix: record.prefix,
+    name: keyNameOf(record),
+    environment: keyEnvironmentOf(record),
     status: record.status,
     expiresAt: record.expiresAt ?? null,
   };
@@ -126,33 +145,24 @@ function identityHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, I
 function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers, CredentialRoute> {
   return {
     listCredentials: async ({ caller }) => {
-      const credentials = [];
-      let cursor: string | undefined;
-      do {
-        const page = await deps.keys.listByOrg(caller.orgId, { limit: 100, cursor });
-        credentials.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
       const now = deps.clock.now();
-      return {
-        credentials: credentials
-          .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-          .map((record) => credentialViewOf(record, now)),
-      };
+      return { credentials: (await deps.keys.listAll(caller.orgId)).map((record) => credentialViewOf(record, now)) };
     },
 
-    createCredential: async ({ caller }) => {
+    createCredential: async ({ caller, body, origin }) => {
       const issued = await deps.keys.issue({
         orgId: caller.orgId,
         createdBy: createdBy(caller),
         actingKeyHash: caller.keyHash,
+        ...newKeyRequest(body),
       });
+      await partnerActivity(deps, caller, origin, 'key.created', keySubject(issued.record));
       const tenant = await requireTenant(deps, caller.orgId);
       deps.logger?.info('api key issued', { orgId: caller.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, createdBy(caller));
     },
 
-    rotateCredential: async ({ caller, params, body }) => {
+    rotateCredential: async ({ caller, params, body, origin }) => {
       const { newKey, oldKey } = await deps.keys.rotate({
         orgId: caller.orgId,
         keyId: params.id,
@@ -160,6 +170,7 @@ function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers,
         createdBy: createdBy(caller),
         actingKeyHash: caller.keyHash,
       });
+      await partnerActivity(deps, caller, origin, 'key.rotated', keySubject(oldKey));
       const tenant = await requireTenant(deps, caller.orgId);
       deps.logger?.info('api key rotated', {
         orgId: caller.orgId,
@@ -174,8 +185,9 @@ function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers,
       };
     },
 
-    revokeCredential: async ({ caller, params }) => {
+    revokeCredential: async ({ caller, params, origin }) => {
       const revoked = await deps.keys.revoke({ orgId: caller.orgId, keyId: params.id, actingKeyHash: caller.keyHash });
+      await partnerActivity(deps, caller, origin, 'key.revoked', keySubject(revoked));
       deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
       return credentialViewOf(revoked, deps.clock.now());
     },
@@ -191,27 +203,32 @@ function webhookHandlers(
       webhooks: (await deps.webhooks.listAll(caller.orgId)).map(webhookViewOf),
     }),
 
-    updateOwnWebhookUrl: async ({ caller, params, body }) => {
+    updateOwnWebhookUrl: async ({ caller, params, body, origin }) => {
       await deps.keys.requirePermitted(caller.keyHash);
       // Read within the caller's org only: another org's webhook is simply not found.
       const saved = await deps.webhooks.update(caller.orgId, params.id, (current) => {
         assertChangeAllowed(current, body);
         return { ...current, ...onUrlChanged(current, body.url, deps.clock, deps.urlPolicy) };
       });
+      await partnerActivity(deps, caller, origin, 'webhook.updated', saved.webhookId);
       return { success: true as const, aggregateId: saved.webhookId, version: saved.version };
     },
 
     listOwnWebhookFailures: ({ caller, params, query }) => listFailures(deps, caller.orgId, params.id, query),
 
-    replayOwnWebhookFailures: async ({ caller, params, body }) => {
+    replayOwnWebhookFailures: async ({ caller, params, body, origin }) => {
       await deps.keys.requirePermitted(caller.keyHash);
-      return replayFailures(deps, caller.orgId, params.id, body, createdBy(caller));
+      const replay = await replayFailures(deps, caller.orgId, params.id, body, createdBy(caller));
+      await partnerActivity(deps, caller, origin, 'webhook.replayed', params.id);
+      return replay;
     },
 
-    enableOwnWebhook: async ({ caller, params, body }) => {
+    enableOwnWebhook: async ({ caller, params, body, origin }) => {
       // Only an active key, re-read from the table, changes webhooks; the org is the caller's own.
       await deps.keys.requirePermitted(caller.keyHash);
-      return enableWebhook(deps, caller.orgId, params.id, body, createdBy(caller));
+      const enabled = await enableWebhook(deps, caller.orgId, params.id, body, createdBy(caller));
+      await partnerActivity(deps, caller, origin, 'webhook.enabled', params.id);
+      return enabled;
     },
   };
 }

@@ -6,7 +6,7 @@
  * never echoed: several of them are secrets.
  */
 import { z } from 'zod';
-import type { PlatformTableNames } from '../repositories/platform-repositories';
+import { KEY_POLICY_ENV, type PlatformTableNames, keyPolicyVariable } from '../repositories/platform-repositories';
 import { booleanFlag, optionalString, requiredString } from '../shared/env';
 import { PLATFORM_BUS_ENV } from '../shared/event-publisher';
 import { DEFAULT_TEST_EVENTS_PER_MINUTE, TEST_EVENTS_PER_MINUTE_ENV } from './test-event-limit';
@@ -56,6 +56,8 @@ export const portalSettingsSchema = z.object({
   TENANTS_TABLE: requiredString,
   API_KEYS_TABLE: requiredString,
   WEBHOOKS_TABLE: requiredString,
+  /** The environment's key policy limit (live keys per org and environment). @default 1 */
+  [KEY_POLICY_ENV]: keyPolicyVariable,
   ALLOW_HTTP_WEBHOOKS: booleanFlag,
   WEBHOOK_SECRET_PREFIX: optionalString,
   /** The platform bus test events go through; without it the portal sends none. */
@@ -96,6 +98,8 @@ export interface PortalSettings {
   /** The origin partners open: redirect URIs and links start here, never at a request's Host. */
   readonly baseUrl: URL;
   readonly tables: PlatformTableNames;
+  /** The environment's key policy limit. */
+  readonly maxActiveKeysPerEnvironment: number;
   readonly allowHttpWebhooks: boolean;
   /** Secrets Manager name prefix for webhook secrets; without it the portal cannot create a webhook. */
   readonly webhookSecretPrefix?: string;
@@ -141,6 +145,7 @@ export function parsePortalSettings(raw: RawPortalSettings): SettingsResult {
       sessionSecret: values.PORTAL_SESSION_SECRET,
       baseUrl: values.PORTAL_BASE_URL,
       tables: { tenants: values.TENANTS_TABLE, apiKeys: values.API_KEYS_TABLE, webhooks: values.WEBHOOKS_TABLE },
+      maxActiveKeysPerEnvironment: values[KEY_POLICY_ENV],
       allowHttpWebhooks: values.ALLOW_HTTP_WEBHOOKS,
       ...(values.WEBHOOK_SECRET_PREFIX === undefined ? {} : { webhookSecretPrefix: values.WEBHOOK_SECRET_PREFIX }),
       ...(values[PLATFORM_BUS_ENV] === undefined ? {} : { platformBusName: values[PLATFORM_BUS_ENV] }),

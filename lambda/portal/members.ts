@@ -165,10 +165,7 @@ export async function dashboardModel(
   const { tenants, keys, webhooks } = portal.repositories;
   const tenant = await tenants.get(orgId);
   if (tenant === undefined) throw new NotFoundError(`organization ${orgId} is not registered`);
-  const [activeKey, webhookList] = await Promise.all([
-    tenant.activeKeyHash === undefined ? undefined : keys.getByHash(tenant.activeKeyHash),
-    webhooks.listAll(orgId),
-  ]);
+  const [activeKey, webhookList] = await Promise.all([keys.getActive(orgId), webhooks.listAll(orgId)]);
   return {
     viewer: viewerOf(session),
     tenant,

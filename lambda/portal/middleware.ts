@@ -44,6 +44,7 @@ export function settingsMiddleware(services: PortalServices): MiddlewareHandler<
     const sessionCookie = codec.verify<SessionCookie>('session', cookies.get(cookieName('session', secure)));
     const repositories = repositoriesFor(deps.doc, settings.tables, clock, {
       flushAuthorizerCache: deps.flushAuthorizerCache,
+      maxActivePerEnvironment: settings.maxActiveKeysPerEnvironment,
     });
     c.set('portal', {
       settings,

@@ -7,6 +7,8 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { statusOfDomainError } from '../api/http';
 import { DomainError } from '../core/errors';
+import type { ActivityAction } from '../core/team';
+import { logActivity } from '../shared/activity-log';
 import type { RequestOrigin } from '../repositories/activity-repository';
 import { loggableError } from '../shared/observability';
 import type { PortalContext, PortalRequest, PortalServices } from './portal-context';
@@ -129,4 +131,23 @@ export function requestOrigin(c: PortalContext): RequestOrigin {
 /** The `createdBy` of what a portal user creates. */
 export function createdBy(session: Session): string {
   return `portal:${session.email}`;
+}
+
+/** A key or webhook change by a signed-in member, in the org's activity log (actor `portal:<email>`). */
+export function recordPortalActivity(
+  services: PortalServices,
+  c: PortalContext,
+  portal: PortalRequest,
+  entry: { readonly orgId: string; readonly email: string; readonly action: ActivityAction; readonly subject: string },
+): Promise<void> {
+  return logActivity(
+    { activity: portal.repositories.activity, clock: services.clock, logger: services.logger },
+    {
+      orgId: entry.orgId,
+      action: entry.action,
+      actor: `portal:${entry.email}`,
+      subject: entry.subject,
+      ...requestOrigin(c),
+    },
+  );
 }

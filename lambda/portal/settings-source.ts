@@ -18,6 +18,7 @@ import type { SecretStore } from '../shared/secret-store';
 import { PLATFORM_BUS_ENV } from '../shared/event-publisher';
 import type { PortalSettingName, RawPortalSettings } from './config';
 import { TEST_EVENTS_PER_MINUTE_ENV } from './test-event-limit';
+import { KEY_POLICY_ENV } from '../repositories/platform-repositories';
 
 export const SECRET_CACHE_TTL_MS = 5 * MINUTE_MS;
 
@@ -40,6 +41,7 @@ const PLAIN_SETTINGS = [
   'TENANTS_TABLE',
   'API_KEYS_TABLE',
   'WEBHOOKS_TABLE',
+  KEY_POLICY_ENV,
   'ALLOW_HTTP_WEBHOOKS',
   'WEBHOOK_SECRET_PREFIX',
   PLATFORM_BUS_ENV,

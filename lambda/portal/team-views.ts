@@ -42,6 +42,14 @@ const ACTIVITY_TEXT: Readonly<Record<ActivityAction, string>> = {
   'member.role-changed': 'changed the role of',
   'member.removed': 'removed',
   'ownership.transferred': 'transferred the ownership to',
+  'key.created': 'created the API key',
+  'key.rotated': 'rotated the API key',
+  'key.revoked': 'revoked the API key',
+  'webhook.created': 'created the webhook',
+  'webhook.updated': 'changed the webhook',
+  'webhook.deleted': 'deleted the webhook',
+  'webhook.enabled': 're-enabled the webhook',
+  'webhook.replayed': 'replayed failed deliveries of the webhook',
 };
 
 export function teamPage(model: TeamPageModel): string {

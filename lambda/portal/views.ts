@@ -138,7 +138,8 @@ export function dashboardPage(model: DashboardModel): string {
     html`<h1>${model.tenant.orgName}</h1>
       ${model.notice === undefined ? '' : html`<div class="notice" role="status">${model.notice}</div>`}
       <nav aria-label="Portal" class="nav">
-        <a href="/events" id="nav-events">Events</a> <a href="/team" id="nav-team">Team</a>
+        <a href="/events" id="nav-events">Events</a> <a href="/keys" id="nav-keys">API keys</a>
+        <a href="/team" id="nav-team">Team</a>
       </nav>
       <div class="cards">
         ${organizationCard(model.tenant)} ${apiKeyCard(model)} ${webhookCard(model)} ${failuresCard(model.webhooks)}

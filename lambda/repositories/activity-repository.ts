@@ -8,7 +8,7 @@
  * token, a key or a secret.
  */
 import { randomBytes } from 'node:crypto';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { TenantsTable, tenantItemBucket } from '../core/data-model';
 import { ACTIVITY_RETENTION_DAYS, type ActivityAction, type TeamRole } from '../core/team';
 import { queryTenantBucket } from './dynamo-support';
@@ -30,9 +30,9 @@ export interface RequestOrigin {
 export interface ActivityInput extends RequestOrigin {
   readonly orgId: string;
   readonly action: ActivityAction;
-  /** Who acted: `portal:<email>` or `admin:<email>`. */
+  /** Who acted: `portal:<email>`, `admin:<email>` or `partner:<keyId>`. */
   readonly actor: string;
-  /** The email acted on (the invited or removed member). */
+  /** What was acted on: the invited or removed member's email, a key (`name (environment, keyId)`), a webhook id. */
   readonly subject?: string;
   /** The role given (invite, accept, role change) or held (removal). */
   readonly role?: TeamRole;
@@ -74,6 +74,11 @@ export class ActivityRepository {
         },
       },
     };
+  }
+
+  /** Writes one entry at `now`, for an action that is not itself a transaction on the tenants table. */
+  public async record(input: ActivityInput, now: Date): Promise<void> {
+    await this.doc.send(new PutCommand(this.putFor(input, now).Put));
   }
 
   /** The newest entries first, up to `limit`: one Query of the org's bucket. */

@@ -6,18 +6,18 @@
  * a signed request without the SDK), not the SDK client or ApiKeysRepository,
  * so the authorizer bundle carries neither (bench:keys measures it).
  */
-import type { ApiKeyRecord, ApiKeyStatus } from '../core/api-keys';
+import { type ApiKeyRecord, type ApiKeyStatus, isKeyEnvironment } from '../core/api-keys';
 import { ApiKeysTable } from '../core/data-model';
 import type { AttributeMap, GetItemPort } from '../shared/dynamodb-get-item';
 
 /** What the authorizer decides on: who the key belongs to and when it stops working. */
 export type AuthorizerKeyRecord = Pick<
   ApiKeyRecord,
-  'keyHash' | 'keyId' | 'orgId' | 'prefix' | 'status' | 'expiresAt' | 'graceEndsAt'
+  'keyHash' | 'keyId' | 'orgId' | 'prefix' | 'status' | 'expiresAt' | 'graceEndsAt' | 'environment'
 >;
 
 const REQUIRED = ['keyHash', 'keyId', 'orgId', 'prefix', 'status'] as const;
-const OPTIONAL = ['expiresAt', 'graceEndsAt'] as const;
+const OPTIONAL = ['expiresAt', 'graceEndsAt', 'environment'] as const;
 const READ = [...REQUIRED, ...OPTIONAL];
 // `status` is a DynamoDB reserved word, so every projected name goes through a placeholder.
 const PROJECTION = READ.map((_, index) => `#a${index}`).join(', ');
@@ -68,6 +68,10 @@ export function parseKeyRecord(item: AttributeMap): AuthorizerKeyRecord {
   if (!Object.hasOwn(KNOWN_STATUS, status)) throw new MalformedKeyRecordError('status');
   const expiresAt = text('expiresAt');
   const graceEndsAt = text('graceEndsAt');
+  const environment = text('environment');
+  if (environment !== undefined && !isKeyEnvironment(environment)) {
+    throw new MalformedKeyRecordError('environment');
+  }
   return {
     keyHash: required('keyHash'),
     keyId: required('keyId'),
@@ -76,5 +80,6 @@ export function parseKeyRecord(item: AttributeMap): AuthorizerKeyRecord {
     status: status as ApiKeyStatus,
     ...(expiresAt === undefined ? {} : { expiresAt }),
     ...(graceEndsAt === undefined ? {} : { graceEndsAt }),
+    ...(environment === undefined ? {} : { environment }),
   };
 }

@@ -4,19 +4,26 @@
  * the caller and never stores (records keep hash, prefix and last 4).
  *
  * The lifecycle rules are the core's (`issueKey`, `planRotation`, `revoke`,
- * `sweepDecision`); this class stores their results atomically:
+ * `sweepDecision`); this class stores their results atomically, and holds
+ * the key policy (at most `maxActivePerEnvironment` live keys per org and
+ * environment) with the tenant item's per-environment live-key counters
+ * (`LIVE_KEY_COUNTERS`):
  *
- * - issue: the tenant's `activeKeyHash` is set (condition: none set, tenant
- *   active) and the key is put (condition: new hash) in one transaction;
- * - rotate: the pointer moves from the old hash to the new one (condition:
- *   it still points at the old one), the new key is put and the old key's
- *   status changes (condition: unchanged since read), in one transaction;
- * - revoke / sweep of the live key: the pointer is cleared in the same
- *   transaction that revokes the key.
+ * - issue: the environment's counter goes up (condition: below the org's
+ *   limit, tenant active) and the key is put (condition: new hash) in one
+ *   transaction;
+ * - rotate: the new key is put and the old key's status changes (condition:
+ *   unchanged since read) in one transaction with a check that the tenant
+ *   is active; the count stays, as one live key replaces another of the
+ *   same environment;
+ * - revoke / sweep of a live key: the counter goes down in the same
+ *   transaction that ends the key. Grace keys never count.
  *
- * So however many requests race, the tenant points at one key and exactly
- * that key is active or expiring. Key updates write only the attributes that
- * changed, so they never undo a concurrent `recordUsage`.
+ * So however many requests race, no environment ever has more live keys
+ * than the limit. A tenant item from before environments (one
+ * `activeKeyHash` pointer) is converted to counters at its first key change.
+ * Key updates write only the attributes that changed, so they never undo a
+ * concurrent `recordUsage`.
  */
 import {
   type DynamoDBDocumentClient,
@@ -28,19 +35,26 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import {
   type ApiKeyRecord,
+  DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT,
   type GraceHours,
+  KEY_ENVIRONMENTS,
   type IssuedKey,
+  type KeyEnvironment,
+  type KeyLabels,
   type KeyValidity,
   type SweepDecision,
+  assertKeyLimit,
+  isLiveKey as isLive,
   issueKey,
+  keyEnvironmentOf,
   mayChangeCredentials,
   planRotation,
   revoke as revokeRecord,
   sweepDecision,
 } from '../core/api-keys';
 import type { Clock } from '../core/clock';
-import { ApiKeysTable, DUE_BUCKET, TenantsTable } from '../core/data-model';
-import { ConflictError, KeyNotPermittedError, NotFoundError } from '../core/errors';
+import { ApiKeysTable, DUE_BUCKET, LIVE_KEY_COUNTERS, TenantsTable } from '../core/data-model';
+import { ConflictError, KeyLimitReachedError, KeyNotPermittedError, NotFoundError } from '../core/errors';
 import type { RandomSource } from '../core/random';
 import {
   CONFLICT_RETRIES,
@@ -53,7 +67,7 @@ import {
   type PageRequest,
   pageSize,
 } from './dynamo-support';
-import type { TenantRecord } from './tenants-repository';
+import { type TenantRecord, liveKeyCount } from './tenants-repository';
 
 /** A stored key: the core record plus its usage counter. */
 export type StoredApiKey = ApiKeyRecord & {
@@ -80,6 +94,7 @@ export interface ActingKey {
 }
 
 export type IssueInput = KeyValidity &
+  KeyLabels &
   ActingKey & {
     readonly orgId: string;
     readonly createdBy?: string;
@@ -90,7 +105,7 @@ export type IssueInput = KeyValidity &
 export type RotateInput = KeyValidity &
   ActingKey & {
     readonly orgId: string;
-    /** The key to rotate; it must be the org's live key. @default the org's live key, whichever it is */
+    /** The key to rotate; it must be live. @default the org's one live key (ConflictError when it has several) */
     readonly keyId?: string;
     readonly graceHours: GraceHours;
     readonly createdBy?: string;
@@ -120,8 +135,14 @@ export type SweepOutcome =
 export interface ApiKeysRepositoryProps {
   readonly doc: DynamoDBDocumentClient;
   readonly apiKeysTableName: string;
-  /** The tenants table, whose items hold each org's `activeKeyHash`. */
+  /** The tenants table, whose items count each org's live keys per environment. */
   readonly tenantsTableName: string;
+  /**
+   * The environment's key policy: live keys per org and environment, unless
+   * the tenant item sets its own (`maxActivePerEnvironment`, from its partner file).
+   * @default 1
+   */
+  readonly maxActivePerEnvironment?: number;
   readonly clock: Clock;
   /** Attempts for a transaction that lost a race. @default 5 */
   readonly conflictRetries?: number;
@@ -145,8 +166,11 @@ export class ApiKeysRepository {
   private readonly clock: Clock;
   private readonly retries: number;
   private readonly flushAuthorizerCache: () => Promise<void>;
+  private readonly defaultLimit: number;
 
   public constructor(props: ApiKeysRepositoryProps) {
+    this.defaultLimit = props.maxActivePerEnvironment ?? DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT;
+    assertKeyLimit(this.defaultLimit);
     this.flushAuthorizerCache = props.flushAuthorizerCache ?? (async () => undefined);
     this.doc = props.doc;
     this.keysTable = props.apiKeysTableName;
@@ -156,50 +180,46 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Issues the org's key when it has none.
+   * Issues a key in its environment (default production) while the org is
+   * below its limit there.
    * @throws NotFoundError when the org is not registered.
-   * @throws ConflictError when it is disabled or already has a live key.
+   * @throws KeyLimitReachedError when the environment already has the org's limit of live keys.
+   * @throws ConflictError when the org is disabled.
    */
   public async issue(input: IssueInput): Promise<IssuedKey> {
     const { actingKeyHash, ...issue } = input;
     if (actingKeyHash !== undefined) await this.requirePermitted(actingKeyHash);
     const issued = issueKey({ ...issue, clock: this.clock });
-    await this.commitFirstKey(issued.record, actingKeyHash);
+    await this.commitKey(issued.record, actingKeyHash);
     return issued;
   }
 
   /**
    * Stores a key built elsewhere (onboarding builds it first so the
-   * plaintext can be put into the pickup secret before the key exists) as
-   * the org's live key, in one transaction with the tenant's pointer.
-   * Committing the key that is already the org's live key is a no-op, so a
-   * retried commit succeeds.
+   * plaintext can be put into the pickup secret before the key exists) as a
+   * live key, in one transaction with its environment's counter. Committing
+   * a key that is stored and live already is a no-op, so a retried commit
+   * succeeds.
    * @throws NotFoundError when the org is not registered.
-   * @throws ConflictError when it is disabled, has another live key, or the key is stored already.
+   * @throws KeyLimitReachedError when the environment is at the org's limit.
+   * @throws ConflictError when the org is disabled or the key is stored already and not live.
    */
-  public async commitFirstKey(record: ApiKeyRecord, actingKeyHash?: string): Promise<void> {
-    const actorCheck = actingKeyHash === undefined ? [] : [this.stillPermitted(actingKeyHash)];
+  public async commitKey(record: ApiKeyRecord, actingKeyHash?: string): Promise<void> {
+    const environment = keyEnvironmentOf(record);
     for (let attempt = 1; ; attempt++) {
+      const tenant = await this.requireTenant(record.orgId);
+      if (tenant.status !== 'active') throw new ConflictError(`org ${record.orgId} is disabled; no key can be issued`);
+      if (await this.convertLegacyPointer(tenant)) continue;
+      const limit = this.limitFor(tenant);
+      if (liveKeyCount(tenant, environment) >= limit) {
+        if (await this.isStoredLive(record)) return;
+        throw new KeyLimitReachedError(record.orgId, environment, limit);
+      }
       try {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: this.tenantsTable,
-                  Key: { [TENANT_PK]: record.orgId },
-                  UpdateExpression: 'SET activeKeyHash = :hash, activeKeyId = :keyId, updatedAt = :now',
-                  ConditionExpression:
-                    'attribute_exists(#pk) AND #status = :active AND attribute_not_exists(activeKeyHash)',
-                  ExpressionAttributeNames: { '#pk': TENANT_PK, '#status': 'status' },
-                  ExpressionAttributeValues: {
-                    ':hash': record.keyHash,
-                    ':keyId': record.keyId,
-                    ':now': this.clock.now().toISOString(),
-                    ':active': 'active',
-                  },
-                },
-              },
+              this.countLiveKey(tenant, environment, limit),
               {
                 Put: {
                   TableName: this.keysTable,
@@ -208,7 +228,7 @@ export class ApiKeysRepository {
                   ExpressionAttributeNames: { '#pk': KEY_PK },
                 },
               },
-              ...actorCheck,
+              ...(actingKeyHash === undefined ? [] : [this.stillPermitted(actingKeyHash)]),
             ],
           }),
         );
@@ -216,22 +236,77 @@ export class ApiKeysRepository {
       } catch (error) {
         if (!isTransactionConflict(error)) throw error;
         if (actingKeyHash !== undefined) await this.requirePermitted(actingKeyHash);
-        const tenant = await this.tenant(record.orgId);
-        if (tenant?.activeKeyHash === record.keyHash) return;
-        const reason = explainIssueConflict(record.orgId, tenant);
-        if (reason !== undefined) throw withCause(reason, error);
-        if ((await this.getByHash(record.keyHash)) !== undefined) {
-          throw new ConflictError(
-            `key ${record.keyId} is already stored and is not the live key of org ${record.orgId}`,
-            {
-              cause: error,
-            },
-          );
+        const stored = await this.getByHash(record.keyHash);
+        if (stored !== undefined) {
+          if (isLive(stored)) return;
+          throw new ConflictError(`key ${record.keyId} is already stored and is not live`, { cause: error });
         }
         if (attempt >= this.retries) throw retriesExhausted(`issuing a key for org ${record.orgId}`, error);
         await backoff(attempt);
       }
     }
+  }
+
+  /** The org's key policy limit: its own (from its partner file), else the environment's. */
+  public limitFor(tenant: Pick<TenantRecord, 'maxActivePerEnvironment'>): number {
+    return tenant.maxActivePerEnvironment ?? this.defaultLimit;
+  }
+
+  /** The tenant update that counts one more live key in `environment`, on condition it stays within `limit`. */
+  private countLiveKey(tenant: TenantRecord, environment: KeyEnvironment, limit: number): TransactItem {
+    return {
+      Update: {
+        TableName: this.tenantsTable,
+        Key: { [TENANT_PK]: tenant.orgId },
+        UpdateExpression: 'SET #count = if_not_exists(#count, :zero) + :one, updatedAt = :now',
+        ConditionExpression:
+          'attribute_exists(#pk) AND #status = :active AND attribute_not_exists(activeKeyHash) AND (attribute_not_exists(#count) OR #count < :limit)',
+        ExpressionAttributeNames: { '#pk': TENANT_PK, '#status': 'status', '#count': LIVE_KEY_COUNTERS[environment] },
+        ExpressionAttributeValues: {
+          ':zero': 0,
+          ':one': 1,
+          ':limit': limit,
+          ':active': 'active',
+          ':now': this.clock.now().toISOString(),
+        },
+      },
+    };
+  }
+
+  /**
+   * Converts a tenant item from before key environments: its `activeKeyHash`
+   * pointer (the one live key, a production key) becomes a production count
+   * of 1. Conditional on the pointer, so racing conversions count it once.
+   * @returns whether the item needed converting (re-read it).
+   */
+  private async convertLegacyPointer(tenant: TenantRecord): Promise<boolean> {
+    if (tenant.activeKeyHash === undefined) return false;
+    const pointed = await this.getByHash(tenant.activeKeyHash);
+    const counter = LIVE_KEY_COUNTERS[keyEnvironmentOf(pointed ?? {})];
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tenantsTable,
+          Key: { [TENANT_PK]: tenant.orgId },
+          UpdateExpression: 'SET #count = if_not_exists(#count, :zero) + :live REMOVE activeKeyHash, activeKeyId',
+          ConditionExpression: 'activeKeyHash = :hash',
+          ExpressionAttributeNames: { '#count': counter },
+          ExpressionAttributeValues: {
+            ':zero': 0,
+            ':live': pointed !== undefined && isLive(pointed) ? 1 : 0,
+            ':hash': tenant.activeKeyHash,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    return true;
+  }
+
+  private async isStoredLive(record: ApiKeyRecord): Promise<boolean> {
+    const stored = await this.getByHash(record.keyHash);
+    return stored !== undefined && isLive(stored);
   }
 
   /** The authorizer's lookup: one strongly consistent GetItem. */
@@ -295,20 +370,41 @@ export class ApiKeysRepository {
     return { items: (Items ?? []) as StoredApiKey[], nextCursor: encodeCursor(LastEvaluatedKey) };
   }
 
-  /** The org's live (active or expiring) key, through the tenant's pointer. */
-  public async getActive(orgId: string): Promise<StoredApiKey | undefined> {
-    const tenant = await this.tenant(orgId);
-    return tenant?.activeKeyHash === undefined ? undefined : this.getByHash(tenant.activeKeyHash);
+  /** Every key of the org, oldest first (all pages of the `byOrg` Query). */
+  public async listAll(orgId: string): Promise<StoredApiKey[]> {
+    const all: StoredApiKey[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.listByOrg(orgId, { limit: 100, cursor });
+      all.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined);
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /** The org's live (active or expiring) keys, oldest first, optionally of one environment (Query, then a consistent read each). */
+  public async listLive(orgId: string, environment?: KeyEnvironment): Promise<StoredApiKey[]> {
+    const live = (await this.listAll(orgId)).filter(
+      (key) => isLive(key) && (environment === undefined || keyEnvironmentOf(key) === environment),
+    );
+    const fresh = await Promise.all(live.map((key) => this.getByHash(key.keyHash)));
+    return fresh.filter((key): key is StoredApiKey => key !== undefined && isLive(key));
+  }
+
+  /** The org's newest live key (of one environment, when given). */
+  public async getActive(orgId: string, environment?: KeyEnvironment): Promise<StoredApiKey | undefined> {
+    return (await this.listLive(orgId, environment)).at(-1);
   }
 
   /**
-   * Replaces the org's live key: the new key is active and the old one in
-   * grace (or revoked for 0 h), in one transaction. A rotation that loses a
-   * race re-reads and lets the core decide again: with `keyId`, the key has
-   * then usually left `active` and the rotation fails with ConflictError;
-   * without it, the newer live key is rotated.
+   * Replaces one live key: the new key is active, with the old one's name
+   * and environment, and the old one in grace (or revoked for 0 h), in one
+   * transaction. A rotation that loses a race re-reads and lets the core
+   * decide again: the key has then usually left `active` and the rotation
+   * fails with ConflictError.
    * @throws NotFoundError when the org, the key or a live key does not exist.
-   * @throws ConflictError when the key is not the org's live key or the tenant is disabled.
+   * @throws ConflictError when the key is not live, the tenant is disabled, or
+   *   no keyId is given and the org has several live keys.
    */
   public async rotate(input: RotateInput): Promise<KeyRotationResult> {
     const { orgId, keyId, graceHours, createdBy, random, actingKeyHash, ...validity } = input;
@@ -316,13 +412,8 @@ export class ApiKeysRepository {
       if (actingKeyHash !== undefined) await this.requirePermitted(actingKeyHash);
       const tenant = await this.requireTenant(orgId);
       if (tenant.status !== 'active') throw new ConflictError(`org ${orgId} is disabled; its keys cannot be rotated`);
-      const current =
-        keyId === undefined ? await this.requireActive(orgId, tenant) : await this.requireById(orgId, keyId);
-      if (keyId === undefined && !isLive(current) && attempt < this.retries) {
-        // The pointer moved between the two reads: a concurrent rotation won; rotate its key instead.
-        await backoff(attempt);
-        continue;
-      }
+      if (await this.convertLegacyPointer(tenant)) continue;
+      const current = keyId === undefined ? await this.requireSoleLive(tenant) : await this.requireById(orgId, keyId);
       const plan = planRotation({
         ...(validity as KeyValidity),
         current,
@@ -331,34 +422,15 @@ export class ApiKeysRepository {
         ...(createdBy === undefined ? {} : { createdBy }),
         ...(random === undefined ? {} : { random }),
       });
-      if (tenant.activeKeyHash !== current.keyHash) {
-        throw new ConflictError(`key ${current.keyId} is not the live key of org ${orgId}; it cannot be rotated`);
-      }
-      const newRecord = plan.newKey.record;
       try {
         await this.doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              {
-                Update: {
-                  TableName: this.tenantsTable,
-                  Key: { [TENANT_PK]: orgId },
-                  UpdateExpression: 'SET activeKeyHash = :new, activeKeyId = :newId, updatedAt = :now',
-                  ConditionExpression: '#status = :active AND activeKeyHash = :old',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: {
-                    ':new': newRecord.keyHash,
-                    ':newId': newRecord.keyId,
-                    ':old': current.keyHash,
-                    ':active': 'active',
-                    ':now': this.clock.now().toISOString(),
-                  },
-                },
-              },
+              this.tenantStillActive(orgId),
               {
                 Put: {
                   TableName: this.keysTable,
-                  Item: newRecord,
+                  Item: plan.newKey.record,
                   ConditionExpression: 'attribute_not_exists(#pk)',
                   ExpressionAttributeNames: { '#pk': KEY_PK },
                 },
@@ -378,9 +450,23 @@ export class ApiKeysRepository {
     }
   }
 
+  /** The rotation's tenant condition: active, and counted per environment (not a pointer item). */
+  private tenantStillActive(orgId: string): TransactItem {
+    return {
+      Update: {
+        TableName: this.tenantsTable,
+        Key: { [TENANT_PK]: orgId },
+        UpdateExpression: 'SET updatedAt = :now',
+        ConditionExpression: 'attribute_exists(#pk) AND #status = :active AND attribute_not_exists(activeKeyHash)',
+        ExpressionAttributeNames: { '#pk': TENANT_PK, '#status': 'status' },
+        ExpressionAttributeValues: { ':active': 'active', ':now': this.clock.now().toISOString() },
+      },
+    };
+  }
+
   /**
-   * Revokes one key; revoking the live key also clears the tenant's pointer,
-   * in the same transaction, so a new key can be issued.
+   * Revokes one key; revoking a live key also frees its place in its
+   * environment's count, in the same transaction, so a new key can be issued.
    * @throws NotFoundError when the key does not exist in this org.
    * @throws ConflictError when it is already revoked.
    */
@@ -516,7 +602,7 @@ export class ApiKeysRepository {
 
   /**
    * Applies the core's sweep decision to one key at `now`: grace ended or
-   * expired -> revoked (clearing the tenant's pointer for the live key),
+   * expired -> revoked (freeing a live key's place in its environment's count),
    * near expiry -> expiring. Never throws for a lost race; reports it.
    */
   public async sweep(keyHash: string, now: Date): Promise<SweepOutcome> {
@@ -535,8 +621,8 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Writes `current -> next`; when the live key stops being live, clears
-   * the tenant's pointer in the same transaction.
+   * Writes `current -> next`; when a live key stops being live, lowers its
+   * environment's count in the same transaction.
    * @returns false when there was nothing to write.
    */
   private async writeTransition(
@@ -546,31 +632,29 @@ export class ApiKeysRepository {
   ): Promise<boolean> {
     const keyItem = this.keyTransition(current, next);
     if (keyItem.Update === undefined) return false;
-    const leavesLive = isLive(current) && !isLive(next);
-    const tenant = leavesLive ? await this.tenant(current.orgId) : undefined;
-    if (tenant?.activeKeyHash !== current.keyHash) {
-      if (conditions.length === 0) await this.doc.send(new UpdateCommand(keyItem.Update));
-      else await this.doc.send(new TransactWriteCommand({ TransactItems: [keyItem, ...conditions] }));
-      return true;
+    const tenant = isLive(current) && !isLive(next) ? await this.tenant(current.orgId) : undefined;
+    if (tenant !== undefined && (await this.convertLegacyPointer(tenant))) {
+      return this.writeTransition(current, next, conditions);
     }
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          ...conditions,
-          {
-            Update: {
-              TableName: this.tenantsTable,
-              Key: { [TENANT_PK]: current.orgId },
-              UpdateExpression: 'SET updatedAt = :now REMOVE activeKeyHash, activeKeyId',
-              ConditionExpression: 'activeKeyHash = :hash',
-              ExpressionAttributeValues: { ':hash': current.keyHash, ':now': this.clock.now().toISOString() },
-            },
-          },
-          keyItem,
-        ],
-      }),
-    );
+    const items =
+      tenant === undefined ? [keyItem, ...conditions] : [...conditions, this.uncountLiveKey(current), keyItem];
+    if (items.length === 1) await this.doc.send(new UpdateCommand(keyItem.Update));
+    else await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
     return true;
+  }
+
+  /** The tenant update that frees a live key's place; exact because the key's own update is conditioned on its status. */
+  private uncountLiveKey(key: ApiKeyRecord): TransactItem {
+    return {
+      Update: {
+        TableName: this.tenantsTable,
+        Key: { [TENANT_PK]: key.orgId },
+        UpdateExpression: 'SET #count = if_not_exists(#count, :one) - :one, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(activeKeyHash)',
+        ExpressionAttributeNames: { '#pk': TENANT_PK, '#count': LIVE_KEY_COUNTERS[keyEnvironmentOf(key)] },
+        ExpressionAttributeValues: { ':one': 1, ':now': this.clock.now().toISOString() },
+      },
+    };
   }
 
   /** An Update of the attributes that differ, conditioned on the status it was read with. */
@@ -649,32 +733,23 @@ export class ApiKeysRepository {
     return tenant;
   }
 
-  private async requireActive(orgId: string, tenant: TenantRecord): Promise<StoredApiKey> {
-    const key = tenant.activeKeyHash === undefined ? undefined : await this.getByHash(tenant.activeKeyHash);
-    if (key === undefined) throw new NotFoundError(`org ${orgId} has no active API key`);
-    return key;
+  /**
+   * The org's one live key, for callers that name none (the rotation
+   * schedule). The tenant's counts say how many there are; the listing
+   * (an eventually consistent index) is read again until it agrees.
+   */
+  private async requireSoleLive(tenant: TenantRecord): Promise<StoredApiKey> {
+    const { orgId } = tenant;
+    const total = KEY_ENVIRONMENTS.reduce((sum, environment) => sum + liveKeyCount(tenant, environment), 0);
+    if (total === 0) throw new NotFoundError(`org ${orgId} has no active API key`);
+    if (total > 1) throw new ConflictError(`org ${orgId} has ${total} active API keys; name the key to rotate (keyId)`);
+    for (let pass = 1; ; pass++) {
+      const live = await this.listLive(orgId);
+      if (live.length === 1) return live[0];
+      if (pass >= this.retries) throw retriesExhausted(`finding the live key of org ${orgId}`, undefined);
+      await backoff(pass);
+    }
   }
-}
-
-function isLive(record: ApiKeyRecord): boolean {
-  return record.status === 'active' || record.status === 'expiring';
-}
-
-function explainIssueConflict(orgId: string, tenant: TenantRecord | undefined): Error | undefined {
-  if (tenant === undefined) return new NotFoundError(`org ${orgId} is not registered`);
-  if (tenant.status !== 'active') return new ConflictError(`org ${orgId} is disabled; no key can be issued`);
-  if (tenant.activeKeyHash !== undefined) {
-    return new ConflictError(
-      `org ${orgId} already has an active API key (${tenant.activeKeyId ?? 'unknown id'}); rotate or revoke it first`,
-    );
-  }
-  return undefined;
-}
-
-function withCause(error: Error, cause: unknown): Error {
-  if (error instanceof NotFoundError) return new NotFoundError(error.message, { cause });
-  if (error instanceof ConflictError) return new ConflictError(error.message, { cause });
-  return error;
 }
 
 function retriesExhausted(what: string, cause: unknown): ConflictError {

@@ -1,8 +1,9 @@
 /**
  * Tenants in DynamoDB, one item per org. Besides the profile, the tenant
- * item holds `activeKeyHash`: the hash of the org's one live (active or
- * expiring) API key. Every transaction that issues, rotates or revokes a
- * live key conditions on it, which is how "at most one active key per org"
+ * item counts the org's live (active or expiring) API keys per environment
+ * (`LIVE_KEY_COUNTERS`). Every transaction that issues, rotates or revokes a
+ * live key changes or conditions on the count, which is how the key policy
+ * (at most `maxActivePerEnvironment` live keys per org and environment)
  * holds in DynamoDB itself, however many requests race.
  */
 import {
@@ -13,9 +14,9 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { GraceHours } from '../core/api-keys';
+import { type GraceHours, type KeyEnvironment, LEGACY_KEY_ENVIRONMENT, assertKeyLimit } from '../core/api-keys';
 import type { Clock } from '../core/clock';
-import { TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';
+import { LIVE_KEY_COUNTERS, TENANT_LIST_BUCKET, TenantsTable } from '../core/data-model';
 import { createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import { normalizeEmail } from '../core/team';
@@ -40,6 +41,11 @@ export interface TenantProfile {
   readonly apiKeyValidityDays?: number | 'never';
   /** Grace for scheduled and config-driven rotations. @default 24 */
   readonly rotationGraceHours?: GraceHours;
+  /**
+   * The org's own key policy limit (its partner file's `apiKey.maxActivePerEnvironment`).
+   * @default the environment's `apiKey.maxActivePerEnvironment`
+   */
+  readonly maxActivePerEnvironment?: number;
   /** `config` for partners/<orgId>.yaml, `api` for the admin API, `portal` for a partner's own sign-up. */
   readonly source?: 'config' | 'api' | 'portal';
 }
@@ -49,10 +55,23 @@ export interface TenantRecord extends TenantProfile {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly disabledAt?: string;
-  /** Hash of the org's live key; absent when it has none. */
+  /** Live keys per environment (see `LIVE_KEY_COUNTERS`); absent means none. */
+  readonly liveDevelopmentKeys?: number;
+  readonly liveProductionKeys?: number;
+  /**
+   * Items from before key environments only: the hash of the org's one live
+   * key (a production key). Converted to the counters at the org's next key change.
+   */
   readonly activeKeyHash?: string;
-  /** Public id of that key, so readers need not resolve the hash. */
+  /** Items from before key environments only: the public id of that key. */
   readonly activeKeyId?: string;
+}
+
+/** How many live keys the org has in `environment`, reading an item from before environments as described on `activeKeyHash`. */
+export function liveKeyCount(tenant: TenantRecord, environment: KeyEnvironment): number {
+  const counted = (tenant as unknown as Record<string, unknown>)[LIVE_KEY_COUNTERS[environment]];
+  if (typeof counted === 'number') return counted;
+  return environment === LEGACY_KEY_ENVIRONMENT && tenant.activeKeyHash !== undefined ? 1 : 0;
 }
 
 /**
@@ -106,7 +125,14 @@ export function ownerClaimUpdate(tableName: string, orgId: string, ownerEmail: s
   };
 }
 
-const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
+const PROFILE_FIELDS = [
+  'orgName',
+  'ownerEmail',
+  'apiKeyValidityDays',
+  'rotationGraceHours',
+  'maxActivePerEnvironment',
+  'source',
+] as const;
 
 export class TenantsRepository {
   private readonly doc: DynamoDBDocumentClient;
@@ -305,6 +331,7 @@ export class TenantsRepository {
     }
     if (changes.orgName !== undefined) assertOrgName(changes.orgName);
     if (changes.ownerEmail !== undefined) assertOwnerEmail(changes.ownerEmail);
+    if (changes.maxActivePerEnvironment !== undefined) assertKeyLimit(changes.maxActivePerEnvironment);
     try {
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
@@ -375,6 +402,7 @@ function assertProfile(profile: TenantProfile): void {
   if (profile.orgId.trim() === '') throw new ValidationError('orgId must not be empty', { field: 'orgId' });
   assertOrgName(profile.orgName);
   assertOwnerEmail(profile.ownerEmail);
+  if (profile.maxActivePerEnvironment !== undefined) assertKeyLimit(profile.maxActivePerEnvironment);
 }
 
 function assertOrgName(orgName: string): void {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
+import { DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT } from '../../lambda/core/api-keys';
 import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
+import { keyLimit } from './partner-schema';
 import { DEFAULT_DISABLE_AFTER_HOURS } from '../../lambda/core/endpoint-health';
 import { DEFAULT_PARTNER_RATE_LIMIT } from '../../lambda/core/rate-limit';
 import { CLOUDFORMATION_MAX_RESOURCES, CLOUDFORMATION_MAX_TEMPLATE_BYTES } from './aws-limits';
@@ -134,6 +136,18 @@ export const environmentSchema = z
      * The partner API: each org's own limit (a token bucket in the partner
      * API handler, counted in the tenants table), on top of the stage limit.
      */
+    /**
+     * The key policy: at most this many live (active or expiring) API keys
+     * per org and environment (development, production); a partner file may
+     * set its own. 1 keeps the one-active-key rule (POST /api-keys answers 409).
+     */
+    apiKey: z
+      .strictObject({
+        maxActivePerEnvironment: keyLimit('per org, unless its partner file sets its own').default(
+          DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT,
+        ),
+      })
+      .default({ maxActivePerEnvironment: DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT }),
     partnerApi: z
       .strictObject({
         rateLimit: z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GRACE_HOURS } from '../../lambda/core/api-keys';
+import { GRACE_HOURS, MAX_ACTIVE_PER_ENVIRONMENT_CAP } from '../../lambda/core/api-keys';
 import { ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../../lambda/core/contracts';
 import { ALL_EVENTS, eventListProblems } from '../../lambda/core/event-catalog';
 import { checkWebhookUrl } from '../../lambda/core/url-policy';
@@ -10,6 +10,12 @@ export const WEBHOOK_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** Keeps one partner's share of a shard stack bounded (4 resources per webhook). */
 export const MAX_WEBHOOKS_PER_PARTNER = 10;
 const VALIDITY_MESSAGE = 'must be a whole number of days from 1 to 3650, or "never"';
+
+/** Live API keys per org and environment: the key policy's limit, as both config files state it. */
+export function keyLimit(what: string) {
+  const message = `must be a whole number of active API keys per environment from 1 to ${MAX_ACTIVE_PER_ENVIRONMENT_CAP} (${what})`;
+  return z.number({ error: message }).int(message).min(1, message).max(MAX_ACTIVE_PER_ENVIRONMENT_CAP, message);
+}
 
 export interface PartnerSchemaContext {
   /**
@@ -86,6 +92,8 @@ export function partnerSchema(context: PartnerSchemaContext) {
               { error: `must be one of ${GRACE_HOURS.join(', ')} hours` },
             )
             .default(24),
+          /** This partner's own key policy limit; absent: the environment's `apiKey.maxActivePerEnvironment`. */
+          maxActivePerEnvironment: keyLimit(`this partner's limit; leave it out for the environment's`).optional(),
         })
         .default({ validityDays: 365, rotationGraceHours: 24 }),
       webhooks: z

@@ -4,7 +4,12 @@
  */
 import * as path from 'node:path';
 import type { Clock } from '../../lambda/core/clock';
-import { type PlatformTableNames, repositoriesFor } from '../../lambda/repositories/platform-repositories';
+import {
+  KEY_POLICY_ENV,
+  type PlatformTableNames,
+  keyPolicyVariable,
+  repositoriesFor,
+} from '../../lambda/repositories/platform-repositories';
 import type { StackArtifact } from '../cloud-assembly';
 import { localDynamoClients, startDynamoDbLocal, type DynamoDbLocal } from '../dynamodb-local';
 import { createTablesFromTemplate } from '../tables-from-template';
@@ -33,7 +38,10 @@ export async function startTables(
     client,
     doc,
     names,
-    repositories: repositoriesFor(doc, names, clock, { flushAuthorizerCache }),
+    repositories: repositoriesFor(doc, names, clock, {
+      flushAuthorizerCache,
+      maxActivePerEnvironment: keyPolicyOf(platform),
+    }),
   };
 }
 
@@ -64,4 +72,12 @@ function platformTableNames(stack: StackArtifact, created: Record<string, string
     return name;
   };
   return { tenants: pick('TENANTS_TABLE'), apiKeys: pick('API_KEYS_TABLE'), webhooks: pick('WEBHOOKS_TABLE') };
+}
+
+/** The key policy limit the template gives the platform's functions (the onboarding function's, as all share it). */
+function keyPolicyOf(stack: StackArtifact): number {
+  const value = functionEnvironment(stack, 'onboarding')[KEY_POLICY_ENV];
+  const parsed = keyPolicyVariable.safeParse(typeof value === 'string' ? value : undefined);
+  if (!parsed.success) throw new LocalRuntimeError(`the onboarding function's ${KEY_POLICY_ENV} is not a key limit`);
+  return parsed.data;
 }

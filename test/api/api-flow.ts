@@ -60,7 +60,7 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
 
       const second = await world.callAdmin('POST', '/api-keys', { body: { orgId, orgName: 'Acme Corp' } });
       expect(second.status).toBe(409);
-      expect(second.body.error.code).toBe('conflict');
+      expect(second.body.error.code).toBe('key_limit_reached');
       expect(JSON.stringify(second.body)).not.toContain(firstKey);
     });
 
@@ -79,6 +79,8 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       const acme = listed.body.tenants.find((tenant: { orgId: string }) => tenant.orgId === orgId);
       expect(acme.activeKey).toEqual({
         id: firstKeyId,
+        name: 'Default',
+        environment: 'production',
         key: `${firstKey.slice(0, 8)}…${firstKey.slice(-4)}`,
         status: 'active',
         expiresAt: expect.any(String),
@@ -166,6 +168,8 @@ export function apiFlowSuite(title: string, getWorld: () => FlowWorld): void {
       expect(probe.body).toEqual({
         orgId,
         keyPrefix: firstKey.slice(0, 8),
+        name: 'Default',
+        environment: 'production',
         status: 'active',
         expiresAt: expect.any(String),
       });

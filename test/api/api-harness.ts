@@ -31,6 +31,9 @@ export const ADMIN_API_KEY = 'admin-key-for-tests-0123456789abcdef';
 const KID = 'test-key-1';
 const METHOD_ARN = 'arn:aws:execute-api:us-east-1:123456789012:abc123/dev/GET/partner-auth-probe';
 
+/** The caller address every harness request comes from, as API Gateway would state it. */
+export const TEST_SOURCE_IP = '198.51.100.7';
+
 export interface ApiResponse {
   readonly status: number;
   readonly body: any;
@@ -80,7 +83,16 @@ export interface CallOptions {
   readonly body?: unknown;
 }
 
-export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNames): Promise<ApiWorld> {
+export interface ApiWorldOptions {
+  /** The environment's key policy limit. @default 1 */
+  readonly maxActivePerEnvironment?: number;
+}
+
+export async function createApiWorld(
+  ddb: IntegDynamoDb,
+  tables: PlatformTableNames,
+  options: ApiWorldOptions = {},
+): Promise<ApiWorld> {
   const clock = new FakeClock('2026-01-01T00:00:00.000Z');
   const secrets = new InMemorySecretStore();
   await secrets.createSecret({ name: 'admin-api-key', value: ADMIN_API_KEY });
@@ -88,7 +100,7 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
   const jwk = { ...(await jose.exportJWK(publicKey)), kid: KID, alg: 'ES256' };
   const keySet = jose.createLocalJWKSet({ keys: [jwk] });
 
-  const { tenants, keys, webhooks, activity } = repositoriesFor(ddb.doc, tables, clock);
+  const { tenants, keys, webhooks, activity } = repositoriesFor(ddb.doc, tables, clock, options);
   const urlPolicy = { allowHttp: false };
 
   const admin = createAdminApi(
@@ -103,7 +115,7 @@ export async function createApiWorld(ddb: IntegDynamoDb, tables: PlatformTableNa
       now: () => clock.now(),
     },
   );
-  const partner = createPartnerApi({ tenants, keys, webhooks, urlPolicy, clock });
+  const partner = createPartnerApi({ tenants, keys, webhooks, activity, urlPolicy, clock });
 
   const token: ApiWorld['token'] = async (options = {}) => {
     const nowSeconds = Math.floor(clock.now().getTime() / 1000);
@@ -221,7 +233,11 @@ export function proxyEvent(
     body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
     stageVariables: null,
-    requestContext: { requestId: 'test', stage: 'dev' } as APIGatewayProxyEvent['requestContext'],
+    requestContext: {
+      requestId: 'test',
+      stage: 'dev',
+      identity: { sourceIp: TEST_SOURCE_IP },
+    } as APIGatewayProxyEvent['requestContext'],
   };
 }
 

@@ -49,9 +49,26 @@ describe('partner authorizer', () => {
       keyHash: issued.record.keyHash,
       status: 'active',
       expiresAt: issued.record.expiresAt,
+      environment: 'production',
     });
     expect(JSON.stringify(result)).not.toContain(issued.plaintext);
   });
+
+  it.each([
+    ['a development key', { environment: 'development' as const }, 'development'],
+    ['a production key', { environment: 'production' as const }, 'production'],
+    ['a key from before environments', {}, 'production'],
+  ])(
+    "puts %s's environment in the context (the access log's $context.authorizer.environment)",
+    async (_, labels, expected) => {
+      const w = world();
+      const issued = issueKey({ orgId: 'acme', clock: w.clock, ...labels });
+      const { environment: _stored, ...withoutEnvironment } = issued.record;
+      w.records.set(issued.record.keyHash, 'environment' in labels ? issued.record : withoutEnvironment);
+      const result = await authorizePartner(w.event({ 'x-api-key': issued.plaintext }), w.deps);
+      expect(result.context.environment).toBe(expected);
+    },
+  );
 
   it('refuses missing, malformed, unknown and revoked keys alike, without a lookup for malformed ones', async () => {
     const w = world();

@@ -69,7 +69,7 @@ describe('partner config validation', () => {
     [
       'unknown apiKey field',
       { 'acme-corp.yaml': { ...valid, apiKey: { validity: 10 } } },
-      /^partners\/acme-corp\.yaml: apiKey\.validity: unknown field; .*allowed here: validityDays, rotationGraceHours/,
+      /^partners\/acme-corp\.yaml: apiKey\.validity: unknown field; .*allowed here: validityDays, rotationGraceHours, maxActivePerEnvironment/,
     ],
     [
       'unknown event type',
@@ -165,6 +165,16 @@ describe('partner config validation', () => {
       'a grace period that is not 0/24/48/72',
       { 'acme-corp.yaml': { ...valid, apiKey: { rotationGraceHours: 12 } } },
       /apiKey\.rotationGraceHours: must be one of 0, 24, 48, 72 hours/,
+    ],
+    [
+      'a key limit of 0',
+      { 'acme-corp.yaml': { ...valid, apiKey: { maxActivePerEnvironment: 0 } } },
+      /^partners\/acme-corp\.yaml: apiKey\.maxActivePerEnvironment: must be a whole number of active API keys per environment from 1 to 10/,
+    ],
+    [
+      'a key limit over the cap of 10',
+      { 'acme-corp.yaml': { ...valid, apiKey: { maxActivePerEnvironment: 11 } } },
+      /apiKey\.maxActivePerEnvironment: must be a whole number of active API keys per environment from 1 to 10/,
     ],
     [
       'a validity of 0 days',
@@ -269,6 +279,12 @@ describe('environment config validation', () => {
       /^config\/dev\.yaml: delivery\.retryAttempts: must be at most 185/,
     ],
     ['an unknown setting', { shards: 3 }, 'dev', /^config\/dev\.yaml: shards: unknown field/],
+    [
+      'a key limit that is not a whole number',
+      { apiKey: { maxActivePerEnvironment: 1.5 } },
+      'dev',
+      /^config\/dev\.yaml: apiKey\.maxActivePerEnvironment: must be a whole number of active API keys per environment from 1 to 10/,
+    ],
     [
       'a resource ceiling above 500',
       { sharding: { maxResourcesPerStack: 600 } },

@@ -22,6 +22,7 @@ const EXPECTED: Record<TeamAction, readonly TeamRole[]> = {
   'change-role': ['owner'],
   'remove-member': ['owner', 'admin'],
   'transfer-ownership': ['owner'],
+  'manage-keys': ['owner', 'admin'],
 };
 
 describe('may', () => {

@@ -257,9 +257,10 @@ describe("the authorizer's key lookup over it", () => {
     status: { S: 'grace' },
     expiresAt: { S: '2027-01-01T00:00:00.000Z' },
     graceEndsAt: { S: '2026-01-02T00:00:00.000Z' },
+    environment: { S: 'development' },
   };
 
-  it('asks for the seven attributes it reads, consistently, and parses them by hand', async () => {
+  it('asks for the eight attributes it reads, consistently, and parses them by hand', async () => {
     fake.queue.push(answers.item(item));
     const record = await new ApiKeyLookup(client(), 'keys').getByHash('a'.repeat(64));
     expect(record).toEqual({
@@ -270,6 +271,7 @@ describe("the authorizer's key lookup over it", () => {
       status: 'grace',
       expiresAt: '2027-01-01T00:00:00.000Z',
       graceEndsAt: '2026-01-02T00:00:00.000Z',
+      environment: 'development',
     });
     const sent = JSON.parse(fake.requests[0].body);
     expect(sent).toMatchObject({ TableName: 'keys', Key: { keyHash: { S: 'a'.repeat(64) } }, ConsistentRead: true });
@@ -279,8 +281,8 @@ describe("the authorizer's key lookup over it", () => {
     expect(projected.sort()).toEqual(Object.keys(item).sort());
   });
 
-  it('leaves out the optional end dates a key without them lacks', async () => {
-    const { expiresAt: _e, graceEndsAt: _g, ...never } = { ...item, status: { S: 'active' } };
+  it('leaves out the optional end dates and environment a key without them lacks', async () => {
+    const { expiresAt: _e, graceEndsAt: _g, environment: _v, ...never } = { ...item, status: { S: 'active' } };
     fake.queue.push(answers.item(never));
     expect(await new ApiKeyLookup(client(), 'keys').getByHash('a'.repeat(64))).toEqual({
       keyHash: 'a'.repeat(64),
@@ -297,6 +299,7 @@ describe("the authorizer's key lookup over it", () => {
     ['status', { ...item, status: { S: 'superuser' } }],
     ['status', { ...item, status: { S: 'toString' } }],
     ['expiresAt', { ...item, expiresAt: { N: '1767225600' } }],
+    ['environment', { ...item, environment: { S: 'staging' } }],
   ])('refuses a record with a bad %s as an error, never as a key', async (attribute, bad) => {
     fake.queue.push(answers.item(JSON.parse(JSON.stringify(bad))));
     await expect(new ApiKeyLookup(client(), 'keys').getByHash('a'.repeat(64))).rejects.toEqual(

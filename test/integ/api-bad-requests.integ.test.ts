@@ -215,7 +215,7 @@ const cases: BadRequest[] = [
     name: 'issue a second active key',
     call: admin('POST', '/api-keys', { orgId: 'alpha', orgName: 'alpha' }),
     status: 409,
-    code: 'conflict',
+    code: 'key_limit_reached',
   },
   {
     name: 'issue a key with a bad expiresAt',
@@ -424,11 +424,11 @@ const cases: BadRequest[] = [
     name: 'create a credential while one is active',
     call: partner('POST', '/v1/partner/credentials'),
     status: 409,
-    code: 'conflict',
+    code: 'key_limit_reached',
   },
   {
     name: 'create a credential with an unknown field',
-    call: partner('POST', '/v1/partner/credentials', { name: 'x' }),
+    call: partner('POST', '/v1/partner/credentials', { scope: 'all' }),
     status: 400,
     code: 'validation_error',
   },

@@ -4,6 +4,7 @@
  * and concurrent deliveries, a crash at every step, Update, Delete, and no
  * key material in items, logs or errors.
  */
+import { liveKeyCount } from '../../lambda/repositories/tenants-repository';
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { hashApiKey, isKeyUsable } from '../../lambda/core/api-keys';
@@ -137,7 +138,8 @@ async function expectOnboarded(w: World, orgId: string): Promise<void> {
   const all = (await w.keys.listByOrg(orgId, { limit: 100 })).items;
   const live = all.filter((key) => key.status === 'active' || key.status === 'expiring');
   expect(live).toHaveLength(1);
-  expect(tenant.activeKeyHash).toBe(live[0].keyHash);
+  expect(liveKeyCount(tenant, 'production')).toBe(1);
+  expect(live[0]).toMatchObject({ name: 'Default', environment: 'production' });
   const pickup = await w.secrets.getSecretValue(pickupSecretName(PREFIX, orgId));
   const { apiKey, keyId } = JSON.parse(pickup?.value ?? '{}');
   expect(hashApiKey(apiKey)).toBe(live[0].keyHash);
@@ -390,7 +392,7 @@ describe('onboarding Delete', () => {
     }
     const tenant = await w.tenants.require(orgId);
     expect(tenant).toMatchObject({ status: 'disabled' });
-    expect(tenant.activeKeyHash).toBeUndefined();
+    expect(liveKeyCount(tenant, 'production')).toBe(0);
     const all = (await w.keys.listByOrg(orgId)).items;
     expect(all).toHaveLength(2);
     expect(all.every((key) => key.status === 'revoked' && !isKeyUsable(key, w.clock.now()))).toBe(true);

@@ -1,16 +1,16 @@
 /**
  * The repositories against DynamoDB Local, with tables created from the
  * synthesized platform template: conditional writes, transactions and the
- * one-active-key invariant hold in DynamoDB itself.
+ * key policy's live-key counts hold in DynamoDB itself.
  */
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, FakeClock, HOUR_MS } from '../../lambda/core/clock';
-import { ConflictError, NotFoundError } from '../../lambda/core/errors';
+import { ConflictError, KeyLimitReachedError, NotFoundError } from '../../lambda/core/errors';
 import { createWebhook, onVerificationSucceeded } from '../../lambda/core/webhooks';
 import { ApiKeyLookup } from '../../lambda/repositories/api-key-lookup';
 import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository';
-import { TenantsRepository } from '../../lambda/repositories/tenants-repository';
+import { TenantsRepository, liveKeyCount } from '../../lambda/repositories/tenants-repository';
 import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
 import { localGetItemClient } from '../../local/dynamodb-local';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
@@ -95,22 +95,22 @@ describe('TenantsRepository', () => {
 });
 
 describe('ApiKeysRepository', () => {
-  it('issues a key, stores only hash, prefix and last 4, and points the tenant at it', async () => {
+  it('issues a key, stores only hash, prefix and last 4, and counts it live in its environment', async () => {
     const orgId = await registered();
     const issued = await keys.issue({ orgId });
     const stored = await keys.getByHash(issued.record.keyHash);
     expect(stored).toMatchObject({ orgId, status: 'active', prefix: issued.plaintext.slice(0, 8) });
     expect(JSON.stringify(stored)).not.toContain(issued.plaintext);
-    expect(await tenants.get(orgId)).toMatchObject({
-      activeKeyHash: issued.record.keyHash,
-      activeKeyId: issued.record.keyId,
-    });
+    expect(stored).toMatchObject({ name: 'Default', environment: 'production' });
+    expect(liveKeyCount((await tenants.get(orgId))!, 'production')).toBe(1);
+    expect(liveKeyCount((await tenants.get(orgId))!, 'development')).toBe(0);
   });
 
   it('refuses a second key with ConflictError and an unregistered org with NotFoundError', async () => {
     const orgId = await registered();
     await keys.issue({ orgId });
-    await expect(keys.issue({ orgId })).rejects.toThrow(/already has an active API key/);
+    await expect(keys.issue({ orgId })).rejects.toThrow(KeyLimitReachedError);
+    await expect(keys.issue({ orgId })).rejects.toThrow(/already has 1 active production API key/);
     await expect(keys.issue({ orgId: 'never-registered' })).rejects.toThrow(NotFoundError);
     expect(await keysOf(orgId)).toHaveLength(1);
   });
@@ -168,11 +168,11 @@ describe('ApiKeysRepository', () => {
     expect(all.filter((key) => key.status === 'grace')).toHaveLength(20);
   });
 
-  it('revoking the live key clears the pointer so a new key can be issued', async () => {
+  it('revoking the live key frees its place so a new key can be issued', async () => {
     const orgId = await registered();
     const first = await keys.issue({ orgId });
     await keys.revoke({ orgId, keyId: first.record.keyId });
-    expect((await tenants.get(orgId))?.activeKeyHash).toBeUndefined();
+    expect(liveKeyCount((await tenants.get(orgId))!, 'production')).toBe(0);
     await expect(keys.revoke({ orgId, keyId: first.record.keyId })).rejects.toThrow(ConflictError);
     await keys.issue({ orgId });
     expect((await keysOf(orgId)).map((key) => key.status).sort()).toEqual(['active', 'revoked']);
@@ -218,11 +218,12 @@ describe('ApiKeysRepository', () => {
       kind: 'transitioned',
       transition: { from: 'grace', to: 'revoked', reason: 'grace-ended' },
     });
-    // The tenant still points at the rotated-in key, not at nothing and not at the swept one.
-    expect((await tenants.get(orgId))?.activeKeyHash).toBe(newKey.record.keyHash);
+    // The rotated-in key still counts, and only it: the grace key never did.
+    expect(liveKeyCount((await tenants.get(orgId))!, 'production')).toBe(1);
+    expect(await keys.getActive(orgId)).toMatchObject({ keyHash: newKey.record.keyHash });
   });
 
-  it('sweep of an expired live key revokes it and clears the tenant pointer', async () => {
+  it('sweep of an expired live key revokes it and frees its place', async () => {
     const orgId = await registered();
     const issued = await keys.issue({ orgId, validityDays: 30 });
     clock.advance(30 * DAY_MS);
@@ -230,7 +231,7 @@ describe('ApiKeysRepository', () => {
       kind: 'transitioned',
       transition: { to: 'revoked', reason: 'expired' },
     });
-    expect((await tenants.get(orgId))?.activeKeyHash).toBeUndefined();
+    expect(liveKeyCount((await tenants.get(orgId))!, 'production')).toBe(0);
   });
 
   it("the authorizer's lookup (signed GetItem, no SDK) reads exactly the repository's record, projected", async () => {

@@ -272,6 +272,15 @@ describe('webhook card', () => {
     await harness.request('POST', '/webhook', { jar, form: { _csrf: token, url: 'https://new.acme.example/hooks' } });
     const changed = await repositories.webhooks.require('acme-corp', webhook.webhookId);
     expect(changed).toMatchObject({ url: 'https://new.acme.example/hooks', status: 'pending' });
+    // The portal door writes both changes to the org's activity log, with the member as actor.
+    const webhookActivity = (await repositories.activity.list('acme-corp')).filter((entry) =>
+      entry.action.startsWith('webhook.'),
+    );
+    expect(webhookActivity.map((entry) => [entry.action, entry.subject]).sort()).toEqual([
+      ['webhook.created', webhook.webhookId],
+      ['webhook.updated', webhook.webhookId],
+    ]);
+    expect(webhookActivity.every((entry) => entry.actor.startsWith('portal:'))).toBe(true);
     const after = await dashboard(jar);
     expect(after).toContain('until the new URL verifies');
     expect(harness.secrets.names()).toHaveLength(1);

@@ -714,3 +714,86 @@ describe('ownership transfer', () => {
     expect(entries.length - logged).toBe(fulfilled);
   });
 });
+
+describe('API keys page', () => {
+  async function keysPage(jar: Jar): Promise<string> {
+    const response = await harness.request('GET', '/keys', { jar });
+    expect(response.status).toBe(200);
+    return response.text();
+  }
+
+  it('an admin creates a development key named CI expiring in 30 days; it is listed with a usage link and in the activity', async () => {
+    const t = await newTeam();
+    const created = await post(
+      t.jars.admin,
+      '/keys/issue',
+      { name: 'CI', environment: 'development', expiry: '30' },
+      '/keys',
+    );
+    expect(created.status).toBe(303);
+    expect(created.headers.get('location')).toBe('/dashboard?notice=issued');
+    const [ci] = await repositories.keys.listLive(t.orgId, 'development');
+    expect(ci).toMatchObject({ name: 'CI', environment: 'development', createdBy: `portal:${t.email('admin')}` });
+    expect(Date.parse(ci.expiresAt!) - clock.now().getTime()).toBe(30 * DAY_MS);
+    const page = await keysPage(t.jars.admin);
+    expect(page).toMatch(new RegExp(`data-key-id="${ci.keyId}" data-environment="development"[\\s\\S]*?CI`));
+    expect(page).toContain(`href="/keys/${ci.keyId}/usage"`);
+    expect(page).toContain('action="/keys/rotate"');
+    const activity = await repositories.activity.list(t.orgId);
+    expect(activity.find((entry) => entry.action === 'key.created')).toMatchObject({
+      actor: `portal:${t.email('admin')}`,
+      subject: `CI (development, ${ci.keyId})`,
+    });
+    // The development slot is taken (limit 1): a second one is refused with the limit named, nothing changed.
+    const before = await snapshot();
+    const again = await post(t.jars.admin, '/keys/issue', { name: 'CI 2', environment: 'development' }, '/keys');
+    expect(again.status).toBe(409);
+    expect(await again.text()).toMatch(/1 active development API key/);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a member sees the keys without create, rotate or revoke, and a forged rotate or issue gets 403 and changes nothing', async () => {
+    const t = await newTeam();
+    const page = await keysPage(t.jars.member);
+    expect(page).toContain('Default');
+    expect(page).toContain('View usage');
+    expect(page).not.toContain('action="/keys/issue"');
+    expect(page).not.toContain('action="/keys/rotate"');
+    expect(page).not.toContain('action="/keys/revoke"');
+    const [live] = await repositories.keys.listLive(t.orgId);
+    const before = await snapshot();
+    const rotate = await post(
+      t.jars.member,
+      '/keys/rotate',
+      { keyId: live.keyId, graceHours: '0', confirm: 'yes' },
+      '/keys',
+    );
+    expect(rotate.status).toBe(403);
+    const issue = await post(t.jars.member, '/keys/issue', { name: 'mine', environment: 'development' }, '/keys');
+    expect(issue.status).toBe(403);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('an owner rotates and revokes keys by id; the activity names the actor', async () => {
+    const t = await newTeam();
+    const [initial] = await repositories.keys.listLive(t.orgId);
+    const rotated = await post(
+      t.jars.owner,
+      '/keys/rotate',
+      { keyId: initial.keyId, graceHours: '24', confirm: 'yes' },
+      '/keys',
+    );
+    expect(rotated.status).toBe(303);
+    const [current] = await repositories.keys.listLive(t.orgId);
+    expect(current).toMatchObject({ name: 'Default', environment: 'production' });
+    expect((await post(t.jars.owner, '/keys/revoke', { keyId: current.keyId, confirm: 'yes' }, '/keys')).status).toBe(
+      303,
+    );
+    expect(await repositories.keys.listLive(t.orgId)).toEqual([]);
+    const actions = (await repositories.activity.list(t.orgId)).filter((entry) => entry.action.startsWith('key.'));
+    expect(actions.map((entry) => [entry.action, entry.actor]).sort()).toEqual([
+      ['key.revoked', `portal:${t.email('owner')}`],
+      ['key.rotated', `portal:${t.email('owner')}`],
+    ]);
+  });
+});

@@ -15,7 +15,7 @@ import { replayFailures } from '../../api/failure-handlers';
 import { type FailuresPageModel, failuresPage } from '../failures-views';
 import { type SignedInMember, memberRoute } from '../members';
 import type { PortalContext, PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
-import { createdBy, redirect, statusOf, viewerOf } from '../responses';
+import { createdBy, recordPortalActivity, redirect, statusOf, viewerOf } from '../responses';
 import { failuresPath, messagePage } from '../views';
 
 /** Failures a page shows. */
@@ -66,6 +66,12 @@ export const failuresRoutes: PortalRoutes = (app, services) => {
         // The API's replay path: it re-reads the webhook within the member's org before anything is written.
         const deps = { webhooks: portal.repositories.webhooks, failureReplay: replay };
         const outcome = await replayFailures(deps, member.orgId, webhookId, body, createdBy(member.session));
+        await recordPortalActivity(services, c, portal, {
+          orgId: member.orgId,
+          email: member.session.email,
+          action: 'webhook.replayed',
+          subject: webhookId,
+        });
         services.logger?.info('failures replayed', {
           orgId: member.orgId,
           webhookId,

@@ -12,7 +12,7 @@ import type { StoredWebhook } from '../../repositories/webhooks-repository';
 import { createRuntimeWebhook } from '../../shared/runtime-webhooks';
 import { dashboardModel, memberRoute } from '../members';
 import type { PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
-import { redirect, statusOf } from '../responses';
+import { recordPortalActivity, redirect, statusOf } from '../responses';
 import { dashboardPage } from '../views';
 
 export const webhookRoutes: PortalRoutes = (app, services) => {
@@ -22,7 +22,13 @@ export const webhookRoutes: PortalRoutes = (app, services) => {
       const form = await c.req.parseBody();
       const url = typeof form.url === 'string' ? form.url.trim() : '';
       try {
-        await saveWebhookUrl(services, portal, orgId, url);
+        const { saved, created } = await saveWebhookUrl(services, portal, orgId, url);
+        await recordPortalActivity(services, c, portal, {
+          orgId,
+          email: session.email,
+          action: created ? 'webhook.created' : 'webhook.updated',
+          subject: saved.webhookId,
+        });
       } catch (error) {
         if (!(error instanceof ValidationError) && !(error instanceof ConflictError)) throw error;
         const message =
@@ -49,6 +55,12 @@ export const webhookRoutes: PortalRoutes = (app, services) => {
         `portal:${session.email}`,
       );
       services.logger?.info('webhook re-enabled', { orgId, webhookId: enabled.webhook.id });
+      await recordPortalActivity(services, c, portal, {
+        orgId,
+        email: session.email,
+        action: 'webhook.enabled',
+        subject: enabled.webhook.id,
+      });
       return redirect(c, '/dashboard?notice=webhook-enabled');
     }),
   );
@@ -60,7 +72,7 @@ async function saveWebhookUrl(
   portal: PortalRequest,
   orgId: string,
   url: string,
-): Promise<StoredWebhook> {
+): Promise<{ readonly saved: StoredWebhook; readonly created: boolean }> {
   const { clock, logger, deps } = services;
   const { webhooks, tenants } = portal.repositories;
   const urlPolicy: UrlPolicyOptions = deps.urlPolicy ?? { allowHttp: portal.settings.allowHttpWebhooks };
@@ -72,7 +84,7 @@ async function saveWebhookUrl(
       return { ...current, ...onUrlChanged(current, url, clock, urlPolicy) };
     });
     logger?.info('webhook url changed', { orgId, webhookId: saved.webhookId, status: saved.status });
-    return saved;
+    return { saved, created: false };
   }
   const prefix = portal.settings.webhookSecretPrefix;
   if (deps.secrets === undefined || prefix === undefined) {
@@ -83,5 +95,5 @@ async function saveWebhookUrl(
     { orgId, url, events: [ALL_EVENTS], source: 'portal' },
   );
   logger?.info('webhook created', { orgId, webhookId: saved.webhookId, status: saved.status });
-  return saved;
+  return { saved, created: true };
 }
