@@ -2,7 +2,13 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { ApiKeysTable, FailedDeliveriesTable, TenantsTable, WebhooksTable } from '../lambda/core/data-model';
+import {
+  ApiKeysTable,
+  FailedDeliveriesTable,
+  TenantsTable,
+  UsageTable,
+  WebhooksTable,
+} from '../lambda/core/data-model';
 
 export interface PlatformTablesProps {
   /** Encrypts every table. */
@@ -31,7 +37,7 @@ function addIndex(table: dynamodb.Table, index: IndexSpec): void {
 }
 
 /**
- * The platform's state: tenants, API keys and webhooks. Keys and indexes come
+ * The platform's state: tenants, API keys, webhooks, failed deliveries and usage. Keys and indexes come
  * from lambda/core/data-model.ts, which the repositories read too. Every table
  * is on-demand, encrypted with the platform key, point-in-time recoverable,
  * deletion-protected and retained.
@@ -42,6 +48,8 @@ export class PlatformTables extends Construct {
   public readonly webhooks: dynamodb.Table;
   /** Dead letters recorded per webhook (lambda/dlq-consumer), and the replays of them; items expire by TTL. */
   public readonly failedDeliveries: dynamodb.Table;
+  /** Per-key hourly usage counted from the API access logs (lambda/usage-ingest); items expire by TTL after 90 days. */
+  public readonly usage: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PlatformTablesProps) {
     super(scope, id);
@@ -84,6 +92,13 @@ export class PlatformTables extends Construct {
       partitionKey: { name: FailedDeliveriesTable.partitionKey, type: S },
       sortKey: { name: FailedDeliveriesTable.sortKey, type: S },
       timeToLiveAttribute: FailedDeliveriesTable.timeToLiveAttribute,
+    });
+
+    this.usage = new dynamodb.Table(this, 'Usage', {
+      ...common,
+      partitionKey: { name: UsageTable.partitionKey, type: S },
+      sortKey: { name: UsageTable.sortKey, type: S },
+      timeToLiveAttribute: UsageTable.timeToLiveAttribute,
     });
   }
 }

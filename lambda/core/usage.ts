@@ -34,14 +34,20 @@ export interface UsageBucket {
   readonly requests: number;
   /** HTTP status code (as a string, e.g. `"200"`) -> requests answered with it. */
   readonly byStatus: Readonly<Record<string, number>>;
-  /** The newest request's time in the bucket, ISO 8601 UTC; empty in a bucket {@link fillSeries} made up. */
-  readonly lastUsedAt: string;
+  /**
+   * The newest request's time in the bucket, ISO 8601 UTC, where known: a
+   * batch's buckets carry it (it moves the key's `lastUsedAt` forward);
+   * stored buckets do not, because DynamoDB cannot keep a maximum atomically
+   * alongside the counters.
+   */
+  readonly lastUsedAt?: string;
 }
 
 /** One key's bucket, as a batch of access-log lines produces it. */
 export interface KeyHourUsage extends UsageBucket {
   readonly orgId: string;
   readonly keyId: string;
+  readonly lastUsedAt: string;
 }
 
 /** The UTC hour (or day) `at` falls in, ISO 8601. */
@@ -54,8 +60,9 @@ function addStatus(into: Record<string, number>, from: Readonly<Record<string, n
   for (const [status, count] of Object.entries(from)) into[status] = (into[status] ?? 0) + count;
 }
 
-function later(a: string, b: string): string {
-  return a >= b ? a : b;
+function later(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  return b === undefined || a >= b ? a : b;
 }
 
 /**
@@ -86,7 +93,7 @@ export function aggregateKeyRequests(requests: readonly KeyRequest[]): KeyHourUs
     }
     bucket.requests += 1;
     addStatus(bucket.byStatus, { [String(request.status)]: 1 });
-    bucket.lastUsedAt = later(bucket.lastUsedAt, at);
+    if (at > bucket.lastUsedAt) bucket.lastUsedAt = at;
   }
   return [...buckets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, bucket]) => bucket);
 }
@@ -95,18 +102,19 @@ export function aggregateKeyRequests(requests: readonly KeyRequest[]): KeyHourUs
 function mergeByStart(buckets: readonly UsageBucket[], startOf: (bucket: UsageBucket) => string): UsageBucket[] {
   const merged = new Map<
     string,
-    { start: string; requests: number; byStatus: Record<string, number>; lastUsedAt: string }
+    { start: string; requests: number; byStatus: Record<string, number>; lastUsedAt?: string }
   >();
   for (const bucket of buckets) {
     const start = startOf(bucket);
     let into = merged.get(start);
     if (into === undefined) {
-      into = { start, requests: 0, byStatus: {}, lastUsedAt: bucket.lastUsedAt };
+      into = { start, requests: 0, byStatus: {} };
       merged.set(start, into);
     }
     into.requests += bucket.requests;
     addStatus(into.byStatus, bucket.byStatus);
-    into.lastUsedAt = later(into.lastUsedAt, bucket.lastUsedAt);
+    const lastUsedAt = later(into.lastUsedAt, bucket.lastUsedAt);
+    if (lastUsedAt !== undefined) into.lastUsedAt = lastUsedAt;
   }
   return [...merged.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
 }
@@ -137,7 +145,7 @@ export interface UsageSummary {
   readonly byStatus: Readonly<Record<string, number>>;
   /** (4xx + 5xx) / requests; 0 when there were none. */
   readonly errorRate: number;
-  /** The newest request in the range, or null. */
+  /** The newest request in the range where the buckets know it, or null. */
   readonly lastUsedAt: string | null;
 }
 
@@ -153,7 +161,7 @@ export function summarizeUsage(buckets: readonly UsageBucket[]): UsageSummary {
     statusClasses,
     byStatus: total.byStatus,
     errorRate: total.requests === 0 ? 0 : (statusClasses['4xx'] + statusClasses['5xx']) / total.requests,
-    lastUsedAt: total.lastUsedAt === '' ? null : total.lastUsedAt,
+    lastUsedAt: total.lastUsedAt ?? null,
   };
 }
 
@@ -233,7 +241,7 @@ export function fillSeries(buckets: readonly UsageBucket[], window: UsageWindow)
   const series: UsageBucket[] = [];
   for (let at = window.from.getTime(); at < window.to.getTime(); at += size) {
     const start = new Date(at).toISOString();
-    series.push(byStart.get(start) ?? { start, requests: 0, byStatus: {}, lastUsedAt: '' });
+    series.push(byStart.get(start) ?? { start, requests: 0, byStatus: {} });
   }
   return series;
 }

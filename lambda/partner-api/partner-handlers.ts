@@ -1,21 +1,18 @@
 /**
  * The partner API: route handlers for a caller the REQUEST authorizer has
  * already identified (its context arrives in the event), and the request
- * wrapper that records the key's usage.
+ * wrapper that applies the org's rate limit.
  *
- * Usage (lastUsedAt and the per-key daily count, atomic counters in
- * `recordUsage`) is recorded here rather than in the authorizer: API Gateway
- * caches the authorizer's answer for up to 30 s, so only this handler sees
- * every call, and the authorizer's answer stays one read. The write runs
- * alongside the route's own work and is awaited for at most
- * `usageTimeoutMs`, so it cannot hold a response up for long; a failure is
- * logged and never fails the request.
+ * Usage (per-key counts and `lastUsedAt`) is not written here: it is counted
+ * from the API stage's access log (lambda/usage-ingest), which has every
+ * request that passed the authorizer, cached answers and gateway refusals
+ * included, and costs the request path nothing.
  *
  * Per-partner throttling runs here too, before anything else, for the same
  * reason: calls the gateway answers from its authorizer cache never reach the
  * authorizer, but every one reaches this handler. Over the org's limit the
- * call is 429 `rate_limited` with `Retry-After`, and neither the route nor
- * the usage write runs, so the tables are unchanged.
+ * call is 429 `rate_limited` with `Retry-After`, and the route does not run,
+ * so the tables are unchanged.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -56,8 +53,6 @@ export interface PartnerApiDependencies {
    * routes carry no org and are not counted). @default no per-partner limit
    */
   readonly rateLimit?: OrgRateLimiter;
-  /** How long a response may wait for the usage write. @default 300 */
-  readonly usageTimeoutMs?: number;
 }
 
 type PartnerHandlers = RouteHandlers<PartnerRoutes, PartnerCaller>;
@@ -225,7 +220,6 @@ export function createPartnerApi(deps: PartnerApiDependencies): PartnerApi {
     authenticate: async (event) => partnerCallerOf(event),
     logger: deps.logger,
   });
-  const timeoutMs = deps.usageTimeoutMs ?? 300;
 
   return async (event) => {
     const caller = safeCaller(event);
@@ -233,9 +227,7 @@ export function createPartnerApi(deps: PartnerApiDependencies): PartnerApi {
       const retryAfterSeconds = await rateLimited(deps, caller);
       if (retryAfterSeconds !== undefined) return rateLimitedResponse(retryAfterSeconds);
     }
-    const usage = caller === undefined ? Promise.resolve() : recordUsage(deps, caller);
-    const [response] = await Promise.all([route(event), withTimeout(usage, timeoutMs)]);
-    return response;
+    return route(event);
   };
 }
 
@@ -271,29 +263,5 @@ async function rateLimited(deps: PartnerApiDependencies, caller: PartnerCaller):
       error: error instanceof Error ? error.name : 'unknown',
     });
     return undefined;
-  }
-}
-
-async function recordUsage(deps: PartnerApiDependencies, caller: PartnerCaller): Promise<void> {
-  try {
-    await deps.keys.recordUsage(caller.keyHash);
-  } catch (error) {
-    deps.logger?.warn('key usage not recorded', {
-      orgId: caller.orgId,
-      keyId: caller.keyId,
-      error: error instanceof Error ? error.name : 'unknown',
-    });
-  }
-}
-
-async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
