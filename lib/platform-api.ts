@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ACCESS_LOG_FORMAT } from '../lambda/core/access-log';
 import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../lambda/core/contracts';
 import { DEFAULT_PARTNER_RATE_LIMIT, type RateLimitPolicy, emissionIntervalMicros } from '../lambda/core/rate-limit';
 import { PARTNER_RATE_LIMIT_ENV } from '../lambda/repositories/org-rate-limit';
@@ -85,6 +86,7 @@ export class PlatformApi extends Construct {
   public readonly authorizer: apigateway.RequestAuthorizer;
   /** The shared admin API key; admins read it from here. */
   public readonly adminApiKeySecret: secretsmanager.Secret;
+  /** The stage's access log, one `ACCESS_LOG_FORMAT` line per request: subscribed by `UsageAccounting`. */
   public readonly accessLogs: logs.LogGroup;
   /** The stage whose authorizer cache key changes flush (`PlatformFunction.bindAuthorizerCacheFlush`). */
   public readonly authorizerCache: AuthorizerCacheTarget;
@@ -187,7 +189,8 @@ export class PlatformApi extends Construct {
       deployOptions: {
         stageName: env,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+        // One JSON line per request with the authorizer's orgId and keyId: usage is counted from these.
+        accessLogFormat: apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
         metricsEnabled: true,

@@ -15,6 +15,7 @@ import { PlatformFunction } from './platform-function';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
 import { PlatformTables } from './platform-tables';
+import { UsageAccounting } from './usage-accounting';
 import { WebhookProvisioner, type WebhookProvisionerProps } from './webhook-provisioner';
 
 export interface PlatformStackProps extends StackProps {
@@ -69,6 +70,8 @@ export class PlatformStack extends Stack {
   public readonly alarmTopic: OperatorAlarmTopic;
   public readonly alarms: PlatformAlarms;
   public readonly dashboard: PlatformDashboard;
+  /** Per-key usage counted from the API's access logs. */
+  public readonly usage: UsageAccounting;
   /** Endpoint health; present with the provisioner, which applies its verdicts to the rules. */
   public readonly endpointHealth?: EndpointHealthSweep;
 
@@ -99,6 +102,8 @@ export class PlatformStack extends Stack {
       waf: props.waf ?? false,
       partnerRateLimit: props.partnerRateLimit,
     });
+    this.usage = new UsageAccounting(this, 'Usage', { tables: this.tables });
+    this.usage.subscribe('PlatformApiAccessLogs', this.api.accessLogs);
     this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
       environmentName: props.environmentName,
       tables: this.tables,

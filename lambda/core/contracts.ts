@@ -78,3 +78,7 @@ export const METRICS_NAMESPACE = 'PartnerPlatform';
 
 /** The DLQ consumer's count of dead letters it could not record (retried by SQS); the platform alarms on it. */
 export const DEAD_LETTERS_RETRIED_METRIC = 'DeadLettersRetried';
+
+/** Usage ingestion: access-log lines counted as key requests, and lines skipped (not key requests). */
+export const USAGE_LINES_COUNTED_METRIC = 'UsageLinesCounted';
+export const USAGE_LINES_SKIPPED_METRIC = 'UsageLinesSkipped';
