@@ -154,6 +154,8 @@ export class PlatformApi extends Construct {
         reason: 'Stores the secrets of webhooks admins create or change, all under one name prefix.',
       });
     this.adminApiKeySecret.grantRead(this.adminFunction);
+    // Key usage is read with one Query per key and range; only the ingestion writes it.
+    this.adminFunction.bindTable('USAGE_TABLE', tables.usage, 'read');
 
     const partnerRateLimit = props.partnerRateLimit ?? DEFAULT_PARTNER_RATE_LIMIT;
     try {
@@ -172,7 +174,9 @@ export class PlatformApi extends Construct {
       },
       // Keys and webhook URLs change (the tenant item holds the key pointer) and each call
       // takes its org's rate-limit bucket (an UpdateItem in the tenants table); nothing is deleted.
-    }).bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' });
+    })
+      .bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' })
+      .bindTable('USAGE_TABLE', tables.usage, 'read');
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,

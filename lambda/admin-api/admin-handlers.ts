@@ -25,6 +25,8 @@ import { storeWebhookSecret } from '../shared/webhook-secrets';
 import { listFailures, replayFailures } from '../api/failure-handlers';
 import { enableWebhook } from '../api/health-handlers';
 import type { FailureReplayPort } from '../shared/failure-replay';
+import { keyUsage } from '../api/usage-handlers';
+import type { UsageRepository } from '../repositories/usage-repository';
 
 export interface AdminApiDependencies {
   readonly tenants: TenantsRepository;
@@ -39,10 +41,12 @@ export interface AdminApiDependencies {
   readonly logger?: Pick<Logger, 'info' | 'error'>;
   /** Failed deliveries: lists and replays. @default none (those routes answer 500) */
   readonly failureReplay?: FailureReplayPort;
+  /** Per-key usage (GET /tenants/{orgId}/api-keys/{id}/usage). @default none (that route answers 500) */
+  readonly usage?: Pick<UsageRepository, 'hourly'>;
 }
 
 type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
-type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listTenantActivity';
+type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listTenantActivity' | 'getApiKeyUsage';
 
 export function adminHandlers(deps: AdminApiDependencies): AdminHandlers {
   return { ...tenantHandlers(deps), ...webhookHandlers(deps) };
@@ -91,6 +95,9 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
       deps.logger?.info('api key issued', { orgId: tenant.orgId, keyId: issued.record.keyId, outcome: 'created' });
       return issuedKeyViewOf(issued, tenant.orgName, caller.email);
     },
+
+    // The key is looked up in the path's org: a key of another org is not found (404).
+    getApiKeyUsage: ({ params, query }) => keyUsage(deps, params.orgId, params.id, query),
 
     listTenantActivity: async ({ params, query }) => {
       await requireTenant(params.orgId);

@@ -17,6 +17,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
+import type { RateLimitPolicy } from '../core/rate-limit';
 import { isKeyUsable } from '../core/api-keys';
 import { NotFoundError, UnauthorizedError } from '../core/errors';
 import type { EventCatalog } from '../core/event-catalog';
@@ -36,6 +37,8 @@ import type { WebhooksRepository } from '../repositories/webhooks-repository';
 import type { FailureReplayPort } from '../shared/failure-replay';
 import { listFailures, replayFailures } from '../api/failure-handlers';
 import { enableWebhook } from '../api/health-handlers';
+import { keyUsage } from '../api/usage-handlers';
+import type { UsageRepository } from '../repositories/usage-repository';
 
 export interface PartnerApiDependencies {
   readonly tenants: TenantsRepository;
@@ -53,11 +56,14 @@ export interface PartnerApiDependencies {
    * routes carry no org and are not counted). @default no per-partner limit
    */
   readonly rateLimit?: OrgRateLimiter;
+  /** Per-key usage (GET /v1/partner/credentials/{id}/usage). @default none (that route answers 500) */
+  readonly usage?: Pick<UsageRepository, 'hourly'>;
 }
 
 type PartnerHandlers = RouteHandlers<PartnerRoutes, PartnerCaller>;
 type IdentityRoute = 'authProbe' | 'partnerMe';
-type CredentialRoute = 'listCredentials' | 'createCredential' | 'rotateCredential' | 'revokeCredential';
+type CredentialRoute =
+  'listCredentials' | 'createCredential' | 'rotateCredential' | 'revokeCredential' | 'getCredentialUsage';
 type CatalogRoute = 'listEventTypes';
 
 export function partnerHandlers(deps: PartnerApiDependencies): PartnerHandlers {
@@ -174,7 +180,18 @@ function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers,
       deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
       return credentialViewOf(revoked, deps.clock.now());
     },
+
+    // Own keys only: another org's key id is not found in the caller's org (404).
+    getCredentialUsage: ({ caller, params, query }) =>
+      keyUsage({ ...deps, rateLimit: limitInForce(deps.rateLimit) }, caller.orgId, params.id, query),
   };
+}
+
+/** The policy of the org bucket the handler takes, when it has one to show. */
+function limitInForce(limiter: OrgRateLimiter | undefined): { readonly policy: RateLimitPolicy } | undefined {
+  return limiter !== undefined && 'policy' in limiter
+    ? (limiter as OrgRateLimiter & { policy: RateLimitPolicy })
+    : undefined;
 }
 
 /** The org's own webhooks. */

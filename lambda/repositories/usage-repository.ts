@@ -21,7 +21,28 @@ import { DAY_MS } from '../core/clock';
 import { ApiKeysTable, UsageTable, usagePartition } from '../core/data-model';
 import { type KeyHourUsage, type UsageBucket, type UsageWindow, usageExpiry } from '../core/usage';
 import type { ApiKeysRepository } from './api-keys-repository';
+import { optionalString } from '../shared/env';
 import { CONFLICT_RETRIES, cancellationReasons, isConditionalCheckFailed } from './dynamo-support';
+
+/** The usage table's variable for the functions that read usage; unset, their usage routes answer 500. */
+export const usageReadEnvironment = { USAGE_TABLE: optionalString };
+
+/** The usage store a function's environment names, over its keys repository. */
+export function usageFromEnv(
+  env: { readonly USAGE_TABLE?: string; readonly API_KEYS_TABLE: string },
+  doc: DynamoDBDocumentClient,
+  keys: UsageRepositoryProps['keys'],
+  clock: Clock,
+): UsageRepository | undefined {
+  if (env.USAGE_TABLE === undefined) return undefined;
+  return new UsageRepository({
+    doc,
+    usageTableName: env.USAGE_TABLE,
+    apiKeysTableName: env.API_KEYS_TABLE,
+    keys,
+    clock,
+  });
+}
 
 /** How long a batch marker is kept: CloudWatch Logs stops redelivering long before. */
 export const BATCH_MARKER_DAYS = 7;

@@ -54,10 +54,11 @@ describe('DynamoDB grants per function', () => {
   });
 
   it.each<[string, Record<string, { actions: string[]; indexes: boolean }>]>([
-    ['admin-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
+    // Usage: read only, one Query per key and range (the ingestion alone writes it).
+    ['admin-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite), Usage: on(read) }],
     // Tenants: the key pointer in issue/rotate/revoke transactions and each org's rate-limit
     // bucket (one conditional UpdateItem per call); no DeleteItem, TTL removes buckets.
-    ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write) }],
+    ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write), Usage: on(read) }],
     // Sessions and memberships live in the tenants table; sign-out and an owner change delete them.
     ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write) }],
     ['onboarding', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
