@@ -2,7 +2,8 @@ import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
-import type { RateLimitPolicy } from '../lambda/core/rate-limit';
+import { DEFAULT_PARTNER_RATE_LIMIT, type RateLimitPolicy } from '../lambda/core/rate-limit';
+import { PARTNER_RATE_LIMIT_ENV } from '../lambda/repositories/org-rate-limit';
 import { DeadLetterConsumer } from './dead-letter-consumer';
 import { EndpointHealthSweep } from './endpoint-health-sweep';
 import { type AlarmTopicSettings, OperatorAlarmTopic } from './operator-alarm-topic';
@@ -139,6 +140,11 @@ export class PlatformStack extends Stack {
         platformBus: this.bus.eventBus,
       });
       this.portal.function.bindAuthorizerCacheFlush(this.api.authorizerCache);
+      // "View usage": one Query per key and range, and the partner API's limit to show beside it.
+      this.portal.function.bindTable('USAGE_TABLE', this.tables.usage, 'read');
+      const limit = props.partnerRateLimit ?? DEFAULT_PARTNER_RATE_LIMIT;
+      this.portal.function.addEnvironment(PARTNER_RATE_LIMIT_ENV.requestsPerSecond, String(limit.requestsPerSecond));
+      this.portal.function.addEnvironment(PARTNER_RATE_LIMIT_ENV.burst, String(limit.burst));
       // The failed-deliveries page lists and replays through the same service and grants as the APIs.
       this.deadLetterConsumer.grantReplay(this.portal.function);
     }

@@ -40,7 +40,7 @@ const PARTNER_API_SERVICE = 'partner-api';
  * The partner API function's variables in the template; a template
  * synthesized before they existed gets the default.
  */
-function partnerRateLimitFor(ctx: RuntimeContext): RateLimitPolicy {
+export function partnerRateLimitFor(ctx: RuntimeContext): RateLimitPolicy {
   const variables = functionEnvironment(ctx.platform, PARTNER_API_SERVICE);
   if (variables[PARTNER_RATE_LIMIT_ENV.requestsPerSecond] === undefined) return DEFAULT_PARTNER_RATE_LIMIT;
   const strings = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));

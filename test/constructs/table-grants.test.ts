@@ -60,7 +60,7 @@ describe('DynamoDB grants per function', () => {
     // bucket (one conditional UpdateItem per call); no DeleteItem, TTL removes buckets.
     ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write), Usage: on(read) }],
     // Sessions and memberships live in the tenants table; sign-out and an owner change delete them.
-    ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write) }],
+    ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write), Usage: on(read) }],
     ['onboarding', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['key-rotation', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['webhook-verification', { Webhooks: on(write) }],
