@@ -3,16 +3,15 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { ACCESS_LOG_FORMAT } from '../lambda/core/access-log';
-import { ADMIN_KEY_HEADER, PARTNER_KEY_HEADER } from '../lambda/core/contracts';
+import { ADMIN_KEY_HEADER } from '../lambda/core/contracts';
 import { DEFAULT_PARTNER_RATE_LIMIT, type RateLimitPolicy, emissionIntervalMicros } from '../lambda/core/rate-limit';
 import { PARTNER_RATE_LIMIT_ENV } from '../lambda/repositories/org-rate-limit';
-import { PARTNER_AUTHORIZER_CACHE_SECONDS } from '../lambda/api/partner-context';
 import { type ApiErrorCode, STATUS_OF } from '../lambda/api/http';
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
 import { webhookSecretPrefix } from './config/naming';
 import { ApiWebAcl } from './api-web-acl';
+import { MAX_AUTHORIZER_CACHE_TTL, PartnerKeyAuthorizer } from './partner-key-authorizer';
 import { type AuthorizerCacheTarget, PlatformFunction } from './platform-function';
 import type { PlatformTables } from './platform-tables';
 
@@ -68,9 +67,6 @@ export interface PlatformApiProps {
   readonly authorizerCacheTtl?: Duration;
 }
 
-/** Longest authorizer cache the platform accepts: revocation must bite within it. */
-export const MAX_AUTHORIZER_CACHE_TTL = Duration.seconds(PARTNER_AUTHORIZER_CACHE_SECONDS);
-
 /**
  * The admin and partner APIs: one REST API whose resources and methods come
  * from the route table in lambda/api/routes.ts, a stage named after the
@@ -83,7 +79,8 @@ export class PlatformApi extends Construct {
   public readonly adminFunction: PlatformFunction;
   public readonly partnerFunction: PlatformFunction;
   public readonly authorizerFunction: PlatformFunction;
-  public readonly authorizer: apigateway.RequestAuthorizer;
+  /** The same construct other APIs attach: one definition of the authorizer wiring. */
+  public readonly partnerKeys: PartnerKeyAuthorizer;
   /** The shared admin API key; admins read it from here. */
   public readonly adminApiKeySecret: secretsmanager.Secret;
   /** The stage's access log, one `ACCESS_LOG_FORMAT` line per request: subscribed by `UsageAccounting`. */
@@ -94,11 +91,6 @@ export class PlatformApi extends Construct {
   constructor(scope: Construct, id: string, props: PlatformApiProps) {
     super(scope, id);
     const cacheTtl = props.authorizerCacheTtl ?? MAX_AUTHORIZER_CACHE_TTL;
-    if (cacheTtl.toSeconds() > MAX_AUTHORIZER_CACHE_TTL.toSeconds()) {
-      throw new Error(
-        `${this.node.path}: authorizerCacheTtl is ${cacheTtl.toSeconds()} s; at most ${MAX_AUTHORIZER_CACHE_TTL.toSeconds()} s, so a revoked key stops working within that time`,
-      );
-    }
     const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
     const env = props.environmentName;
     const { tables } = props;
@@ -192,9 +184,7 @@ export class PlatformApi extends Construct {
       cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
       deployOptions: {
         stageName: env,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
-        // One JSON line per request with the authorizer's orgId and keyId: usage is counted from these.
-        accessLogFormat: apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+        // Access logs: the platform's line, set by partnerKeys.attach below.
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
         metricsEnabled: true,
@@ -205,15 +195,15 @@ export class PlatformApi extends Construct {
 
     // The URL is exposed as `api.url`; no stack output, so shard stacks never depend on an export.
     this.api.node.tryRemoveChild('Endpoint');
-    this.authorizerCache = { restApiId: this.api.restApiId, stageName: env };
+    this.authorizerCache = { restApiId: this.api.restApiId, stageName: env, stageRegistry: tables.tenants };
     this.partnerFunction.bindAuthorizerCacheFlush(this.authorizerCache);
 
-    this.authorizer = new apigateway.RequestAuthorizer(this, 'PartnerKeyAuthorizer', {
-      authorizerName: 'partner-api-key',
+    this.partnerKeys = new PartnerKeyAuthorizer(this, 'PartnerKeyAuthorizer', {
       handler: this.authorizerFunction,
-      identitySources: [apigateway.IdentitySource.header(PARTNER_KEY_HEADER)],
-      resultsCacheTtl: cacheTtl,
+      cacheTtl,
+      accessLogs: this.accessLogs,
     });
+    this.partnerKeys.attach(this.api.deploymentStage);
 
     const validator = this.api.addRequestValidator('RequiredHeaders', {
       requestValidatorName: 'required-headers',
@@ -298,11 +288,7 @@ export class PlatformApi extends Construct {
   private authOptionsOf(route: RouteSpec): apigateway.MethodOptions {
     switch (route.auth) {
       case 'partner':
-        return {
-          authorizer: this.authorizer,
-          authorizationType: apigateway.AuthorizationType.CUSTOM,
-          requestParameters: { [`method.request.header.${PARTNER_KEY_HEADER}`]: true },
-        };
+        return this.partnerKeys.methodOptions;
       case 'admin':
         return {
           requestParameters: {

@@ -8,17 +8,23 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambda/core/contracts';
+import { TenantsTable } from '../lambda/core/data-model';
 import { AUTHORIZER_CACHE_ENV } from '../lambda/shared/authorizer-cache';
 import { bundleInputHash } from './bundle-input-hash';
 import { mainFieldsFor } from './lambda-bundling';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import type { PlatformTables } from './platform-tables';
 
-/** The stage whose authorizer cache a function may flush (`PlatformApi.authorizerCache`). */
+/** The stages whose authorizer cache a function may flush (`PlatformApi.authorizerCache`). */
 export interface AuthorizerCacheTarget {
   readonly restApiId: string;
   /** A literal name: a reference to the stage resource would make the API depend on its own functions. */
   readonly stageName: string;
+  /**
+   * The tenants table, where the stages that attach PartnerKeyAuthorizer are
+   * registered: their caches are flushed too. @default only the platform stage
+   */
+  readonly stageRegistry?: dynamodb.Table;
 }
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -204,27 +210,44 @@ export class PlatformFunction extends nodejs.NodejsFunction {
   }
 
   /**
-   * Lets the function flush the partner API stage's authorizer cache after
-   * it revokes or rotates a key (lambda/shared/authorizer-cache.ts): the API
-   * id and stage in its environment, and `apigateway:DELETE` on that one
-   * stage's authorizer cache, which is what FlushStageAuthorizersCache needs.
+   * Lets the function flush the authorizer caches after it revokes or
+   * rotates a key (lambda/shared/authorizer-cache.ts): the partner API's
+   * stage, and with `stageRegistry` every stage that attaches
+   * PartnerKeyAuthorizer. Sets the API id, stage and registry table in its
+   * environment; grants `apigateway:DELETE` on the stages' authorizer caches
+   * (what FlushStageAuthorizersCache needs) and Query on the registry's index.
    */
   public bindAuthorizerCacheFlush(target: AuthorizerCacheTarget): this {
     this.addEnvironment(AUTHORIZER_CACHE_ENV.restApiId, target.restApiId);
     this.addEnvironment(AUTHORIZER_CACHE_ENV.stage, target.stageName);
+    const registry = target.stageRegistry;
+    const cacheArn = (restApiId: string, stageName: string) =>
+      Stack.of(this).formatArn({
+        service: 'apigateway',
+        account: '',
+        resource: '/restapis',
+        resourceName: `${restApiId}/stages/${stageName}/cache/authorizers`,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    // Attached APIs are deployed after the platform, by other stacks: only their cache path is known.
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['apigateway:DELETE'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'apigateway',
-            account: '',
-            resource: '/restapis',
-            resourceName: `${target.restApiId}/stages/${target.stageName}/cache/authorizers`,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        ],
+        resources: [registry === undefined ? cacheArn(target.restApiId, target.stageName) : cacheArn('*', '*')],
       }),
+    );
+    if (registry === undefined) return this;
+    this.addEnvironment(AUTHORIZER_CACHE_ENV.stageRegistryTable, registry.tableName);
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${registry.tableArn}/index/${TenantsTable.byListIndex.name}`],
+      }),
+    );
+    registry.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:DescribeKey');
+    this.acknowledgeOnRole(
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/restapis/*/stages/*/cache/authorizers]',
+      'Flushes the authorizer cache of every stage that attaches PartnerKeyAuthorizer (registered in the tenants table, deployed by other stacks after this one), so a revoked key stops on every API at once; the grant is the cache path only (DELETE of nothing else).',
     );
     return this;
   }

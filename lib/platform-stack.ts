@@ -15,6 +15,7 @@ import { PlatformDashboard } from './platform-dashboard';
 import { PlatformFunction } from './platform-function';
 import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
+import { PlatformParameters } from './platform-parameters';
 import { PlatformTables } from './platform-tables';
 import { UsageAccounting } from './usage-accounting';
 import { WebhookProvisioner, type WebhookProvisionerProps } from './webhook-provisioner';
@@ -61,6 +62,8 @@ export class PlatformStack extends Stack {
   public readonly bus: PartnerEventBus;
   public readonly handlers: PlatformHandlers;
   public readonly api: PlatformApi;
+  /** What APIs in other stacks read to attach `PartnerKeyAuthorizer.fromPlatform`. */
+  public readonly partnerKeyParameters: PlatformParameters;
   /** Records the shards' dead letters as failed deliveries. */
   public readonly deadLetterConsumer: DeadLetterConsumer;
   /** Present when the environment configures `portal`. */
@@ -105,6 +108,13 @@ export class PlatformStack extends Stack {
     });
     this.usage = new UsageAccounting(this, 'Usage', { tables: this.tables });
     this.usage.subscribe('PlatformApiAccessLogs', this.api.accessLogs);
+    this.partnerKeyParameters = new PlatformParameters(this, 'PartnerKeyParameters', {
+      environmentName: props.environmentName,
+      authorizerFunction: this.api.authorizerFunction,
+      tenantsTable: this.tables.tenants,
+      encryptionKey: this.key.key,
+      usageIngestFunction: this.usage.ingestFunction,
+    });
     this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
       environmentName: props.environmentName,
       tables: this.tables,

@@ -62,12 +62,13 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
 
   return {
     registerTenant: async ({ params, body, caller }) => {
-      const tenant = await deps.tenants.create({
-        orgId: params.orgId,
-        orgName: body.orgName,
-        ownerEmail: body.ownerEmail,
-        source: 'api',
-      });
+      // The owner's claim is written with the tenant, as a partner file's is: their first
+      // portal sign-in with that verified email makes them its owner, not a new org's.
+      const tenant = await deps.tenants.create(
+        { orgId: params.orgId, orgName: body.orgName, ownerEmail: body.ownerEmail, source: 'api' },
+        undefined,
+        { recordOwner: true },
+      );
       deps.logger?.info('tenant registered', { orgId: tenant.orgId, by: caller.email, outcome: 'created' });
       return tenantViewOf(tenant, undefined);
     },

@@ -246,7 +246,7 @@ export const adminRoutes = {
     method: 'POST',
     path: '/tenants/{orgId}/register',
     auth: 'admin',
-    summary: 'Register a tenant',
+    summary: 'Register a tenant, owned by ownerEmail (their first portal sign-in with that verified email)',
     status: 201,
     params: orgParams,
     body: z.strictObject({ orgName, ownerEmail: email }),

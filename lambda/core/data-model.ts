@@ -39,6 +39,33 @@ export function tenantItemBucket(kind: 'members' | 'invitations' | 'activity' | 
 }
 
 /**
+ * The `listBucket` of the API stages that attach PartnerKeyAuthorizer
+ * (lib/partner-key-authorizer.ts registers each on deploy): revoke, rotate
+ * and disable flush the authorizer cache of every one, read with one Query.
+ */
+export const AUTHORIZER_STAGE_BUCKET = 'authorizer-stage';
+
+/** An API Gateway stage whose authorizer cache key changes flush. */
+export interface AuthorizerStage {
+  readonly restApiId: string;
+  readonly stageName: string;
+}
+
+/**
+ * The tenants-table item that registers a stage. Its key holds `#`, which no
+ * orgId can, so it never reads as a tenant, and the construct's write is
+ * limited to exactly this key (`dynamodb:LeadingKeys`).
+ */
+export function authorizerStageItem(stage: AuthorizerStage): Record<string, string> {
+  return {
+    [TenantsTable.partitionKey]: `${AUTHORIZER_STAGE_BUCKET}#${stage.restApiId}#${stage.stageName}`,
+    [TenantsTable.byListIndex.partitionKey]: AUTHORIZER_STAGE_BUCKET,
+    restApiId: stage.restApiId,
+    stageName: stage.stageName,
+  };
+}
+
+/**
  * API keys, keyed by the SHA-256 hash of the key so the authorizer's lookup
  * is a single strongly consistent GetItem. The plaintext is never stored.
  */

@@ -3,7 +3,7 @@
  * counts. Pure rules, no I/O: the portal's team routes and the repositories
  * ask these, and the tests drive them table by table.
  *
- * - owner: everything, role changes included;
+ * - owner: everything, role changes and ownership transfer included;
  * - admin: members (invite, revoke an invitation, remove a member or an
  *   admin) and keys;
  * - member: reads.
@@ -14,7 +14,14 @@ export const TEAM_ROLES = ['owner', 'admin', 'member'] as const;
 export type TeamRole = (typeof TEAM_ROLES)[number];
 
 /** The actions of the Team page, each checked on the server against the actor's role read at that request. */
-export const TEAM_ACTIONS = ['view', 'invite', 'revoke-invitation', 'change-role', 'remove-member'] as const;
+export const TEAM_ACTIONS = [
+  'view',
+  'invite',
+  'revoke-invitation',
+  'change-role',
+  'remove-member',
+  'transfer-ownership',
+] as const;
 export type TeamAction = (typeof TEAM_ACTIONS)[number];
 
 /** How long an invitation link stays good. */
@@ -29,6 +36,7 @@ const ALLOWED: Readonly<Record<TeamAction, readonly TeamRole[]>> = {
   'revoke-invitation': ['owner', 'admin'],
   'change-role': ['owner'],
   'remove-member': ['owner', 'admin'],
+  'transfer-ownership': ['owner'],
 };
 
 /** How a refusal names the action. */
@@ -38,6 +46,7 @@ const ACTION_TEXT: Readonly<Record<TeamAction, string>> = {
   'revoke-invitation': 'revoke invitations',
   'change-role': 'change roles',
   'remove-member': 'remove',
+  'transfer-ownership': 'transfer ownership',
 };
 
 export function isTeamRole(value: unknown): value is TeamRole {
@@ -69,6 +78,7 @@ export const ACTIVITY_ACTIONS = [
   'invitation.revoked',
   'member.role-changed',
   'member.removed',
+  'ownership.transferred',
 ] as const;
 export type ActivityAction = (typeof ACTIVITY_ACTIONS)[number];
 

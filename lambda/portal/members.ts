@@ -9,7 +9,7 @@
 import { NotFoundError } from '../core/errors';
 import type { TeamRole } from '../core/team';
 import { normalizeEmail, type TenantRecord } from '../repositories/tenants-repository';
-import { memberIdOf } from './memberships';
+import { holdsWhileOwnerEmail, memberIdOf } from './memberships';
 import type { PortalContext, PortalRequest, PortalServices } from './portal-context';
 import { SIGN_IN_AGAIN, deleteCookie, portalRoute, redirect, viewerOf } from './responses';
 import type { Session } from './session';
@@ -26,7 +26,7 @@ export type MemberStatus =
       readonly state: 'ended';
       readonly orgId: string;
       readonly reason: EndedReason;
-      /** An invited member keeps their place while the org is disabled; other links are re-made from the owner email. */
+      /** An invited (or former) owner keeps their place while the org is disabled; other links are re-made from the owner email. */
       readonly keepMembership?: boolean;
     };
 
@@ -56,12 +56,27 @@ export async function memberStatus(
   const tenant = await portal.repositories.tenants.get(orgId);
   if (tenant === undefined) return { state: 'ended', orgId, reason: 'gone' };
   if (tenant.status !== 'active') {
-    return { state: 'ended', orgId, reason: 'disabled', keepMembership: membership.linkedBy === 'invitation' };
+    return { state: 'ended', orgId, reason: 'disabled', keepMembership: !holdsWhileOwnerEmail(membership.linkedBy) };
   }
-  if (membership.linkedBy !== 'invitation' && normalizeEmail(tenant.ownerEmail) !== normalizeEmail(session.email)) {
+  if (
+    holdsWhileOwnerEmail(membership.linkedBy) &&
+    normalizeEmail(tenant.ownerEmail) !== normalizeEmail(session.email)
+  ) {
     return { state: 'ended', orgId, reason: 'owner-changed' };
   }
   if (!membership.listed) await portal.memberships.adopt(session, orgId);
+  if (membership.role !== 'owner' && normalizeEmail(tenant.ownerEmail) === normalizeEmail(session.email)) {
+    // The org's ownerEmail is always an owner, even when it was given to an existing member.
+    const restored = await portal.team.restoreRegisteredOwner(
+      orgId,
+      memberIdOf(session),
+      session.email,
+      membership.role,
+    );
+    if (restored) return { state: 'member', orgId, tenant, role: 'owner' };
+    const now = await portal.memberships.get(session);
+    return now?.orgId === orgId ? { state: 'member', orgId, tenant, role: now.role } : { state: 'none' };
+  }
   return { state: 'member', orgId, tenant, role: membership.role };
 }
 

@@ -39,9 +39,17 @@ export interface PortalUser {
 /**
  * How the user came to the org: they registered it, or signed in with its
  * `ownerEmail` (both hold only while that email owns it), or accepted an
- * invitation (holds until they are removed).
+ * invitation, or stayed on as an admin after handing the ownership over
+ * (both hold until they are removed).
  */
-export type MembershipLink = 'registration' | 'owner-email' | 'invitation';
+export type MembershipLink = 'registration' | 'owner-email' | 'invitation' | 'transfer';
+
+const MEMBERSHIP_LINKS: readonly MembershipLink[] = ['registration', 'owner-email', 'invitation', 'transfer'];
+
+/** Whether a membership holds only while the user's email is the org's `ownerEmail`. */
+export function holdsWhileOwnerEmail(link: MembershipLink): boolean {
+  return link === 'registration' || link === 'owner-email';
+}
 
 export interface Membership {
   readonly orgId: string;
@@ -73,7 +81,7 @@ function ownerItem(user: PortalUser & { readonly email: string }, orgId: string,
 
 export function toMembership(item: Record<string, unknown> | undefined): Membership | undefined {
   if (item === undefined || typeof item.memberOf !== 'string') return undefined;
-  const linkedBy = item.linkedBy === 'owner-email' || item.linkedBy === 'invitation' ? item.linkedBy : 'registration';
+  const linkedBy = MEMBERSHIP_LINKS.find((link) => link === item.linkedBy) ?? 'registration';
   return {
     orgId: item.memberOf,
     createdAt: String(item.createdAt),

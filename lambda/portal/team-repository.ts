@@ -24,7 +24,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../core/clock';
 import { TenantsTable, tenantItemBucket } from '../core/data-model';
-import { ConflictError, NotFoundError } from '../core/errors';
+import { partnerFilePath } from '../core/contracts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../core/errors';
 import {
   INVITATION_TTL_DAYS,
   type Invitation,
@@ -37,6 +38,7 @@ import {
 } from '../core/team';
 import type { ActivityRepository, RequestOrigin } from '../repositories/activity-repository';
 import { cancellationReasons, queryTenantBucket } from '../repositories/dynamo-support';
+import { type TenantRecord, ownerClaimUpdate } from '../repositories/tenants-repository';
 import {
   MEMBERSHIP_KEY_PREFIX,
   MEMBERSHIP_RECORD_TYPE,
@@ -82,6 +84,21 @@ export class InvitationRefusedError extends ConflictError {
   public constructor(public readonly reason: InvitationRefusal) {
     super(`the invitation cannot be accepted: ${reason}`);
     this.name = 'InvitationRefusedError';
+  }
+}
+
+/** The actor owns the org by its partner file: only a change to that file hands the ownership on. */
+export class OwnerDeclaredInFileError extends ConflictError {
+  /** The file to change instead, e.g. `partners/acme-corp.yaml`. */
+  public readonly file: string;
+
+  public constructor(orgId: string, ownerEmail: string) {
+    const file = partnerFilePath(orgId);
+    super(
+      `${ownerEmail} owns ${orgId} as the ownerEmail of ${file}, so the ownership moves only by a change to that file (a pull request); to share it meanwhile, make the member an owner with Change role`,
+    );
+    this.name = 'OwnerDeclaredInFileError';
+    this.file = file;
   }
 }
 
@@ -393,16 +410,7 @@ export class TeamRepository {
     if (target.role === 'owner') assertNotProtected(target, ownerEmail, 'demoted');
     const now = this.clock.now();
     await this.transactKeepingAnOwner(orgId, target, [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: { [PK]: MEMBERSHIP_KEY_PREFIX + memberId },
-          UpdateExpression: 'SET #role = :role',
-          ConditionExpression: 'memberOf = :org AND #role = :was',
-          ExpressionAttributeNames: { '#role': 'role' },
-          ExpressionAttributeValues: { ':role': role, ':was': target.role, ':org': orgId },
-        },
-      },
+      roleUpdate(this.tableName, orgId, memberId, target.role, role),
       this.activity.putFor(
         {
           orgId,
@@ -452,6 +460,133 @@ export class TeamRepository {
       ),
     ]);
     return target;
+  }
+
+  /**
+   * Makes the org's `ownerEmail`, found holding a lesser role, an owner
+   * again: a partner file (or the admin API) named an existing member as
+   * the owner, and that owner stays an owner. Only a membership still at
+   * `was` changes, so a concurrent change wins (false) and this is safe to repeat.
+   */
+  public async restoreRegisteredOwner(orgId: string, memberId: string, email: string, was: TeamRole): Promise<boolean> {
+    const now = this.clock.now();
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            roleUpdate(this.tableName, orgId, memberId, was, 'owner'),
+            this.activity.putFor(
+              {
+                orgId,
+                action: 'member.role-changed',
+                actor: 'platform:ownerEmail',
+                subject: email,
+                role: 'owner',
+                previousRole: was,
+              },
+              now,
+            ),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (cancellationReasons(error)?.[0] !== 'ConditionalCheckFailed') throw error;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * The acting owner hands the ownership to another member: in one
+   * transaction the member becomes owner and the actor admin, each on
+   * condition that their role is still what this request read, so the org
+   * has an owner before, after and whatever races it. When the actor is the
+   * registered owner (`ownerEmail`), that moves to the new owner in the same
+   * transaction, and the actor stays on as an admin until removed; a
+   * partner file's owner is refused, as only the file names its owner.
+   * @throws ForbiddenError, ValidationError, NotFoundError, ConflictError.
+   */
+  public async transferOwnership(
+    tenant: Pick<TenantRecord, 'orgId' | 'ownerEmail' | 'source'>,
+    memberId: string,
+    actor: TeamActor,
+  ): Promise<TeamMember> {
+    const { target, registered } = await this.transferCandidate(tenant, memberId, actor);
+    const { orgId } = tenant;
+    const now = this.clock.now();
+    const items: TransactItem[] = [
+      roleUpdate(this.tableName, orgId, memberId, target.role, 'owner'),
+      roleUpdate(this.tableName, orgId, actor.id, 'owner', 'admin', registered ? 'transfer' : undefined),
+      this.activity.putFor(
+        {
+          orgId,
+          action: 'ownership.transferred',
+          actor: `portal:${actor.email}`,
+          subject: target.email,
+          role: 'owner',
+          previousRole: target.role,
+          ...actor.origin,
+        },
+        now,
+      ),
+    ];
+    if (registered) items.push(...this.ownerEmailMove(tenant, target.email, now));
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons?.[1] === 'ConditionalCheckFailed') {
+        throw new ForbiddenError('you are no longer an owner of this organization; nothing was changed', {
+          cause: error,
+        });
+      }
+      if (reasons?.some((reason) => reason === 'ConditionalCheckFailed')) {
+        throw new ConflictError('the team changed meanwhile; reload the page and try again', { cause: error });
+      }
+      throw error;
+    }
+    return { ...target, role: 'owner' };
+  }
+
+  /**
+   * The member the actor may hand the ownership to, and whether the actor is
+   * the registered owner (so `ownerEmail` moves too): what the confirmation
+   * page shows and the transfer re-checks.
+   * @throws ForbiddenError, ValidationError, NotFoundError, OwnerDeclaredInFileError.
+   */
+  public async transferCandidate(
+    tenant: Pick<TenantRecord, 'orgId' | 'ownerEmail' | 'source'>,
+    memberId: string,
+    actor: TeamActor,
+  ): Promise<{ readonly target: TeamMember; readonly registered: boolean }> {
+    assertMay(actor.role, 'transfer-ownership');
+    if (memberId === actor.id) throw new ValidationError('choose another member to transfer the ownership to');
+    const target = await this.requireMember(tenant.orgId, memberId);
+    const registered = normalizeEmail(actor.email) === normalizeEmail(tenant.ownerEmail);
+    if (registered && tenant.source === 'config') throw new OwnerDeclaredInFileError(tenant.orgId, actor.email);
+    return { target, registered };
+  }
+
+  /** The tenant's `ownerEmail` set to `email` (if it is still the one read) and the new owner's claim noted. */
+  private ownerEmailMove(tenant: Pick<TenantRecord, 'orgId' | 'ownerEmail'>, email: string, now: Date): TransactItem[] {
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { [PK]: tenant.orgId },
+          UpdateExpression: 'SET #owner = :email, updatedAt = :now',
+          ConditionExpression: '#owner = :was AND #status = :active',
+          ExpressionAttributeNames: { '#owner': 'ownerEmail', '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':email': email,
+            ':was': tenant.ownerEmail,
+            ':active': 'active',
+            ':now': now.toISOString(),
+          },
+        },
+      },
+      { Update: ownerClaimUpdate(this.tableName, tenant.orgId, email) },
+    ];
   }
 
   private async requireMember(orgId: string, memberId: string): Promise<TeamMember> {
@@ -505,6 +640,32 @@ export class TeamRepository {
   private bucket(bucket: string): Promise<Record<string, unknown>[]> {
     return queryTenantBucket(this.doc, this.tableName, bucket);
   }
+}
+
+/** A member's role from `was` to `role` (and how they are linked, when that changes too), if still `was`. */
+function roleUpdate(
+  tableName: string,
+  orgId: string,
+  memberId: string,
+  was: TeamRole,
+  role: TeamRole,
+  linkedBy?: MembershipLink,
+): TransactItem {
+  return {
+    Update: {
+      TableName: tableName,
+      Key: { [PK]: MEMBERSHIP_KEY_PREFIX + memberId },
+      UpdateExpression: linkedBy === undefined ? 'SET #role = :role' : 'SET #role = :role, linkedBy = :link',
+      ConditionExpression: 'memberOf = :org AND #role = :was',
+      ExpressionAttributeNames: { '#role': 'role' },
+      ExpressionAttributeValues: {
+        ':role': role,
+        ':was': was,
+        ':org': orgId,
+        ...(linkedBy === undefined ? {} : { ':link': linkedBy }),
+      },
+    },
+  };
 }
 
 /** The partner's `ownerEmail` (its file's or its registrant's) is an owner the portal never takes away. */

@@ -24,6 +24,8 @@ export interface TeamPageModel {
   /** The signed-in member's id and role, as read at this request. */
   readonly self: { readonly id: string; readonly role: TeamRole };
   readonly ownerEmail: string;
+  /** The partner file that names `ownerEmail`, for an org onboarded by one. */
+  readonly ownerFile?: string;
   readonly members: readonly TeamMember[];
   readonly invitations: readonly Invitation[];
   readonly activity: readonly ActivityEntry[];
@@ -39,6 +41,7 @@ const ACTIVITY_TEXT: Readonly<Record<ActivityAction, string>> = {
   'invitation.revoked': 'revoked the invitation of',
   'member.role-changed': 'changed the role of',
   'member.removed': 'removed',
+  'ownership.transferred': 'transferred the ownership to',
 };
 
 export function teamPage(model: TeamPageModel): string {
@@ -60,6 +63,8 @@ function roleOptions(selected: TeamRole, roles: readonly TeamRole[]): SafeHtml[]
 }
 
 function membersTable(model: TeamPageModel): SafeHtml {
+  const selfRegistered = model.viewer.email.toLowerCase() === model.ownerEmail.toLowerCase();
+  const selfByFile = selfRegistered && model.ownerFile !== undefined;
   const rows = model.members.map((member) => {
     const protectedOwner = member.email.toLowerCase() === model.ownerEmail.toLowerCase();
     const canChange = may(model.self.role, 'change-role') && !protectedOwner;
@@ -67,6 +72,12 @@ function membersTable(model: TeamPageModel): SafeHtml {
       may(model.self.role, 'remove-member') &&
       !protectedOwner &&
       (member.role !== 'owner' || model.self.role === 'owner');
+    // To an owner only when it moves the registered ownership; otherwise it would just demote the viewer.
+    const canTransfer =
+      may(model.self.role, 'transfer-ownership') &&
+      member.id !== model.self.id &&
+      !selfByFile &&
+      (member.role !== 'owner' || selfRegistered);
     return html`<tr class="member" data-email="${member.email}">
       <td>${member.name ?? member.email}<br /><span class="muted">${member.email}</span></td>
       <td class="member-role">
@@ -86,6 +97,7 @@ function membersTable(model: TeamPageModel): SafeHtml {
               </form>`
             : ''
         }
+        ${canTransfer ? transferButton(member) : ''}
         ${
           canRemove
             ? html`<form method="post" action="/team/members/remove" class="inline">
@@ -98,7 +110,52 @@ function membersTable(model: TeamPageModel): SafeHtml {
       </td>
     </tr>`;
   });
-  return titledTable('Members', 'team-members', ['Member', 'Role', 'Actions'], rows);
+  const table = titledTable('Members', 'team-members', ['Member', 'Role', 'Actions'], rows);
+  if (!selfByFile || !may(model.self.role, 'transfer-ownership')) return table;
+  return html`${table}
+    <p class="hint" id="team-owner-file">
+      You own this organization as the <code>ownerEmail</code> of <code>${model.ownerFile}</code>: the ownership moves
+      only by a change to that file. To share it meanwhile, make a member an owner.
+    </p>`;
+}
+
+/** Opens the confirmation page; nothing changes until it is confirmed there. */
+function transferButton(member: TeamMember): SafeHtml {
+  return html`<form method="get" action="/team/ownership" class="inline">
+    <input type="hidden" name="member" value="${member.id}" />
+    <button type="submit" class="secondary" aria-label="Transfer ownership to ${member.email}">
+      Transfer ownership…
+    </button>
+  </form>`;
+}
+
+export interface TransferOwnershipModel {
+  readonly viewer: Viewer;
+  readonly tenant: { readonly orgId: string; readonly orgName: string };
+  readonly target: TeamMember;
+  /** Whether the viewer is the registered owner, so `ownerEmail` moves too. */
+  readonly registered: boolean;
+}
+
+/** The confirmation step of an ownership transfer. */
+export function transferOwnershipPage(model: TransferOwnershipModel): string {
+  const { tenant, target } = model;
+  return layout(
+    'Transfer ownership',
+    html`<h1>Transfer the ownership of ${tenant.orgName}?</h1>
+      <p id="transfer-summary">
+        ${target.email} (now ${target.role}) becomes an owner of <code>${tenant.orgId}</code> and you become an admin.
+        ${model.registered ? html`They also become its registered owner (<code>ownerEmail</code>).` : ''} Only an owner
+        can give the ownership back.
+      </p>
+      <form method="post" action="/team/ownership" class="card">
+        ${csrfField(model.viewer)}
+        <input type="hidden" name="member" value="${target.id}" />
+        <button type="submit" class="danger" id="transfer-confirm">Transfer ownership to ${target.email}</button>
+        <a href="/team">Cancel</a>
+      </form>`,
+    model.viewer,
+  );
 }
 
 function inviteForm(model: TeamPageModel): SafeHtml {

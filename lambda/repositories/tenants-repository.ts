@@ -91,6 +91,21 @@ export function ownerClaimKey(email: string): string {
   return OWNER_KEY_PREFIX + createHash('sha256').update(normalizeEmail(email)).digest('hex');
 }
 
+/**
+ * The write that notes `ownerEmail` owns `orgId` (see
+ * {@link TenantsRepository.recordOwner}), for a transaction that changes the
+ * owner or registers the org at the same time.
+ */
+export function ownerClaimUpdate(tableName: string, orgId: string, ownerEmail: string) {
+  return {
+    TableName: tableName,
+    Key: { [PK]: ownerClaimKey(ownerEmail) },
+    UpdateExpression: 'SET #type = :type ADD #owns :org',
+    ExpressionAttributeNames: { '#type': 'recordType', '#owns': 'ownerOf' },
+    ExpressionAttributeValues: { ':type': OWNER_RECORD_TYPE, ':org': new Set([orgId]) },
+  };
+}
+
 const PROFILE_FIELDS = ['orgName', 'ownerEmail', 'apiKeyValidityDays', 'rotationGraceHours', 'source'] as const;
 
 export class TenantsRepository {
@@ -105,12 +120,17 @@ export class TenantsRepository {
   }
 
   /**
-   * Registers a new, active tenant; with a companion, both items are written
-   * in one transaction or neither is.
+   * Registers a new, active tenant; with a companion, and with the owner's
+   * claim when `recordOwner` is set (see {@link recordOwner}), all items are
+   * written in one transaction or none is.
    * @throws ConflictError when the org is already registered.
    * @throws the companion's `onExists()` error when the companion item exists.
    */
-  public async create(profile: TenantProfile, companion?: TenantCompanionItem): Promise<TenantRecord> {
+  public async create(
+    profile: TenantProfile,
+    companion?: TenantCompanionItem,
+    options: { readonly recordOwner?: boolean } = {},
+  ): Promise<TenantRecord> {
     assertProfile(profile);
     const now = this.clock.now().toISOString();
     const record: TenantRecord = { ...definedProfile(profile), status: 'active', createdAt: now, updatedAt: now };
@@ -121,7 +141,7 @@ export class TenantsRepository {
       ExpressionAttributeNames: { '#pk': PK },
     };
     const taken = (error: unknown) => new ConflictError(`org ${profile.orgId} is already registered`, { cause: error });
-    if (companion === undefined) {
+    if (companion === undefined && options.recordOwner !== true) {
       try {
         await this.doc.send(new PutCommand(put));
       } catch (error) {
@@ -130,7 +150,7 @@ export class TenantsRepository {
       }
       return record;
     }
-    if (companion.item[LIST.partitionKey] === TENANT_LIST_BUCKET) {
+    if (companion?.item[LIST.partitionKey] === TENANT_LIST_BUCKET) {
       throw new ValidationError(`a companion item must not be in the ${TENANT_LIST_BUCKET} list`, {
         field: LIST.partitionKey,
       });
@@ -138,13 +158,19 @@ export class TenantsRepository {
     try {
       await this.doc.send(
         new TransactWriteCommand({
-          TransactItems: [{ Put: put }, { Put: { ...put, Item: { ...companion.item } } }],
+          TransactItems: [
+            { Put: put },
+            ...(companion === undefined ? [] : [{ Put: { ...put, Item: { ...companion.item } } }]),
+            ...(options.recordOwner === true
+              ? [{ Update: ownerClaimUpdate(this.tableName, profile.orgId, profile.ownerEmail) }]
+              : []),
+          ],
         }),
       );
     } catch (error) {
       const reasons = cancellationReasons(error);
       if (reasons?.[0] === 'ConditionalCheckFailed') throw taken(error);
-      if (reasons?.[1] === 'ConditionalCheckFailed') throw companion.onExists();
+      if (companion !== undefined && reasons?.[1] === 'ConditionalCheckFailed') throw companion.onExists();
       throw error;
     }
     return record;
@@ -178,15 +204,7 @@ export class TenantsRepository {
    * org's current owner. Safe to repeat.
    */
   public async recordOwner(orgId: string, ownerEmail: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [PK]: ownerClaimKey(ownerEmail) },
-        UpdateExpression: 'SET #type = :type ADD #owns :org',
-        ExpressionAttributeNames: { '#type': 'recordType', '#owns': 'ownerOf' },
-        ExpressionAttributeValues: { ':type': OWNER_RECORD_TYPE, ':org': new Set([orgId]) },
-      }),
-    );
+    await this.doc.send(new UpdateCommand(ownerClaimUpdate(this.tableName, orgId, ownerEmail)));
   }
 
   /**

@@ -6,11 +6,11 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { parse, stringify } from 'yaml';
 import { ALL_EVENTS } from '../../lambda/core/event-catalog';
 import { loadConfig, PlatformConfig } from '../../lib/config/load-config';
 import { buildPlatformApp, PlatformApp, PlatformAppOptions } from '../../lib/platform-app';
+import { templateApp } from './template-app';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -94,10 +94,13 @@ export interface Synthesized {
   readonly templateText: Record<string, string>;
 }
 
-/** Builds and synthesizes the app for a config, with cdk-nag off unless asked. */
+/**
+ * Builds and synthesizes the app for a config, with cdk-nag off unless
+ * asked, without bundling or the built-in validation (see template-app.ts).
+ */
 export function synthesize(config: PlatformConfig, options: PlatformAppOptions = {}): Synthesized {
   const outdir = mkdtempSync(path.join(tmpdir(), 'pp-out-'));
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp({ outdir });
   const platformApp = buildPlatformApp(app, config, { nag: false, ...options });
   const assembly = app.synth();
   const templates: Record<string, any> = {};

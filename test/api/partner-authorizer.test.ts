@@ -112,6 +112,24 @@ describe('partner authorizer', () => {
     },
   );
 
+  it('allows a foreign API only its own stage: the policy names the API and stage the request came to', async () => {
+    const w = world();
+    const issued = issueKey({ orgId: 'acme', clock: w.clock });
+    w.records.set(issued.record.keyHash, issued.record);
+    const foreign = {
+      ...w.event({ 'X-Api-Key': issued.plaintext }),
+      methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:data9api/v1/GET/v1/locks',
+    };
+    const result = await authorizePartner(foreign, w.deps);
+    expect(result.policyDocument.Statement).toEqual([
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: 'arn:aws:execute-api:eu-west-1:123456789012:data9api/v1/*/*',
+      },
+    ]);
+  });
+
   it('builds the stage wildcard from any method ARN', () => {
     expect(stageWildcard('arn:aws:execute-api:r:1:api/dev/GET/partner-auth-probe')).toBe(
       'arn:aws:execute-api:r:1:api/dev/*/*',

@@ -8,11 +8,13 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { routes } from '../../lambda/api/routes';
+import { ACCESS_LOG_FORMAT } from '../../lambda/core/access-log';
 import { PlatformApi } from '../../lib/platform-api';
 import { PlatformKey } from '../../lib/platform-key';
 import { PlatformStack } from '../../lib/platform-stack';
 import { PlatformTables } from '../../lib/platform-tables';
 import { actionsOf, statementsOfService } from '../support/iam-statements';
+import { templateApp } from '../support/template-app';
 
 const ADMIN = {
   issuer: 'https://idp.example.com/',
@@ -22,7 +24,7 @@ const ADMIN = {
 };
 
 function platform(): { app: App; stack: PlatformStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'stage',
     allowHttpWebhooks: false,
@@ -135,7 +137,8 @@ describe('PlatformApi', () => {
   it('names the stage after the environment, with access logs and throttling', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'stage',
-      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      // The platform's access-log line (lambda/core/access-log.ts), set through PartnerKeyAuthorizer.attach.
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: ACCESS_LOG_FORMAT },
       MethodSettings: Match.arrayWith([
         Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
       ]),
@@ -188,7 +191,7 @@ describe('PlatformApi', () => {
   });
 
   it('passes listed admin subdomains and configured token limits to the admin function', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = templateApp();
     const custom = new PlatformStack(app, 'Custom', {
       environmentName: 'prod',
       allowHttpWebhooks: false,
@@ -209,7 +212,7 @@ describe('PlatformApi', () => {
   });
 
   it('fails closed when no admin settings are given', () => {
-    const bare = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const bare = templateApp();
     const defaulted = new PlatformStack(bare, 'Platform', {
       environmentName: 'dev',
       allowHttpWebhooks: false,
@@ -232,7 +235,7 @@ describe('PlatformApi', () => {
 
   it('passes a configured per-partner limit to the partner function, and refuses one no bucket can hold', () => {
     const limited = (partnerRateLimit: { requestsPerSecond: number; burst: number }) => {
-      const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+      const scope = new Stack(templateApp(), 'S');
       const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
       const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
       new PlatformApi(scope, 'Api', {
@@ -256,7 +259,7 @@ describe('PlatformApi', () => {
   });
 
   it('refuses an authorizer cache longer than 30 s, naming the construct', () => {
-    const scope = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'S');
+    const scope = new Stack(templateApp(), 'S');
     const key = new PlatformKey(scope, 'Key', { environmentName: 'dev' });
     const tables = new PlatformTables(scope, 'Tables', { encryptionKey: key.key });
     expect(
@@ -268,24 +271,28 @@ describe('PlatformApi', () => {
           admin: ADMIN,
           authorizerCacheTtl: Duration.seconds(31),
         }),
-    ).toThrow('S/Api: authorizerCacheTtl is 31 s; at most 30 s');
+    ).toThrow('S/Api/PartnerKeyAuthorizer: cacheTtl is 31 s; at most 30 s');
   });
 
-  it('lets exactly the functions that revoke or rotate keys flush that one stage authorizer cache', () => {
+  it('lets exactly the functions that revoke or rotate keys flush the stages authorizer caches, and read the registry', () => {
     const flushers = ['partner-api', 'key-rotation', 'onboarding'];
     for (const service of [...flushers, 'admin-api', 'partner-authorizer', 'webhook-verification']) {
-      const statements = statementsOfService(template, service).filter((statement) =>
+      const statements = statementsOfService(template, service);
+      const flushes = statements.filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('apigateway:')),
       );
       if (!flushers.includes(service)) {
-        expect({ service, statements }).toEqual({ service, statements: [] });
+        expect({ service, flushes }).toEqual({ service, flushes: [] });
         continue;
       }
-      expect(statements).toHaveLength(1);
-      expect(statements[0].Action).toBe('apigateway:DELETE');
-      expect(JSON.stringify(statements[0].Resource)).toMatch(
-        /::\/restapis\/",\{"Ref":"Api\w+"\},"\/stages\/stage\/cache\/authorizers"/,
+      expect(flushes).toHaveLength(1);
+      expect(flushes[0].Action).toBe('apigateway:DELETE');
+      // The platform stage and every stage attached by other stacks: the cache path and nothing else.
+      expect(JSON.stringify(flushes[0].Resource)).toMatch(/::\/restapis\/\*\/stages\/\*\/cache\/authorizers"\]\]\}$/);
+      const registryReads = statements.filter((statement) =>
+        JSON.stringify(statement.Resource).includes('/index/byList'),
       );
+      expect(registryReads).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'dynamodb:Query' })]));
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -293,6 +300,7 @@ describe('PlatformApi', () => {
           POWERTOOLS_SERVICE_NAME: 'partner-api',
           PARTNER_API_ID: { Ref: Match.stringLikeRegexp('^Api') },
           PARTNER_API_STAGE: 'stage',
+          AUTHORIZER_STAGES_TABLE: { Ref: Match.stringLikeRegexp('^TablesTenants') },
         }),
       },
     });

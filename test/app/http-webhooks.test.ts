@@ -6,17 +6,17 @@
  * and partner APIs) get ENVIRONMENT_NAME, which their entry points check the
  * flag against (test/api/webhook-url-environment.test.ts).
  */
-import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ENVIRONMENT_NAMES } from '../../lambda/core/contracts';
 import { loadConfig } from '../../lib/config/load-config';
 import { buildPlatformApp } from '../../lib/platform-app';
 import { REPO_ROOT } from '../support/workspace';
+import { templateApp } from '../support/template-app';
 
 type Variables = Record<string, unknown>;
 
 function functionEnvironments(environment: string): Map<string, Variables> {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const { platform } = buildPlatformApp(app, loadConfig({ rootDir: REPO_ROOT, environment }), { nag: false });
   const functions = Template.fromStack(platform).findResources('AWS::Lambda::Function');
   return new Map(

@@ -3,15 +3,15 @@
  * loadConfig and buildPlatformApp: its sender and configuration set in the
  * environment and ses:SendEmail on that identity; without the block, none.
  */
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lib/config/load-config';
 import { buildPlatformApp } from '../../lib/platform-app';
 import { makeWorkspace } from '../support/workspace';
+import { templateApp } from '../support/template-app';
 
 function portalTemplate(environmentOverrides: Record<string, unknown>): Template {
   const root = makeWorkspace({ environment: 'stage', environmentOverrides });
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const { platform } = buildPlatformApp(app, loadConfig({ rootDir: root, environment: 'stage' }), { nag: false });
   return Template.fromStack(platform);
 }

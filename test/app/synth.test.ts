@@ -2,7 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import {
+  App,
+  CfnResource,
+  CloudFormationValidatePlugin,
+  PolicyValidationPluginReport,
+  Stack,
+  Stage,
+} from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadConfig } from '../../lib/config/load-config';
 import { QuotaError } from '../../lib/config/quota-check';
@@ -14,21 +21,55 @@ import {
   partnerDocument,
   REPO_ROOT,
   resourcesOfType,
+  Synthesized,
   synthesize,
   workspaceWithPartners,
 } from '../support/workspace';
+import { templateApp } from '../support/template-app';
 
 const examples = () => loadConfig({ rootDir: REPO_ROOT });
 
+/**
+ * CDK's built-in CloudFormation validation (the same plugin, engine and
+ * rules `cdk synth` runs) over every template in a cloud assembly. Here its
+ * findings fail the test; in a synth they are only printed as warnings. One
+ * plugin for the file: its engine takes seconds to start.
+ */
+let validationPlugin: CloudFormationValidatePlugin | undefined;
+function cloudFormationValidation(app: Stage, outdir: string): PolicyValidationPluginReport {
+  // The example app names no account or region (`cdk synth` passes none either).
+  const stackTemplates = readdirSync(outdir)
+    .filter((file) => file.endsWith('.template.json'))
+    .map((file) => ({
+      templatePath: path.join(outdir, file),
+      stackConstructPath: file.replace(/\.template\.json$/, ''),
+      accountId: undefined,
+      region: undefined,
+    }));
+  expect(stackTemplates.length).toBeGreaterThan(0);
+  validationPlugin ??= new CloudFormationValidatePlugin();
+  return validationPlugin.validate({
+    templatePaths: stackTemplates.map((stack) => stack.templatePath),
+    stackTemplates,
+    appConstruct: app,
+  });
+}
+
 describe('synthesis of the example partners', () => {
+  /** The example app with cdk-nag, as `cdk synth` writes it (bundling aside); the tests only read it. */
+  let withNag: Synthesized;
+  beforeAll(() => {
+    withNag = synthesize(examples(), { nag: true });
+  });
+
   it('has zero unacknowledged cdk-nag AwsSolutions findings', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = templateApp();
     buildPlatformApp(app, examples(), { nag: false });
     expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
   });
 
   it('would fail on a finding nobody acknowledged (the check is live)', () => {
-    const app = new App();
+    const app = templateApp();
     const { shards } = buildPlatformApp(app, examples(), { nag: false });
     // An unencrypted, non-TLS queue without a DLQ breaks three AwsSolutions rules.
     new (require('aws-cdk-lib/aws-sqs').Queue)(shards[0], 'Unacknowledged', { encryption: undefined });
@@ -36,8 +77,26 @@ describe('synthesis of the example partners', () => {
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
   });
 
+  it("has no finding of CDK's CloudFormation validation in any template", () => {
+    expect(cloudFormationValidation(Stage.of(withNag.platformApp.platform)!, withNag.outdir)).toEqual({
+      success: true,
+      violations: [],
+    });
+  });
+
+  it('would fail on a template CloudFormation refuses (the validation is live)', () => {
+    const app = templateApp({ outdir: mkdtempSync(path.join(tmpdir(), 'pp-invalid-')) });
+    new CfnResource(new Stack(app, 'Invalid'), 'Queue', {
+      type: 'AWS::SQS::Queue',
+      properties: { VisibilityTimeout: 'soon' },
+    });
+    const report = cloudFormationValidation(app, app.synth().directory);
+    expect(report.success).toBe(false);
+    expect(report.violations.map((v) => v.violatingResources[0].locations)).toEqual([['Properties.VisibilityTimeout']]);
+  });
+
   it('writes byte-identical templates on two synths of the same input', () => {
-    const first = synthesize(examples(), { nag: true });
+    const first = withNag;
     const second = synthesize(examples(), { nag: true });
     expect(Object.keys(first.templateText).sort()).toEqual(Object.keys(second.templateText).sort());
     for (const name of Object.keys(first.templateText)) {
@@ -47,7 +106,7 @@ describe('synthesis of the example partners', () => {
   });
 
   it('puts no webhook secret value in any template, only dynamic references', () => {
-    const { templates, templateText } = synthesize(examples(), { nag: true });
+    const { templates, templateText } = withNag;
     let connections = 0;
     for (const template of Object.values(templates)) {
       for (const [, connection] of resourcesOfType(template, 'AWS::Events::Connection')) {
@@ -80,7 +139,7 @@ describe('limits', () => {
       [{ orgId: 'big-partner', webhooks: [{ id: 'a' }, { id: 'b' }, { id: 'c' }, { id: 'd' }] }],
       { environmentOverrides: { sharding: { maxResourcesPerStack: 12 } } },
     );
-    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'pp-limit-')) });
+    const app = templateApp({ outdir: mkdtempSync(path.join(tmpdir(), 'pp-limit-')) });
     buildPlatformApp(app, loadWorkspace(root), { nag: false });
     expect(() => app.synth()).toThrow(
       /stack partner-platform-dev-shard-\d{3} would have 28 resources, over the limit of 12 \(CloudFormation allows 500\); raise sharding\.shardCount/,

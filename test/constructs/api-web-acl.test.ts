@@ -8,9 +8,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { readEnvironment } from '../../lib/config/load-config';
 import { PlatformStack } from '../../lib/platform-stack';
+import { templateApp } from '../support/template-app';
 
 function platform(waf: boolean | undefined): { app: App; stack: PlatformStack } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: waf === true ? 'prod' : 'dev',
     allowHttpWebhooks: false,

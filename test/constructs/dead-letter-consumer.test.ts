@@ -4,9 +4,10 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { PartnerShard } from '../../lib/partner-shard';
 import { PlatformStack } from '../../lib/platform-stack';
 import { actionsOf, statementsOfService } from '../support/iam-statements';
+import { templateApp } from '../support/template-app';
 
 function platform(failureRetentionDays?: number): { app: App; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'prod',
     allowHttpWebhooks: false,
@@ -18,7 +19,7 @@ function platform(failureRetentionDays?: number): { app: App; template: Template
 }
 
 function shard(consumer?: string): Template {
-  const stack = new Stack(new App(), 'Shard');
+  const stack = new Stack(templateApp(), 'Shard');
   new PartnerShard(stack, 'Shard', {
     platformBusName: 'partner-platform-prod',
     shardBusName: 'partner-platform-prod-shard-003',

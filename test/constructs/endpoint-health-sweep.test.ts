@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformStack, type PlatformStackProps } from '../../lib/platform-stack';
 import { actionsOf, statementsOfService } from '../support/iam-statements';
+import { templateApp } from '../support/template-app';
 
 const provisioner: PlatformStackProps['provisioner'] = {
   shardCount: 64,
@@ -20,7 +21,7 @@ const provisioner: PlatformStackProps['provisioner'] = {
 };
 
 function platform(overrides: Partial<PlatformStackProps> = {}): { app: App; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'prod',
     allowHttpWebhooks: false,

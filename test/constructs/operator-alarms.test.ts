@@ -14,11 +14,12 @@ import { loadConfig } from '../../lib/config/load-config';
 import { buildPlatformApp, type PlatformApp } from '../../lib/platform-app';
 import { PlatformFunction } from '../../lib/platform-function';
 import { makeWorkspace } from '../support/workspace';
+import { templateApp } from '../support/template-app';
 
 const OPS_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:partner-platform-ops';
 
 function build(alarms: Record<string, unknown>): { app: App; built: PlatformApp } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const config = loadConfig({ rootDir: makeWorkspace({ environmentOverrides: { alarms } }), environment: 'dev' });
   return { app, built: buildPlatformApp(app, config, { nag: false }) };
 }

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { PartnerPortalSettings } from '../../lib/partner-portal';
 import { PlatformStack } from '../../lib/platform-stack';
+import { templateApp } from '../support/template-app';
 
 const settings: PartnerPortalSettings = {
   issuer: 'https://login.partner-platform.example/',
@@ -10,7 +11,7 @@ const settings: PartnerPortalSettings = {
 };
 
 function platformApp(portal?: PartnerPortalSettings, allowHttpWebhooks = false): { app: App; stack: PlatformStack } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'dev',
     allowHttpWebhooks,
@@ -75,6 +76,8 @@ const PORTAL_VARIABLES = [
   'PORTAL_BASE_URL_SOURCE',
   'PARTNER_API_ID',
   'PARTNER_API_STAGE',
+  // The stages that attach PartnerKeyAuthorizer, flushed with the partner API's.
+  'AUTHORIZER_STAGES_TABLE',
   'PLATFORM_BUS_NAME',
   'TEST_EVENTS_PER_MINUTE',
   // The failed-deliveries page (DeadLetterConsumer.grantReplay, as the APIs get it).
@@ -246,7 +249,8 @@ describe('PartnerPortal', () => {
       // Rotating a key in the portal flushes the partner API's authorizer cache, and may do nothing else there.
       const apigateway = statements.filter((s) => JSON.stringify(s.Action).includes('apigateway:'));
       expect(apigateway.map((s) => s.Action)).toEqual(['apigateway:DELETE']);
-      expect(JSON.stringify(apigateway[0].Resource)).toMatch(/\/stages\/dev\/cache\/authorizers"/);
+      // Every attached stage's authorizer cache (registered in the tenants table), and nothing else.
+      expect(JSON.stringify(apigateway[0].Resource)).toMatch(/::\/restapis\/\*\/stages\/\*\/cache\/authorizers"/);
       for (const statement of statements) expect(statement.Resource).not.toBe('*');
     });
 

@@ -1,9 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { EventCatalog, webhookEventPattern } from '../../lambda/core/event-catalog';
 import { routingEventPattern } from '../../lib/config/delivery-plan';
 import { PartnerShard } from '../../lib/partner-shard';
 import { PartnerWebhook, WEBHOOK_SECRET_HEADER } from '../../lib/partner-webhook';
+import { templateApp } from '../support/template-app';
 
 const sources = ['spk.api', 'spk.iot.shadow'];
 const entry = (name: string, source: string) => ({ name, source, description: name, schema: {}, example: {} });
@@ -12,7 +13,7 @@ const catalog: EventCatalog = {
 };
 
 function shardStack(options: { rateLimitPerSecond?: number; events?: string[] } = {}) {
-  const app = new App();
+  const app = templateApp();
   const stack = new Stack(app, 'Shard');
   const shard = new PartnerShard(stack, 'Shard', {
     platformBusName: 'partner-platform-dev',

@@ -1,9 +1,10 @@
-import { App, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PlatformStack } from '../../lib/platform-stack';
+import { templateApp } from '../support/template-app';
 
 function handlersTemplate(allowHttpWebhooks = false): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'prod',
     allowHttpWebhooks,

@@ -1,10 +1,11 @@
-import { App, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ApiKeysTable, FailedDeliveriesTable, TenantsTable, WebhooksTable } from '../../lambda/core/data-model';
 import { PlatformStack } from '../../lib/platform-stack';
+import { templateApp } from '../support/template-app';
 
 function platformTemplate(removalPolicy?: RemovalPolicy): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'dev',
     allowHttpWebhooks: false,

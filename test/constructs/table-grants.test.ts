@@ -5,12 +5,13 @@
  * BatchWriteItem on all three tables, and the authorizer more than its one
  * GetItem.
  */
-import { App, Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { PlatformStack } from '../../lib/platform-stack';
 import { actionsOf, statementsOfService } from '../support/iam-statements';
+import { templateApp } from '../support/template-app';
 
-const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const app = templateApp();
 const stack = new PlatformStack(app, 'Platform', {
   environmentName: 'dev',
   allowHttpWebhooks: false,

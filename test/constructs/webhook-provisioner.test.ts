@@ -2,9 +2,10 @@ import { App, Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PlatformStack } from '../../lib/platform-stack';
+import { templateApp } from '../support/template-app';
 
 function provisionerApp(reconcileEvery?: Duration): { app: App; template: Template; stack: PlatformStack } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = templateApp();
   const stack = new PlatformStack(app, 'Platform', {
     environmentName: 'prod',
     allowHttpWebhooks: false,

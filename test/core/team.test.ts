@@ -21,6 +21,7 @@ const EXPECTED: Record<TeamAction, readonly TeamRole[]> = {
   'revoke-invitation': ['owner', 'admin'],
   'change-role': ['owner'],
   'remove-member': ['owner', 'admin'],
+  'transfer-ownership': ['owner'],
 };
 
 describe('may', () => {

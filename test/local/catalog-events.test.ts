@@ -18,6 +18,7 @@ import { EventBridgeServer } from '../../local/eventbridge-server';
 import { freePort } from '../../local/loopback';
 import { EventValidator } from '../../lambda/core/event-validation';
 import { RecordingReceiver } from './recording-receiver';
+import { LOCAL_CLI } from '../support/local-cli';
 import { loadWorkspace, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
 const run = promisify(execFile);
@@ -160,7 +161,7 @@ describe('the local bus in strict mode', () => {
 
 describe('npm run local -- put-events', () => {
   const cli = (args: string[]) =>
-    run('npx', ['ts-node', '--transpile-only', 'local/cli.ts', 'put-events', ...args], { cwd: REPO_ROOT }).then(
+    run(LOCAL_CLI[0], [...LOCAL_CLI.slice(1), 'put-events', ...args], { cwd: REPO_ROOT }).then(
       (out) => ({ code: 0, ...out }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );

@@ -4,13 +4,13 @@
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { freePort, listenOnLoopback } from '../../local/loopback';
+import { LOCAL_CLI, LOCAL_SCRIPT } from '../support/local-cli';
 import { loadWorkspace, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
-const TS_NODE = path.join(REPO_ROOT, 'node_modules', 'ts-node', 'dist', 'bin.js');
 /** A start that gets past its checks keeps running; the tests expect each to end at once. */
 const CLI_TIMEOUT_MS = 45_000;
 
@@ -20,9 +20,10 @@ function cli(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
+    const [executable, ...prefix] = LOCAL_CLI;
     execFile(
-      process.execPath,
-      [TS_NODE, '--transpile-only', 'local/cli.ts', ...args],
+      executable,
+      [...prefix, ...args],
       { cwd: REPO_ROOT, env, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGINT' },
       (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
     );
@@ -33,12 +34,20 @@ function cli(
 const ownLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('npm run local:'));
 
 let unused: number;
+/** One partner's synthesized app, for the starts that get past the assembly check. */
+let acmeAssembly: string;
 
 beforeAll(async () => {
   unused = await freePort();
-});
+  acmeAssembly = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'acme-corp' }]))).outdir;
+}, 120_000);
 
 describe('npm run local', () => {
+  it('is the command these tests run', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+    expect(manifest.scripts.local).toBe(LOCAL_SCRIPT);
+  });
+
   it('says to synthesize first when there is no cdk.out', async () => {
     const assembly = path.join(tmpdir(), 'pp-cli-no-assembly');
     const result = await cli(['--assembly', assembly, '--port', '0']);
@@ -64,11 +73,10 @@ describe('npm run local', () => {
   });
 
   it('says how to get Java when there is none for DynamoDB Local', async () => {
-    const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'acme-corp' }])));
     // A PATH with only a shell: DynamoDB Local's launcher then finds no java.
     const bin = mkdtempSync(path.join(tmpdir(), 'pp-no-java-'));
     symlinkSync('/bin/sh', path.join(bin, 'sh'));
-    const result = await cli(['--assembly', outdir, '--port', '0'], { ...process.env, PATH: bin });
+    const result = await cli(['--assembly', acmeAssembly, '--port', '0'], { ...process.env, PATH: bin });
     expect(result.code).toBe(1);
     expect(ownLines(result.stderr)).toEqual([
       'npm run local: Java 17 is required for DynamoDB Local: install it (apt-get install -y openjdk-17-jre-headless) or run bash scripts/test-tools.sh',
@@ -76,10 +84,9 @@ describe('npm run local', () => {
   }, 60_000);
 
   it('refuses a --forward to a webhook no partner file declares, or to another host, in one line', async () => {
-    const { outdir } = synthesize(loadWorkspace(workspaceWithPartners([{ orgId: 'acme-corp' }])));
     const unknown = await cli([
       '--assembly',
-      outdir,
+      acmeAssembly,
       '--port',
       '0',
       '--forward',
@@ -93,7 +100,7 @@ describe('npm run local', () => {
     ]);
     const remote = await cli([
       '--assembly',
-      outdir,
+      acmeAssembly,
       '--port',
       '0',
       '--forward',

@@ -19,6 +19,7 @@ import { LocalRuntimeError, type LocalRuntime, startLocalRuntime } from '../../l
 import { apiFlowSuite, type FlowWorld } from '../api/api-flow';
 import type { ApiResponse, CallOptions } from '../api/api-harness';
 import { RecordingReceiver } from './recording-receiver';
+import { LOCAL_CLI } from '../support/local-cli';
 import { loadWorkspace, REPO_ROOT, synthesize, workspaceWithPartners } from '../support/workspace';
 
 const run = promisify(execFile);
@@ -195,9 +196,7 @@ describe('npm run local: events through the EventBridge endpoint', () => {
 
     // The CLI lists the dead letters of the running runtime, then replays them to the healed receiver.
     const port = String(Number(new URL(runtime.eventBridgeUrl).port) - 1);
-    const listed = await run('npx', ['ts-node', '--transpile-only', 'local/cli.ts', 'dlq', 'list', '--port', port], {
-      cwd: REPO_ROOT,
-    });
+    const listed = await run(LOCAL_CLI[0], [...LOCAL_CLI.slice(1), 'dlq', 'list', '--port', port], { cwd: REPO_ROOT });
     const lines = listed.stdout.split('\n');
     const queued = lines.filter((line) => / message\(s\)$/.test(line));
     const total = queued.reduce((sum, line) => sum + Number(/(\d+) message\(s\)$/.exec(line)![1]), 0);
@@ -206,11 +205,9 @@ describe('npm run local: events through the EventBridge endpoint', () => {
     expect(lines.filter((line) => line.endsWith('1 attempt, HTTP 400'))).toHaveLength(strictExpected.length);
     flaky.status = 200;
     strict.status = 200;
-    const replayed = await run(
-      'npx',
-      ['ts-node', '--transpile-only', 'local/cli.ts', 'dlq', 'replay', '--port', port],
-      { cwd: REPO_ROOT },
-    );
+    const replayed = await run(LOCAL_CLI[0], [...LOCAL_CLI.slice(1), 'dlq', 'replay', '--port', port], {
+      cwd: REPO_ROOT,
+    });
     expect(replayed.stdout).toContain(`replayed ${flakyExpected.length + strictExpected.length} event(s)`);
     await runtime.bus.whenIdle();
     expect(flaky.received.map((event) => event.body.detail).sort((a, b) => a.seq - b.seq)).toEqual(flakyExpected);

@@ -1,9 +1,11 @@
 /**
  * The portal over real HTTP, without a browser: the local OIDC issuer
  * (oidc-provider) and the local portal on 127.0.0.1, against DynamoDB Local.
- * A small client follows redirects and keeps cookies as a browser would.
+ * A small client (portal-http-client.ts) follows redirects and keeps cookies
+ * as a browser would.
  */
 import { request } from 'node:http';
+import { PortalHttpClient } from './portal-http-client';
 import { TEST_USER, CLIENT_ID, type PortalWorld, UNVERIFIED_USERS, startPortalWorld } from './portal-world';
 
 let world: PortalWorld;
@@ -16,59 +18,10 @@ afterAll(async () => {
   await world?.close();
 }, 30_000);
 
-/** One cookie jar for 127.0.0.1 (cookies ignore ports), redirects followed by hand. */
-class Client {
-  private readonly cookies = new Map<string, string>();
-
-  public async go(
-    url: string,
-    init: { method?: string; form?: Record<string, string> } = {},
-  ): Promise<{ url: string; status: number; body: string }> {
-    let current = url;
-    let method = init.method ?? 'GET';
-    let body: string | undefined = init.form === undefined ? undefined : new URLSearchParams(init.form).toString();
-    for (let hops = 0; hops < 15; hops++) {
-      const headers: Record<string, string> = { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
-      if (body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-      const response = await fetch(current, { method, headers, body, redirect: 'manual' });
-      for (const line of response.headers.getSetCookie()) {
-        const [pair] = line.split(';');
-        const index = pair.indexOf('=');
-        if (/max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(pair.slice(0, index));
-        else this.cookies.set(pair.slice(0, index), pair.slice(index + 1));
-      }
-      const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || location === null) {
-        return { url: current, status: response.status, body: await response.text() };
-      }
-      await response.arrayBuffer();
-      current = new URL(location, current).href;
-      method = 'GET';
-      body = undefined;
-    }
-    throw new Error('too many redirects');
-  }
-
-  public has(name: string): boolean {
-    return this.cookies.has(name);
-  }
-
-  public header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  public get(name: string): string | undefined {
-    return this.cookies.get(name);
-  }
-
-  /** Through the issuer's login form as `login`: the page the portal ends on. */
-  public async signIn(login: string): Promise<{ url: string; status: number; body: string }> {
-    const loginPage = await this.go(`${world.portalUrl}/login`);
-    const action = /<form[^>]*action="([^"]+)"/.exec(loginPage.body)![1];
-    return this.go(new URL(action, loginPage.url).href, {
-      method: 'POST',
-      form: { prompt: 'login', login, password: 'anything' },
-    });
+/** The shared HTTP client, signing in at this world's portal. */
+class Client extends PortalHttpClient {
+  public constructor() {
+    super(world.portalUrl);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * Steps the Chromium journeys against the local runtime share: waiting for
  * an asynchronous outcome, signing in, registering a new org in the portal
- * and setting its webhook URL, another org through the admin API, and
- * waiting until a webhook delivers.
+ * and setting its webhook URL, calls to the admin API (another org through
+ * it), and waiting until a webhook delivers.
  */
 import type { Page } from 'playwright-core';
 import type { startRuntimePortalWorld } from './portal-world';
@@ -57,23 +57,33 @@ export async function waitUntilLive(world: RuntimePortalWorld, orgId: string): P
   return webhook.webhookId;
 }
 
+/** A call to the local runtime's admin API with both admin credentials: the status and the JSON body. */
+export async function adminCall(
+  world: RuntimePortalWorld,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<{ readonly status: number; readonly body: unknown }> {
+  const response = await fetch(`${world.runtime.apiUrl}${path}`, {
+    method,
+    headers: {
+      'X-Admin-API-Key': world.runtime.admin.apiKey,
+      Authorization: `Bearer ${await world.runtime.admin.token()}`,
+      'content-type': 'application/json',
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as unknown };
+}
+
 /** Another org, made through the admin API, owned by `ownerEmail`, subscribed to everything at `webhookUrl`. */
 export async function registerOrgByAdmin(
   world: RuntimePortalWorld,
   org: { readonly orgId: string; readonly orgName: string; readonly ownerEmail: string; readonly webhookUrl: string },
 ): Promise<void> {
-  const headers = {
-    'X-Admin-API-Key': world.runtime.admin.apiKey,
-    Authorization: `Bearer ${await world.runtime.admin.token()}`,
-    'content-type': 'application/json',
-  };
   const call = async (path: string, body: unknown) => {
-    const response = await fetch(`${world.runtime.apiUrl}${path}`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-    });
-    if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+    const response = await adminCall(world, 'POST', path, body);
+    if (response.status !== 201) throw new Error(`POST ${path}: ${response.status} ${JSON.stringify(response.body)}`);
   };
   await call(`/tenants/${org.orgId}/register`, { orgName: org.orgName, ownerEmail: org.ownerEmail });
   await call(`/tenants/${org.orgId}/webhooks`, { url: org.webhookUrl, events: ['*'] });

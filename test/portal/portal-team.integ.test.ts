@@ -24,13 +24,14 @@ import {
   scanPlatformTables,
 } from '../support/platform-tables';
 import { FAKE_ISSUER, type Harness, type Jar, createHarness, validSettings } from './portal-app-harness';
+import { memberIdOn } from './team-page-readers';
 
 // Now-ish: DynamoDB Local's TTL sweep runs on the wall clock and would delete items "expired" in the past.
 const clock = new FakeClock(new Date(Math.floor(Date.now() / 60_000) * 60_000).toISOString());
 const DAY_MS = 86_400_000;
 const PEOPLE = ['owner', 'owner2', 'admin', 'member', 'target', 'invitee', 'other', 'unverified'] as const;
 type Person = (typeof PEOPLE)[number];
-const CASES = 40;
+const CASES = 60;
 
 /** Users `<person>-<n>` with the email `<person>-<n>@acme.example`, so every case has its own org and people. */
 const USERS = Object.fromEntries(
@@ -88,14 +89,6 @@ async function teamPage(jar: Jar): Promise<string> {
   const response = await harness.request('GET', '/team', { jar });
   expect(response.status).toBe(200);
   return response.text();
-}
-
-/** The member id of a row on the Team page (the hidden field of its forms). */
-function memberIdOn(page: string, email: string): string {
-  const row = new RegExp(`<tr class="member" data-email="${email}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
-  const id = /name="member" value="([0-9a-f]{64})"/.exec(row)?.[1];
-  if (id === undefined) throw new Error(`no member form for ${email}`);
-  return id;
 }
 
 function invitationIdOn(page: string, email: string): string {
@@ -179,6 +172,13 @@ describe('role matrix', () => {
         return post(actor, '/team/members/remove', { member: id });
       },
     },
+    'transfer the ownership': {
+      allowed: ['owner'],
+      run: async (t, actor) => {
+        const id = memberIdOn(await teamPage(t.jars.owner), t.email('target'));
+        return post(actor, '/team/ownership', { member: id });
+      },
+    },
   };
   const actorOf = (t: Team, role: TeamRole) =>
     role === 'owner' ? t.jars.owner : role === 'admin' ? t.jars.admin : t.jars.member;
@@ -213,9 +213,11 @@ describe('role matrix', () => {
     expect(page).not.toContain('action="/team/members/remove"');
     expect(page).not.toContain('action="/team/members/role"');
     expect(page).not.toContain('action="/team/invitations/revoke"');
+    expect(page).not.toContain('action="/team/ownership"');
     const adminPage = await teamPage(t.jars.admin);
     expect(adminPage).toContain('action="/team/invite"');
     expect(adminPage).not.toContain('action="/team/members/role"');
+    expect(adminPage).not.toContain('action="/team/ownership"');
     // An admin may not invite an owner: the choice is not even offered.
     expect(/<select id="invite-role"[\s\S]*?<\/select>/.exec(adminPage)?.[0]).not.toContain('value="owner"');
   });
@@ -495,5 +497,220 @@ describe('activity', () => {
     for (const link of mail.map((sent) => /Accept the invitation: (\S+)/.exec(sent.text)?.[1] ?? '')) {
       expect(JSON.stringify(entries)).not.toContain(link.split('/').pop());
     }
+  });
+});
+
+describe('ownership transfer', () => {
+  const USER_AGENT = 'transfer-test/1.0';
+  const roleOn = (page: string, email: string) =>
+    /<td class="member-role">\s*(\w+)/.exec(
+      new RegExp(`<tr class="member" data-email="${email}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '',
+    )?.[1];
+
+  it('the registered owner confirms, then the member is the owner (and ownerEmail) and the old owner an admin', async () => {
+    const t = await newTeam();
+    const target = memberIdOn(await teamPage(t.jars.owner), t.email('target'));
+    const before = await snapshot();
+    const confirm = await harness.request('GET', `/team/ownership?member=${target}`, { jar: t.jars.owner });
+    expect(confirm.status).toBe(200);
+    const page = await confirm.text();
+    expect(page).toContain(`${t.email('target')} (now member) becomes an owner`);
+    expect(page).toContain('registered owner');
+    expect(page).toContain('action="/team/ownership"');
+    // Asking to confirm changes nothing.
+    expect(await snapshot()).toEqual(before);
+
+    const token = /name="_csrf" value="([^"]+)"/.exec(page)![1];
+    const done = await harness.request('POST', '/team/ownership', {
+      jar: t.jars.owner,
+      form: { _csrf: token, member: target },
+      headers: { 'user-agent': USER_AGENT },
+    });
+    expect(done.status).toBe(303);
+    expect(done.headers.get('location')).toBe('/team?notice=ownership-transferred');
+    expect((await repositories.tenants.get(t.orgId))?.ownerEmail).toBe(t.email('target'));
+    expect(await repositories.tenants.ownedBy(t.email('target'))).toEqual([
+      expect.objectContaining({ orgId: t.orgId }),
+    ]);
+
+    // The old owner keeps their sessions, now as an admin: the role is read at each request.
+    const oldOwnerPage = await teamPage(t.jars.owner);
+    expect(oldOwnerPage).toContain('id="team-self-role">admin<');
+    expect(oldOwnerPage).not.toContain('action="/team/ownership"');
+    expect(roleOn(oldOwnerPage, t.email('target'))).toBe('owner');
+    const newOwnerPage = await teamPage(t.jars.target);
+    expect(newOwnerPage).toContain('id="team-self-role">owner<');
+    expect(newOwnerPage).toContain('(registered owner)');
+    // The former registered owner is an ordinary admin now: the new owner may demote them.
+    const oldOwnerId = memberIdOn(newOwnerPage, t.email('owner'));
+    expect((await post(t.jars.target, '/team/members/role', { member: oldOwnerId, role: 'member' })).status).toBe(303);
+    expect(await teamPage(t.jars.owner)).toContain('id="team-self-role">member<');
+
+    const entries = await new ActivityRepository(ddb.doc, tables.tenants).list(t.orgId);
+    const transferred = entries.filter((entry) => entry.action === 'ownership.transferred');
+    expect(transferred).toHaveLength(1);
+    expect(transferred[0]).toMatchObject({
+      actor: `portal:${t.email('owner')}`,
+      subject: t.email('target'),
+      role: 'owner',
+      previousRole: 'member',
+      userAgent: USER_AGENT,
+    });
+    expect(newOwnerPage).toContain('data-action="ownership.transferred"');
+  });
+
+  it('the former owner, now admin, may no longer invite an owner nor change roles; their pending invitation stays good', async () => {
+    const t = await newTeam();
+    const page = await teamPage(t.jars.owner);
+    expect((await post(t.jars.owner, '/team/ownership', { member: memberIdOn(page, t.email('target')) })).status).toBe(
+      303,
+    );
+    const token = await harness.csrf(t.jars.owner, '/team');
+    const before = await snapshot();
+    for (const [path, form] of [
+      ['/team/invite', { email: `late-${t.n}@acme.example`, role: 'owner' }],
+      ['/team/members/role', { member: memberIdOn(page, t.email('member')), role: 'admin' }],
+      ['/team/ownership', { member: memberIdOn(page, t.email('member')) }],
+    ] as const) {
+      const forged = await harness.request('POST', path, { jar: t.jars.owner, form: { _csrf: token, ...form } });
+      expect(forged.status).toBe(403);
+    }
+    expect(await snapshot()).toEqual(before);
+    // The invitation the owner sent before the transfer is the org's, not the sender's: it still works.
+    const invitee = await harness.signIn(`invitee-${t.n}`);
+    expect((await accept(invitee, linkFor(t.email('invitee')))).status).toBe(303);
+    expect(await teamPage(invitee)).toContain('id="team-self-role">member<');
+  });
+
+  it('an owner who is not the registered owner hands over without moving ownerEmail', async () => {
+    const t = await newTeam();
+    const target = memberIdOn(await teamPage(t.jars.owner2), t.email('target'));
+    expect((await post(t.jars.owner2, '/team/ownership', { member: target })).status).toBe(303);
+    expect((await repositories.tenants.get(t.orgId))?.ownerEmail).toBe(t.email('owner'));
+    const page = await teamPage(t.jars.owner);
+    expect(roleOn(page, t.email('owner2'))).toBe('admin');
+    expect(roleOn(page, t.email('target'))).toBe('owner');
+    expect(roleOn(page, t.email('owner'))).toBe('owner');
+  });
+
+  it.each([
+    ['to themselves', (t: Team, page: string) => memberIdOn(page, t.email('owner2')), 'owner2', 400],
+    ['to no member', () => 'f'.repeat(64), 'owner', 404],
+    ['to a member of another org', (t: Team, page: string) => memberIdOn(page, t.email('target')), 'other-org', 404],
+  ] as const)('a transfer %s is refused and changes nothing', async (_name, idOf, actor, status) => {
+    const t = await newTeam();
+    const other = actor === 'other-org' ? await newTeam() : t;
+    const id = idOf(other, await teamPage(other.jars.owner));
+    const jar = actor === 'owner2' ? t.jars.owner2 : t.jars.owner;
+    const before = await snapshot();
+    expect((await harness.request('GET', `/team/ownership?member=${id}`, { jar })).status).toBe(status);
+    expect((await post(jar, '/team/ownership', { member: id })).status).toBe(status);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("an admin's or member's GET of the confirmation page gets 403", async () => {
+    const t = await newTeam();
+    const id = memberIdOn(await teamPage(t.jars.owner), t.email('target'));
+    for (const jar of [t.jars.admin, t.jars.member]) {
+      const response = await harness.request('GET', `/team/ownership?member=${id}`, { jar });
+      expect(response.status).toBe(403);
+      expect(await response.text()).toContain('may not transfer ownership');
+    }
+  });
+
+  /** An org from a partner file owned by `owner-<n>` (signed in by owner email), with `owner2` (owner) and `target` (member) invited. */
+  async function newFileTeam() {
+    const n = nextCase++;
+    const orgId = `file-team-${n}`;
+    const email = (person: Person) => `${person}-${n}@acme.example`;
+    await repositories.tenants.create({ orgId, orgName: 'File Team', ownerEmail: email('owner'), source: 'config' });
+    await repositories.tenants.recordOwner(orgId, email('owner'));
+    const owner = await harness.signIn(`owner-${n}`);
+    const jars: Record<string, Jar> = {};
+    for (const [person, role] of [
+      ['owner2', 'owner'],
+      ['target', 'member'],
+    ] as const) {
+      expect((await post(owner, '/team/invite', { email: email(person), role })).status).toBe(303);
+      jars[person] = await harness.signIn(`${person}-${n}`);
+      expect((await accept(jars[person], linkFor(email(person)))).status).toBe(303);
+    }
+    return { orgId, email, owner, jars };
+  }
+
+  it("a partner file's owner cannot transfer: refused naming the file, not offered; another owner can", async () => {
+    const { orgId, email, owner, jars } = await newFileTeam();
+    const page = await teamPage(owner);
+    expect(page).not.toContain('action="/team/ownership"');
+    expect(page).toContain(`partners/${orgId}.yaml`);
+    const target = memberIdOn(page, email('target'));
+    const before = await snapshot();
+    const refused = await post(owner, '/team/ownership', { member: target });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain(`ownerEmail of partners/${orgId}.yaml`);
+    expect((await harness.request('GET', `/team/ownership?member=${target}`, { jar: owner })).status).toBe(409);
+    expect(await snapshot()).toEqual(before);
+
+    expect((await post(jars.owner2, '/team/ownership', { member: target })).status).toBe(303);
+    const after = await teamPage(owner);
+    expect(roleOn(after, email('owner'))).toBe('owner');
+    expect(roleOn(after, email('target'))).toBe('owner');
+    expect(roleOn(after, email('owner2'))).toBe('admin');
+    expect((await repositories.tenants.get(orgId))?.ownerEmail).toBe(email('owner'));
+  });
+
+  it('a partner file that names an existing member as ownerEmail makes them an owner; the old file owner is signed out', async () => {
+    const { orgId, email, owner, jars } = await newFileTeam();
+    // What the onboarding handler does when the file's ownerEmail changes.
+    await repositories.tenants.ensure({ orgId, orgName: 'File Team', ownerEmail: email('target'), source: 'config' });
+    const page = await teamPage(jars.target);
+    expect(page).toContain('id="team-self-role">owner<');
+    expect(page).toContain('(registered owner)');
+    const ended = await harness.request('GET', '/team', { jar: owner });
+    expect(ended.status).toBe(403);
+    expect(await ended.text()).toContain('has another owner now');
+    const entries = await new ActivityRepository(ddb.doc, tables.tenants).list(orgId);
+    expect(entries.find((entry) => entry.actor === 'platform:ownerEmail')).toMatchObject({
+      action: 'member.role-changed',
+      subject: email('target'),
+      role: 'owner',
+      previousRole: 'member',
+    });
+  });
+
+  it('transfers racing role changes and each other always leave an owner, and log only what happened', async () => {
+    const orgId = `transfer-race-${nextCase++}`;
+    await repositories.tenants.create({ orgId, orgName: 'Race', ownerEmail: 'founder@acme.example', source: 'config' });
+    const founder = { id: 'x', email: 'founder@acme.example', role: 'owner' as const, origin: {} };
+    const join = async (name: string, role: TeamRole) => {
+      const { token } = await team.invite(orgId, `${name}@acme.example`, role, founder);
+      const user = { iss: FAKE_ISSUER, sub: `${name}-${orgId}`, email: `${name}@acme.example` };
+      await team.accept(token, user, {});
+      return { ...founder, id: memberIdOf(user), email: user.email, role };
+    };
+    const ann = await join('ann', 'owner');
+    const bob = await join('bob', 'owner');
+    const carl = await join('carl', 'member');
+    const dave = await join('dave', 'member');
+    const tenant = { orgId, ownerEmail: 'founder@acme.example', source: 'config' as const };
+    const logged = (await new ActivityRepository(ddb.doc, tables.tenants).list(orgId)).length;
+    const results = await Promise.allSettled([
+      team.transferOwnership(tenant, carl.id, ann),
+      team.transferOwnership(tenant, dave.id, bob),
+      team.changeRole(orgId, tenant.ownerEmail, ann.id, 'member', bob),
+      team.changeRole(orgId, tenant.ownerEmail, bob.id, 'member', ann),
+    ]);
+    const fulfilled = results.filter((result) => result.status === 'fulfilled').length;
+    expect(fulfilled).toBeGreaterThanOrEqual(1);
+    const members = await team.members(orgId);
+    expect(members.filter((member) => member.role === 'owner').length).toBeGreaterThanOrEqual(1);
+    const role = (who: { id: string }) => members.find((member) => member.id === who.id)?.role;
+    // A transfer happened entirely or not at all.
+    expect(results[0].status === 'fulfilled').toBe(role(carl) === 'owner');
+    expect(results[1].status === 'fulfilled').toBe(role(dave) === 'owner');
+    if (results[0].status === 'fulfilled') expect(role(ann)).not.toBe('owner');
+    if (results[1].status === 'fulfilled') expect(role(bob)).not.toBe('owner');
+    const entries = await new ActivityRepository(ddb.doc, tables.tenants).list(orgId);
+    expect(entries.length - logged).toBe(fulfilled);
   });
 });

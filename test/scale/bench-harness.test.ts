@@ -5,14 +5,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { BUNDLING_STACKS } from 'aws-cdk-lib/cx-api';
 import { loadConfig } from '../../lib/config/load-config';
 import { ORG_ID_PATTERN } from '../../lambda/core/contracts';
 import { buildNaiveApp, MAX_RESOURCES_PER_STACK, PARTNERS_PER_STACK } from '../../bench/naive-baseline';
 import { syntheticPartners, syntheticPartnersDir } from '../../bench/synthetic-partners';
 import { readCloudAssembly, resourcesOfType } from '../../local/cloud-assembly';
 import { REPO_ROOT } from '../support/workspace';
+import { templateApp } from '../support/template-app';
 
 describe('synthetic partners', () => {
   it('are the same partners whatever the count, so sizes compare', () => {
@@ -42,7 +41,7 @@ describe('naive L2 baseline', () => {
     const outdir = mkdtempSync(path.join(tmpdir(), 'pp-naive-'));
     try {
       const config = loadConfig({ rootDir: REPO_ROOT, environment: 'prod', partnersDir });
-      const app = new App({ outdir, builtinCloudFormationValidation: false, context: { [BUNDLING_STACKS]: [] } });
+      const app = templateApp({ outdir });
       const { partnerStacks } = buildNaiveApp(app, config);
       app.synth();
       const assembly = readCloudAssembly(outdir);

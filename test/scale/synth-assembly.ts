@@ -5,11 +5,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { BUNDLING_STACKS, PATH_METADATA_ENABLE_CONTEXT } from 'aws-cdk-lib/cx-api';
+import { PATH_METADATA_ENABLE_CONTEXT } from 'aws-cdk-lib/cx-api';
 import type { PlatformConfig } from '../../lib/config/load-config';
 import { buildPlatformApp, PlatformApp } from '../../lib/platform-app';
 import { CloudAssemblyView, readCloudAssembly } from '../../local/cloud-assembly';
+import { templateApp } from '../support/template-app';
 
 export interface SynthesizedAssembly {
   readonly platformApp: PlatformApp;
@@ -23,11 +23,7 @@ export interface SynthesizedAssembly {
  */
 export function synthesizeAssembly(config: PlatformConfig, options: { nag?: boolean } = {}): SynthesizedAssembly {
   const outdir = mkdtempSync(path.join(tmpdir(), 'pp-scale-out-'));
-  const app = new App({
-    outdir,
-    builtinCloudFormationValidation: false,
-    context: { [BUNDLING_STACKS]: [], [PATH_METADATA_ENABLE_CONTEXT]: true },
-  });
+  const app = templateApp({ outdir, context: { [PATH_METADATA_ENABLE_CONTEXT]: true } });
   const platformApp = buildPlatformApp(app, config, { nag: options.nag ?? false });
   app.synth();
   return { platformApp, outdir, assembly: readCloudAssembly(outdir) };

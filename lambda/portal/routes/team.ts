@@ -4,7 +4,9 @@
  * POST checks the actor's role as read from the table at that request
  * (`memberRoute`), before it reads the form: a member's forged POST gets 403
  * and changes nothing. Removing a member ends their sessions at once.
+ * Transferring the ownership asks to confirm on a page of its own first.
  */
+import { partnerFilePath } from '../../core/contracts';
 import { DomainError, ValidationError } from '../../core/errors';
 import { type TeamAction, type TeamRole, assertMay, isEmailAddress, isTeamRole, normalizeEmail } from '../../core/team';
 import type { Mailer } from '../../shared/mailer';
@@ -12,7 +14,7 @@ import { type SignedInMember, memberRoute } from '../members';
 import type { PortalContext, PortalRequest, PortalRoutes, PortalServices } from '../portal-context';
 import { deleteCookie, redirect, requestOrigin, statusOf, viewerOf } from '../responses';
 import type { TeamActor } from '../team-repository';
-import { teamPage } from '../team-views';
+import { teamPage, transferOwnershipPage } from '../team-views';
 import { invitationPath } from './invitations';
 
 const NOTICES: Readonly<Record<string, string>> = {
@@ -20,6 +22,7 @@ const NOTICES: Readonly<Record<string, string>> = {
   revoked: 'Invitation revoked.',
   'role-changed': 'Role changed.',
   removed: 'Member removed; their sessions have ended.',
+  'ownership-transferred': 'Ownership transferred: you are an admin now.',
   joined: 'Welcome to the team.',
 };
 
@@ -63,6 +66,25 @@ export const teamRoutes: PortalRoutes = (app, services) => {
     const { ownerEmail } = member.tenant;
     await portal.team.changeRole(member.orgId, ownerEmail, text(form, 'member'), role, actorOf(c, member));
     return redirect(c, '/team?notice=role-changed');
+  });
+  // Transferring the ownership takes two steps: this page asks to confirm, the POST below does it.
+  app.get(
+    '/team/ownership',
+    memberRoute(services, async (c, portal, member) => {
+      const { target, registered } = await portal.team.transferCandidate(
+        member.tenant,
+        c.req.query('member') ?? '',
+        actorOf(c, member),
+      );
+      return c.html(
+        transferOwnershipPage({ viewer: viewerOf(member.session), tenant: member.tenant, target, registered }),
+      );
+    }),
+  );
+  post('/team/ownership', 'transfer-ownership', async (c, portal, member, form) => {
+    await portal.team.transferOwnership(member.tenant, text(form, 'member'), actorOf(c, member));
+    services.logger?.info('ownership transferred', { orgId: member.orgId, outcome: 'transferred' });
+    return redirect(c, '/team?notice=ownership-transferred');
   });
   post('/team/members/remove', 'remove-member', async (c, portal, member, form) => {
     const memberId = text(form, 'member');
@@ -168,6 +190,7 @@ async function renderTeam(
     orgName: member.tenant.orgName,
     self: { id: member.memberId, role: member.role },
     ownerEmail: member.tenant.ownerEmail,
+    ...(member.tenant.source === 'config' ? { ownerFile: partnerFilePath(member.orgId) } : {}),
     members,
     invitations,
     activity,

@@ -1,0 +1,1 @@
+export { templateApp } from '../../scripts/lib/template-app';
