@@ -83,6 +83,7 @@ export class PlatformApi extends Construct {
   public readonly partnerKeys: PartnerKeyAuthorizer;
   /** The shared admin API key; admins read it from here. */
   public readonly adminApiKeySecret: secretsmanager.Secret;
+  /** The stage's access log, one `ACCESS_LOG_FORMAT` line per request: subscribed by `UsageAccounting`. */
   public readonly accessLogs: logs.LogGroup;
   /** The stage whose authorizer cache key changes flush (`PlatformFunction.bindAuthorizerCacheFlush`). */
   public readonly authorizerCache: AuthorizerCacheTarget;
@@ -145,6 +146,8 @@ export class PlatformApi extends Construct {
         reason: 'Stores the secrets of webhooks admins create or change, all under one name prefix.',
       });
     this.adminApiKeySecret.grantRead(this.adminFunction);
+    // Key usage is read with one Query per key and range; only the ingestion writes it.
+    this.adminFunction.bindTable('USAGE_TABLE', tables.usage, 'read');
 
     const partnerRateLimit = props.partnerRateLimit ?? DEFAULT_PARTNER_RATE_LIMIT;
     try {
@@ -163,7 +166,9 @@ export class PlatformApi extends Construct {
       },
       // Keys and webhook URLs change (the tenant item holds the key pointer) and each call
       // takes its org's rate-limit bucket (an UpdateItem in the tenants table); nothing is deleted.
-    }).bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' });
+    })
+      .bindPlatformTables(tables, { tenants: 'write', apiKeys: 'write', webhooks: 'write' })
+      .bindTable('USAGE_TABLE', tables.usage, 'read');
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_YEAR,

@@ -51,14 +51,16 @@ const BUNDLING = {
  * every access pattern is a GetItem or a Query (lambda/core/data-model.ts).
  * - `get`: GetItem on the table only (the authorizer's one lookup by hash).
  * - `read`: GetItem and Query, on the table and its indexes, and the condition checks of transactions.
+ * - `update`: GetItem and Query, and UpdateItem of existing items (usage ingestion's `lastUsedAt` on keys).
  * - `write`: `read` plus PutItem and UpdateItem.
  * - `readWrite`: `write` plus DeleteItem, for code that deletes items.
  */
-export type TableAccess = 'get' | 'read' | 'write' | 'readWrite';
+export type TableAccess = 'get' | 'read' | 'update' | 'write' | 'readWrite';
 
 export const TABLE_ACCESS: Readonly<Record<TableAccess, readonly string[]>> = {
   get: ['GetItem'],
   read: ['GetItem', 'Query', 'ConditionCheckItem'],
+  update: ['GetItem', 'Query', 'UpdateItem'],
   write: ['GetItem', 'Query', 'ConditionCheckItem', 'PutItem', 'UpdateItem'],
   readWrite: ['GetItem', 'Query', 'ConditionCheckItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
 };
@@ -168,7 +170,7 @@ export class PlatformFunction extends nodejs.NodejsFunction {
         resources: withIndexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn],
       }),
     );
-    const writes = access === 'write' || access === 'readWrite';
+    const writes = access !== 'get' && access !== 'read';
     table.encryptionKey?.grant(this, 'kms:Decrypt', 'kms:DescribeKey', ...(writes ? KMS_WRITE_ACTIONS : []));
     if (withIndexes) {
       const tableArn = `<${Stack.of(this).getLogicalId(table.node.defaultChild as CfnElement)}.Arn>`;

@@ -2,7 +2,8 @@ import { Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { routes } from '../lambda/api/routes';
 import type { RouteSpec } from '../lambda/api/route-table';
-import type { RateLimitPolicy } from '../lambda/core/rate-limit';
+import { DEFAULT_PARTNER_RATE_LIMIT, type RateLimitPolicy } from '../lambda/core/rate-limit';
+import { PARTNER_RATE_LIMIT_ENV } from '../lambda/repositories/org-rate-limit';
 import { DeadLetterConsumer } from './dead-letter-consumer';
 import { EndpointHealthSweep } from './endpoint-health-sweep';
 import { type AlarmTopicSettings, OperatorAlarmTopic } from './operator-alarm-topic';
@@ -16,6 +17,7 @@ import { PlatformHandlers } from './platform-handlers';
 import { PlatformKey } from './platform-key';
 import { PlatformParameters } from './platform-parameters';
 import { PlatformTables } from './platform-tables';
+import { UsageAccounting } from './usage-accounting';
 import { WebhookProvisioner, type WebhookProvisionerProps } from './webhook-provisioner';
 
 export interface PlatformStackProps extends StackProps {
@@ -74,6 +76,8 @@ export class PlatformStack extends Stack {
   public readonly alarmTopic: OperatorAlarmTopic;
   public readonly alarms: PlatformAlarms;
   public readonly dashboard: PlatformDashboard;
+  /** Per-key usage counted from the API's access logs. */
+  public readonly usage: UsageAccounting;
   /** Endpoint health; present with the provisioner, which applies its verdicts to the rules. */
   public readonly endpointHealth?: EndpointHealthSweep;
 
@@ -105,11 +109,14 @@ export class PlatformStack extends Stack {
       waf: props.waf ?? false,
       partnerRateLimit: props.partnerRateLimit,
     });
+    this.usage = new UsageAccounting(this, 'Usage', { tables: this.tables });
+    this.usage.subscribe('PlatformApiAccessLogs', this.api.accessLogs);
     this.partnerKeyParameters = new PlatformParameters(this, 'PartnerKeyParameters', {
       environmentName: props.environmentName,
       authorizerFunction: this.api.authorizerFunction,
       tenantsTable: this.tables.tenants,
       encryptionKey: this.key.key,
+      usageIngestFunction: this.usage.ingestFunction,
     });
     this.deadLetterConsumer = new DeadLetterConsumer(this, 'DeadLetters', {
       environmentName: props.environmentName,
@@ -146,6 +153,11 @@ export class PlatformStack extends Stack {
         platformBus: this.bus.eventBus,
       });
       this.portal.function.bindAuthorizerCacheFlush(this.api.authorizerCache);
+      // "View usage": one Query per key and range, and the partner API's limit to show beside it.
+      this.portal.function.bindTable('USAGE_TABLE', this.tables.usage, 'read');
+      const limit = props.partnerRateLimit ?? DEFAULT_PARTNER_RATE_LIMIT;
+      this.portal.function.addEnvironment(PARTNER_RATE_LIMIT_ENV.requestsPerSecond, String(limit.requestsPerSecond));
+      this.portal.function.addEnvironment(PARTNER_RATE_LIMIT_ENV.burst, String(limit.burst));
       // The failed-deliveries page lists and replays through the same service and grants as the APIs.
       this.deadLetterConsumer.grantReplay(this.portal.function);
     }

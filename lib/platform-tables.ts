@@ -3,7 +3,13 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_ACTIVE_PER_ENVIRONMENT } from '../lambda/core/api-keys';
-import { ApiKeysTable, FailedDeliveriesTable, TenantsTable, WebhooksTable } from '../lambda/core/data-model';
+import {
+  ApiKeysTable,
+  FailedDeliveriesTable,
+  TenantsTable,
+  UsageTable,
+  WebhooksTable,
+} from '../lambda/core/data-model';
 
 export interface PlatformTablesProps {
   /** Encrypts every table. */
@@ -38,7 +44,7 @@ function addIndex(table: dynamodb.Table, index: IndexSpec): void {
 }
 
 /**
- * The platform's state: tenants, API keys and webhooks. Keys and indexes come
+ * The platform's state: tenants, API keys, webhooks, failed deliveries and usage. Keys and indexes come
  * from lambda/core/data-model.ts, which the repositories read too. Every table
  * is on-demand, encrypted with the platform key, point-in-time recoverable,
  * deletion-protected and retained.
@@ -51,6 +57,8 @@ export class PlatformTables extends Construct {
   public readonly failedDeliveries: dynamodb.Table;
   /** The key policy limit every function bound to these tables applies. */
   public readonly maxActiveKeysPerEnvironment: number;
+  /** Per-key hourly usage counted from the API access logs (lambda/usage-ingest); items expire by TTL after 90 days. */
+  public readonly usage: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: PlatformTablesProps) {
     super(scope, id);
@@ -94,6 +102,13 @@ export class PlatformTables extends Construct {
       partitionKey: { name: FailedDeliveriesTable.partitionKey, type: S },
       sortKey: { name: FailedDeliveriesTable.sortKey, type: S },
       timeToLiveAttribute: FailedDeliveriesTable.timeToLiveAttribute,
+    });
+
+    this.usage = new dynamodb.Table(this, 'Usage', {
+      ...common,
+      partitionKey: { name: UsageTable.partitionKey, type: S },
+      sortKey: { name: UsageTable.sortKey, type: S },
+      timeToLiveAttribute: UsageTable.timeToLiveAttribute,
     });
   }
 }

@@ -18,7 +18,9 @@
  * throws "Unauthorized" is UNAUTHORIZED; a Deny policy is ACCESS_DENIED;
  * authorizer answers are cached per identity source value for the
  * template's TTL; the proxy event carries `resource`, `pathParameters` and
- * the authorizer's `context`.
+ * the authorizer's `context`; and one access-log line per request in the
+ * stage's format (lambda/core/access-log.ts), with the authorizer's context
+ * whether the answer came from the authorizer or from its cache.
  */
 import { randomUUID } from 'node:crypto';
 import type {
@@ -35,6 +37,7 @@ import {
   type StackArtifact,
 } from './cloud-assembly';
 import { compilePath } from '../lambda/api/router';
+import { type AccessLogLine, formatAccessLogLine } from '../lambda/core/access-log';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 export type RequestAuthorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -199,6 +202,16 @@ export interface LocalApiGatewayOptions {
   readonly authorizers: Readonly<Record<string, RequestAuthorizer>>;
   /** @default Date.now */
   readonly now?: () => number;
+  /** Receives each request's access-log line, formatted as the stage writes it. @default none */
+  readonly onAccessLog?: (line: string) => void;
+}
+
+/** What one request leaves for its access-log line while it is handled. */
+interface RequestTrace {
+  readonly requestId: string;
+  readonly receivedAt: number;
+  method?: ApiMethodModel;
+  authorizerContext?: Record<string, unknown>;
 }
 
 interface CompiledMethod {
@@ -231,20 +244,45 @@ export class LocalApiGateway {
   }
 
   async handle(request: GatewayRequest): Promise<GatewayResponse> {
+    const trace: RequestTrace = { requestId: randomUUID(), receivedAt: this.now() };
+    const response = await this.respond(request, trace);
+    this.options.onAccessLog?.(formatAccessLogLine(this.accessLogLine(request, trace, response)));
+    return response;
+  }
+
+  private accessLogLine(request: GatewayRequest, trace: RequestTrace, response: GatewayResponse): AccessLogLine {
+    const context = trace.authorizerContext ?? {};
+    const text = (value: unknown) => (typeof value === 'string' ? value : '');
+    return {
+      requestId: trace.requestId,
+      requestTimeEpoch: String(trace.receivedAt),
+      apiId: 'local',
+      stage: this.options.model.stage,
+      httpMethod: request.method.toUpperCase(),
+      resourcePath: trace.method?.resourcePath ?? '',
+      status: String(response.statusCode),
+      responseLatency: String(Math.max(0, this.now() - trace.receivedAt)),
+      orgId: text(context.orgId),
+      keyId: text(context.keyId),
+      keyEnvironment: text(context.environment),
+    };
+  }
+
+  private async respond(request: GatewayRequest, trace: RequestTrace): Promise<GatewayResponse> {
     const url = new URL(request.url, 'http://localhost');
     const headers = lowerCaseKeys(request.headers);
     const method = request.method.toUpperCase();
     const candidates = this.compiled.filter((entry) => entry.pattern.test(url.pathname));
     const hit = candidates.find((entry) => entry.method.httpMethod === method || entry.method.httpMethod === 'ANY');
     if (hit === undefined) return this.refusal('MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token');
+    trace.method = hit.method;
     const values = hit.pattern.exec(url.pathname)!;
     const pathParameters = Object.fromEntries(hit.names.map((name, index) => [name, values[index + 1]]));
 
     if (hit.method.requiredHeaders.some((name) => (headers[name] ?? '') === '')) {
       return this.refusal('BAD_REQUEST_PARAMETERS', 'Missing required request parameters');
     }
-    const requestId = randomUUID();
-    const requestContext = this.requestContext(hit.method, requestId, request.sourceIp ?? '127.0.0.1');
+    const requestContext = this.requestContext(hit.method, trace, request.sourceIp ?? '127.0.0.1');
     let authorizerContext: Record<string, unknown> | undefined;
     if (hit.method.authorizer !== undefined) {
       const decision = await this.authorize(hit.method, headers, url, pathParameters, requestContext);
@@ -252,6 +290,7 @@ export class LocalApiGateway {
       if (decision === 'failure') return this.refusal('AUTHORIZER_FAILURE', 'Authorizer failure');
       if (!allows(decision)) return this.refusal('ACCESS_DENIED', 'Forbidden');
       authorizerContext = { ...decision.context, principalId: decision.principalId };
+      trace.authorizerContext = authorizerContext;
     }
     const handler = this.options.functions[hit.method.service];
     if (handler === undefined) return this.refusal('DEFAULT_5XX', `No local handler for ${hit.method.service}`, 502);
@@ -332,16 +371,16 @@ export class LocalApiGateway {
     return `arn:aws:execute-api:us-east-1:000000000000:local/${this.options.model.stage}/${method.httpMethod}${method.resourcePath}`;
   }
 
-  private requestContext(method: ApiMethodModel, requestId: string, sourceIp: string): Record<string, unknown> {
+  private requestContext(method: ApiMethodModel, trace: RequestTrace, sourceIp: string): Record<string, unknown> {
     return {
       accountId: '000000000000',
       apiId: 'local',
       stage: this.options.model.stage,
-      requestId,
+      requestId: trace.requestId,
       resourcePath: method.resourcePath,
       httpMethod: method.httpMethod,
       operationName: method.operationName,
-      requestTimeEpoch: this.now(),
+      requestTimeEpoch: trace.receivedAt,
       identity: { sourceIp },
     };
   }

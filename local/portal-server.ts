@@ -14,7 +14,7 @@ import type * as Jose from 'jose';
 import type * as OpenIdClient from 'openid-client';
 import type { Clock } from '../lambda/core/clock';
 import type { UrlPolicyOptions } from '../lambda/core/url-policy';
-import { type PortalLogger, createPortalApp } from '../lambda/portal/app';
+import { type PortalDependencies, type PortalLogger, createPortalApp } from '../lambda/portal/app';
 import { openIdClientFactory } from '../lambda/portal/oidc';
 import type { PlatformTableNames } from '../lambda/repositories/platform-repositories';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
@@ -66,6 +66,10 @@ export interface LocalPortalOptions {
   readonly failureReplay?: FailureReplayPort;
   /** Catches the portal's mail (invitations) and serves it at `/_mail`. @default a new MailCatcher */
   readonly mailCatcher?: MailCatcher;
+  /** Per-key usage for the "View usage" page. @default that page answers 500 */
+  readonly usage?: PortalDependencies['usage'];
+  /** The partner API's per-org limit, shown with usage. @default not shown */
+  readonly partnerRateLimit?: PortalDependencies['partnerRateLimit'];
 }
 
 export interface LocalPortal {
@@ -109,6 +113,8 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
     ...(options.flushAuthorizerCache === undefined ? {} : { flushAuthorizerCache: options.flushAuthorizerCache }),
     ...(options.testEvents === undefined ? {} : { eventBridge: options.testEvents.eventBridge }),
     ...(options.failureReplay === undefined ? {} : { failureReplay: options.failureReplay }),
+    ...(options.usage === undefined ? {} : { usage: options.usage }),
+    ...(options.partnerRateLimit === undefined ? {} : { partnerRateLimit: options.partnerRateLimit }),
     mailer: mailCatcher,
   });
 

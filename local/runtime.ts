@@ -17,8 +17,8 @@
  * `urlOverrides` points configured partner URLs at local receivers.
  *
  * Each job is a component under runtime/ (ports, secrets, tables,
- * onboarding replay, admin identity, API, EventBridge, verification,
- * portal); this file only composes them.
+ * onboarding replay, admin identity, usage ingestion, API, EventBridge,
+ * verification, portal); this file only composes them.
  */
 import * as path from 'node:path';
 import { systemClock } from '../lambda/core/clock';
@@ -39,6 +39,7 @@ import { startProvisioning } from './runtime/provisioning';
 import { LocalSecrets } from './runtime/secrets';
 import { Stoppables } from './runtime/stoppables';
 import { startTables } from './runtime/tables';
+import { startUsageIngestion } from './runtime/usage';
 import type { LocalRuntime, LocalRuntimeOptions } from './runtime/types';
 import { startVerificationSweep } from './runtime/verification';
 
@@ -107,7 +108,8 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
   // The API starts first (the CLI finds the EventBridge endpoint on the next port); its failure routes
   // reach the replay service once the EventBridge and the DLQ consumer are up.
   const failureReplay = new FailureReplayLink();
-  const api = await startApi(ctx, admin, failureReplay);
+  const usage = startUsageIngestion(ctx);
+  const api = await startApi(ctx, admin, failureReplay, usage);
   const eventBridge = await startEventBridge(ctx);
   const failures = await startFailureConsumer(ctx, eventBridge);
   failureReplay.attach(failures?.replay);
@@ -141,6 +143,7 @@ async function startComponents(ctx: RuntimeContext): Promise<LocalRuntime> {
     ...(provisioning === undefined ? {} : { provisioning }),
     ...(failures === undefined ? {} : { failures }),
     ...(health === undefined ? {} : { health }),
+    ...(usage === undefined ? {} : { usage }),
     stop: () => (stopped ??= ctx.stoppables.stopAll()),
   };
 }

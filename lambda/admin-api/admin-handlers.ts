@@ -28,6 +28,8 @@ import { storeWebhookSecret } from '../shared/webhook-secrets';
 import { listFailures, replayFailures } from '../api/failure-handlers';
 import { enableWebhook } from '../api/health-handlers';
 import type { FailureReplayPort } from '../shared/failure-replay';
+import { keyUsage } from '../api/usage-handlers';
+import type { UsageRepository } from '../repositories/usage-repository';
 
 export interface AdminApiDependencies {
   readonly tenants: TenantsRepository;
@@ -42,10 +44,13 @@ export interface AdminApiDependencies {
   readonly logger?: Pick<Logger, 'info' | 'error'>;
   /** Failed deliveries: lists and replays. @default none (those routes answer 500) */
   readonly failureReplay?: FailureReplayPort;
+  /** Per-key usage (GET /tenants/{orgId}/api-keys/{id}/usage). @default none (that route answers 500) */
+  readonly usage?: Pick<UsageRepository, 'hourly'>;
 }
 
 type AdminHandlers = RouteHandlers<AdminRoutes, AdminCaller>;
-type TenantRoute = 'registerTenant' | 'listTenants' | 'issueApiKey' | 'listApiKeys' | 'listTenantActivity';
+type TenantRoute =
+  'registerTenant' | 'listTenants' | 'issueApiKey' | 'listApiKeys' | 'listTenantActivity' | 'getApiKeyUsage';
 
 export function adminHandlers(deps: AdminApiDependencies): AdminHandlers {
   return { ...tenantHandlers(deps), ...webhookHandlers(deps) };
@@ -104,6 +109,8 @@ function tenantHandlers(deps: AdminApiDependencies): Pick<AdminHandlers, TenantR
       const now = deps.clock.now();
       return { apiKeys: (await deps.keys.listAll(params.orgId)).map((record) => credentialViewOf(record, now)) };
     },
+    // The key is looked up in the path's org: a key of another org is not found (404).
+    getApiKeyUsage: ({ params, query }) => keyUsage(deps, params.orgId, params.id, query),
 
     listTenantActivity: async ({ params, query }) => {
       await requireTenant(params.orgId);

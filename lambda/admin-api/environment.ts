@@ -7,6 +7,7 @@ import { adminTokenEnvironment } from '../api/admin-auth';
 import { platformTablesEnvironment } from '../repositories/platform-repositories';
 import { devOnlyHttpWebhooks, requiredString, webhookUrlEnvironment } from '../shared/env';
 import { failureReplayEnvironment } from '../shared/failure-replay';
+import { usageReadEnvironment } from '../repositories/usage-repository';
 
 export const adminApiEnvironment = devOnlyHttpWebhooks(
   z.object({
@@ -20,5 +21,6 @@ export const adminApiEnvironment = devOnlyHttpWebhooks(
     ...adminTokenEnvironment,
     ...webhookUrlEnvironment,
     ...failureReplayEnvironment,
+    ...usageReadEnvironment,
   }),
 );

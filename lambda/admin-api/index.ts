@@ -13,6 +13,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { adminTokenLimitsFrom } from '../api/admin-auth';
 import { systemClock } from '../core/clock';
 import { platformRepositories } from '../repositories/platform-repositories';
+import { usageFromEnv } from '../repositories/usage-repository';
 import { awsClients } from '../shared/aws-clients';
 import { readEnv } from '../shared/env';
 import { failureReplayFromEnv } from '../shared/failure-replay';
@@ -41,9 +42,11 @@ function resolveApi(): AdminApi {
     adminKey.catch(() => (adminKey = undefined));
     return adminKey;
   };
+  const repositories = platformRepositories(doc, env, clock);
   api = createAdminApi(
     {
-      ...platformRepositories(doc, env, clock),
+      ...repositories,
+      usage: usageFromEnv(env, doc, repositories.keys, clock),
       secrets,
       webhookSecretPrefix: env.WEBHOOK_SECRET_PREFIX,
       urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },

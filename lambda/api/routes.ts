@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { KEY_ENVIRONMENTS, KEY_EXPIRY_CHOICES, KEY_NAME_MAX_LENGTH, KEY_NAME_PATTERN } from '../core/api-keys';
 import { EVENT_TYPES_PATH, ORG_ID_MESSAGE, ORG_ID_PATTERN, ORG_NAME_MAX_LENGTH } from '../core/contracts';
 import { ACTIVITY_ACTIONS, TEAM_ROLES } from '../core/team';
+import { STATUS_CLASSES, USAGE_GRANULARITIES } from '../core/usage';
 import { defineRoute, type RouteSpec } from './route-table';
 
 const orgId = z.string().regex(ORG_ID_PATTERN, ORG_ID_MESSAGE);
@@ -219,6 +220,45 @@ export const activityView = z.object({
   userAgent: z.string().nullable(),
 });
 
+const statusClasses = z.object(
+  Object.fromEntries(STATUS_CLASSES.map((name) => [name, z.number().int()])) as Record<
+    (typeof STATUS_CLASSES)[number],
+    z.ZodNumber
+  >,
+);
+/** HTTP status code -> requests answered with it. */
+const byStatus = z.record(z.string(), z.number().int());
+
+/** One key's usage over a range, counted from the API access logs (cached authorizer answers included). */
+export const usageView = z.object({
+  orgId,
+  keyId: z.string(),
+  granularity: z.enum(USAGE_GRANULARITIES),
+  /** The range, widened to whole buckets: `from` inclusive, `to` exclusive. */
+  from: timestamp,
+  to: timestamp,
+  /** The key's newest request, whenever it was (not only in the range). */
+  lastUsedAt: timestamp.nullable(),
+  /** The per-org partner API limit in force, where the answering function knows it. */
+  rateLimit: z.object({ requestsPerSecond: z.number(), burst: z.number().int() }).nullable(),
+  totals: z.object({
+    requests: z.number().int(),
+    statusClasses,
+    byStatus,
+    /** (4xx + 5xx) / requests; 0 without requests. */
+    errorRate: z.number(),
+  }),
+  /** Every bucket of the range, oldest first, zeros included. */
+  buckets: z.array(z.object({ start: timestamp, requests: z.number().int(), statusClasses, byStatus })),
+});
+
+/** `from`/`to` are ISO 8601; at most 90 days apart. @default the last day by the hour, the last 30 days by the day */
+const usageQuery = z.strictObject({
+  from: z.string().max(64).optional(),
+  to: z.string().max(64).optional(),
+  granularity: z.enum(USAGE_GRANULARITIES).optional(),
+});
+
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
@@ -367,6 +407,17 @@ export const adminRoutes = {
     response: z.object({ activity: z.array(activityView) }),
     errors: [403, 404],
   }),
+  getApiKeyUsage: defineRoute({
+    method: 'GET',
+    path: '/tenants/{orgId}/api-keys/{id}/usage',
+    auth: 'admin',
+    summary: "A tenant's key usage by hour or day: requests, status classes and codes, error rate, last use",
+    status: 200,
+    params: webhookParams,
+    query: usageQuery,
+    response: usageView,
+    errors: [403, 404],
+  }),
   deleteWebhook: defineRoute({
     method: 'DELETE',
     path: '/tenants/{orgId}/webhooks/{id}',
@@ -469,6 +520,18 @@ export const partnerRoutes = {
     body: z.strictObject({}).optional(),
     response: credentialView,
     errors: [403, 404, 409],
+  }),
+  getCredentialUsage: defineRoute({
+    method: 'GET',
+    path: '/v1/partner/credentials/{id}/usage',
+    auth: 'partner',
+    summary:
+      "One of the caller's keys' usage by hour or day (every request that passed the authorizer, cached ones included)",
+    status: 200,
+    params: idParams,
+    query: usageQuery,
+    response: usageView,
+    errors: [404],
   }),
   listOwnWebhooks: defineRoute({
     method: 'GET',

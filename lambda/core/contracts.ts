@@ -85,3 +85,6 @@ export const DEAD_LETTERS_RETRIED_METRIC = 'DeadLettersRetried';
  * lambda/repositories/platform-repositories.ts reads it).
  */
 export const KEY_POLICY_ENV = 'API_KEY_MAX_ACTIVE_PER_ENVIRONMENT';
+/** Usage ingestion: access-log lines counted as key requests, and lines skipped (not key requests). */
+export const USAGE_LINES_COUNTED_METRIC = 'UsageLinesCounted';
+export const USAGE_LINES_SKIPPED_METRIC = 'UsageLinesSkipped';

@@ -120,3 +120,23 @@ export const FailedDeliveriesTable = {
   sortKey: 'entryKey',
   timeToLiveAttribute: 'expiresAt',
 } as const;
+
+/**
+ * Per-key usage, one item per key and UTC hour: partition `orgId#keyId`
+ * (an exact key: orgIds and key ids hold no `#`, so `acme` never reads
+ * `acme-evil`), sort key the hour's ISO start, so "a key's usage from T1 to
+ * T2" is one Query. Counters are ADDed (`requests`, and one `s<code>` per
+ * HTTP status); DynamoDB's TTL removes items at `expiresAt` (epoch seconds),
+ * 90 days on. The same table holds the ingestion's per-batch markers
+ * (partition `batch#<id>`), which make a redelivered log batch count once.
+ */
+export const UsageTable = {
+  partitionKey: 'usageKey',
+  sortKey: 'bucketStart',
+  timeToLiveAttribute: 'expiresAt',
+} as const;
+
+/** The usage partition of one key. */
+export function usagePartition(orgId: string, keyId: string): string {
+  return `${orgId}#${keyId}`;
+}

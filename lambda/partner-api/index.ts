@@ -6,13 +6,15 @@
  * ENVIRONMENT_NAME and ALLOW_HTTP_WEBHOOKS (`true` refused outside dev);
  * PARTNER_API_ID and PARTNER_API_STAGE (the stage whose authorizer cache a
  * revoke or rotation flushes); PARTNER_RATE_LIMIT_PER_SECOND and
- * PARTNER_RATE_LIMIT_BURST (each org's token bucket, counted in the tenants table).
+ * PARTNER_RATE_LIMIT_BURST (each org's token bucket, counted in the tenants table);
+ * USAGE_TABLE (per-key usage, read only).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
 import { systemClock } from '../core/clock';
 import { OrgRateLimit, partnerRateLimitEnvironment, partnerRateLimitOf } from '../repositories/org-rate-limit';
 import { platformRepositories, platformTablesEnvironment } from '../repositories/platform-repositories';
+import { usageFromEnv, usageReadEnvironment } from '../repositories/usage-repository';
 import { authorizerCacheFlusherFromEnv } from '../shared/authorizer-cache';
 import { awsClients } from '../shared/aws-clients';
 import { devOnlyHttpWebhooks, readEnv, webhookUrlEnvironment } from '../shared/env';
@@ -28,6 +30,7 @@ export const partnerApiEnvironment = devOnlyHttpWebhooks(
     ...webhookUrlEnvironment,
     ...failureReplayEnvironment,
     ...partnerRateLimitEnvironment,
+    ...usageReadEnvironment,
   }),
 );
 
@@ -38,10 +41,12 @@ function resolveApi(): PartnerApi {
   const env = readEnv(partnerApiEnvironment);
   const { doc, eventBridge } = awsClients();
   const clock = systemClock;
+  const repositories = platformRepositories(doc, env, clock, {
+    flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
+  });
   api = createPartnerApi({
-    ...platformRepositories(doc, env, clock, {
-      flushAuthorizerCache: authorizerCacheFlusherFromEnv(process.env, logger),
-    }),
+    ...repositories,
+    usage: usageFromEnv(env, doc, repositories.keys, clock),
     urlPolicy: { allowHttp: env.ALLOW_HTTP_WEBHOOKS },
     clock,
     logger,

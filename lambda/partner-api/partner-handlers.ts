@@ -1,26 +1,24 @@
 /**
  * The partner API: route handlers for a caller the REQUEST authorizer has
  * already identified (its context arrives in the event), and the request
- * wrapper that records the key's usage.
+ * wrapper that applies the org's rate limit.
  *
- * Usage (lastUsedAt and the per-key daily count, atomic counters in
- * `recordUsage`) is recorded here rather than in the authorizer: API Gateway
- * caches the authorizer's answer for up to 30 s, so only this handler sees
- * every call, and the authorizer's answer stays one read. The write runs
- * alongside the route's own work and is awaited for at most
- * `usageTimeoutMs`, so it cannot hold a response up for long; a failure is
- * logged and never fails the request.
+ * Usage (per-key counts and `lastUsedAt`) is not written here: it is counted
+ * from the API stage's access log (lambda/usage-ingest), which has every
+ * request that passed the authorizer, cached answers and gateway refusals
+ * included, and costs the request path nothing.
  *
  * Per-partner throttling runs here too, before anything else, for the same
  * reason: calls the gateway answers from its authorizer cache never reach the
  * authorizer, but every one reaches this handler. Over the org's limit the
- * call is 429 `rate_limited` with `Retry-After`, and neither the route nor
- * the usage write runs, so the tables are unchanged.
+ * call is 429 `rate_limited` with `Retry-After`, and the route does not run,
+ * so the tables are unchanged.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Clock } from '../core/clock';
 import { isKeyUsable, keyEnvironmentOf, keyNameOf } from '../core/api-keys';
+import type { RateLimitPolicy } from '../core/rate-limit';
 import { NotFoundError, UnauthorizedError } from '../core/errors';
 import type { EventCatalog } from '../core/event-catalog';
 import { PLATFORM_EVENT_CATALOG } from '../core/platform-event-catalog';
@@ -43,6 +41,8 @@ import type { WebhooksRepository } from '../repositories/webhooks-repository';
 import type { FailureReplayPort } from '../shared/failure-replay';
 import { listFailures, replayFailures } from '../api/failure-handlers';
 import { enableWebhook } from '../api/health-handlers';
+import { keyUsage } from '../api/usage-handlers';
+import type { UsageRepository } from '../repositories/usage-repository';
 
 export interface PartnerApiDependencies {
   readonly tenants: TenantsRepository;
@@ -60,15 +60,16 @@ export interface PartnerApiDependencies {
    * routes carry no org and are not counted). @default no per-partner limit
    */
   readonly rateLimit?: OrgRateLimiter;
-  /** How long a response may wait for the usage write. @default 300 */
-  readonly usageTimeoutMs?: number;
   /** The orgs' activity logs: key and webhook changes are recorded there. @default none recorded */
   readonly activity?: ActivityRepository;
+  /** Per-key usage (GET /v1/partner/credentials/{id}/usage). @default none (that route answers 500) */
+  readonly usage?: Pick<UsageRepository, 'hourly'>;
 }
 
 type PartnerHandlers = RouteHandlers<PartnerRoutes, PartnerCaller>;
 type IdentityRoute = 'authProbe' | 'partnerMe';
-type CredentialRoute = 'listCredentials' | 'createCredential' | 'rotateCredential' | 'revokeCredential';
+type CredentialRoute =
+  'listCredentials' | 'createCredential' | 'rotateCredential' | 'revokeCredential' | 'getCredentialUsage';
 type CatalogRoute = 'listEventTypes';
 
 export function partnerHandlers(deps: PartnerApiDependencies): PartnerHandlers {
@@ -191,7 +192,18 @@ function credentialHandlers(deps: PartnerApiDependencies): Pick<PartnerHandlers,
       deps.logger?.info('api key revoked', { orgId: caller.orgId, keyId: revoked.keyId, outcome: 'revoked' });
       return credentialViewOf(revoked, deps.clock.now());
     },
+
+    // Own keys only: another org's key id is not found in the caller's org (404).
+    getCredentialUsage: ({ caller, params, query }) =>
+      keyUsage({ ...deps, rateLimit: limitInForce(deps.rateLimit) }, caller.orgId, params.id, query),
   };
+}
+
+/** The policy of the org bucket the handler takes, when it has one to show. */
+function limitInForce(limiter: OrgRateLimiter | undefined): { readonly policy: RateLimitPolicy } | undefined {
+  return limiter !== undefined && 'policy' in limiter
+    ? (limiter as OrgRateLimiter & { policy: RateLimitPolicy })
+    : undefined;
 }
 
 /** The org's own webhooks. */
@@ -242,7 +254,6 @@ export function createPartnerApi(deps: PartnerApiDependencies): PartnerApi {
     authenticate: async (event) => partnerCallerOf(event),
     logger: deps.logger,
   });
-  const timeoutMs = deps.usageTimeoutMs ?? 300;
 
   return async (event) => {
     const caller = safeCaller(event);
@@ -250,9 +261,7 @@ export function createPartnerApi(deps: PartnerApiDependencies): PartnerApi {
       const retryAfterSeconds = await rateLimited(deps, caller);
       if (retryAfterSeconds !== undefined) return rateLimitedResponse(retryAfterSeconds);
     }
-    const usage = caller === undefined ? Promise.resolve() : recordUsage(deps, caller);
-    const [response] = await Promise.all([route(event), withTimeout(usage, timeoutMs)]);
-    return response;
+    return route(event);
   };
 }
 
@@ -288,29 +297,5 @@ async function rateLimited(deps: PartnerApiDependencies, caller: PartnerCaller):
       error: error instanceof Error ? error.name : 'unknown',
     });
     return undefined;
-  }
-}
-
-async function recordUsage(deps: PartnerApiDependencies, caller: PartnerCaller): Promise<void> {
-  try {
-    await deps.keys.recordUsage(caller.keyHash);
-  } catch (error) {
-    deps.logger?.warn('key usage not recorded', {
-      orgId: caller.orgId,
-      keyId: caller.keyId,
-      error: error instanceof Error ? error.name : 'unknown',
-    });
-  }
-}
-
-async function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

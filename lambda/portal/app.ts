@@ -22,6 +22,7 @@ import { onboardingRoutes } from './routes/onboarding';
 import { invitationRoutes } from './routes/invitations';
 import { signInRoutes } from './routes/sign-in';
 import { teamRoutes } from './routes/team';
+import { usageRoutes } from './routes/usage';
 import { webhookRoutes } from './routes/webhook';
 import { PORTAL_CSS } from './styles';
 import { STYLESHEET_PATH, messagePage } from './views';
@@ -39,6 +40,7 @@ const ROUTE_MODULES: readonly PortalRoutes[] = [
   failuresRoutes,
   teamRoutes,
   invitationRoutes,
+  usageRoutes,
 ];
 
 export function createPortalApp(deps: PortalDependencies): PortalApp {

@@ -31,7 +31,16 @@ import { failureReplayFromEnv } from '../shared/failure-replay';
 import { sesMailerFromEnv } from '../shared/mailer';
 import { createObservability } from '../shared/observability';
 import { SecretsManagerSecretStore } from '../shared/secret-store';
-import { createPortalApp } from './app';
+import { type PortalDependencies, createPortalApp } from './app';
+import { z } from 'zod';
+import { ApiKeysRepository } from '../repositories/api-keys-repository';
+import {
+  PARTNER_RATE_LIMIT_ENV,
+  partnerRateLimitEnvironment,
+  partnerRateLimitOf,
+} from '../repositories/org-rate-limit';
+import { usageFromEnv } from '../repositories/usage-repository';
+import { readEnv } from '../shared/env';
 import { openIdClientFactory } from './oidc';
 import { environmentSettingsSource, functionUrlDomainOf } from './settings-source';
 
@@ -54,7 +63,29 @@ export const app = createPortalApp({
   eventBridge,
   failureReplay: failureReplayFromEnv(process.env, { doc, eventBridge }, systemClock),
   mailer: sesMailerFromEnv(process.env),
+  ...portalUsageFromEnv(process.env),
 });
+
+/** The usage page's reader (USAGE_TABLE) and the partner API's limit (PARTNER_RATE_LIMIT_*), where set. */
+function portalUsageFromEnv(env: NodeJS.ProcessEnv): Pick<PortalDependencies, 'usage' | 'partnerRateLimit'> {
+  const keys = new ApiKeysRepository({
+    doc,
+    apiKeysTableName: env.API_KEYS_TABLE ?? '',
+    tenantsTableName: env.TENANTS_TABLE ?? '',
+    clock: systemClock,
+  });
+  const usage = usageFromEnv(
+    { USAGE_TABLE: env.USAGE_TABLE || undefined, API_KEYS_TABLE: env.API_KEYS_TABLE ?? '' },
+    doc,
+    keys,
+    systemClock,
+  );
+  const limit =
+    env[PARTNER_RATE_LIMIT_ENV.requestsPerSecond] === undefined
+      ? undefined
+      : partnerRateLimitOf(readEnv(z.object(partnerRateLimitEnvironment), env));
+  return { ...(usage === undefined ? {} : { usage }), ...(limit === undefined ? {} : { partnerRateLimit: limit }) };
+}
 
 const serve = handle(app);
 

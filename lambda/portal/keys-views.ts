@@ -12,6 +12,7 @@ import type { TeamRole } from '../core/team';
 import { may } from '../core/team';
 import { credentialViewOf } from '../api/views';
 import { html, type SafeHtml } from './html';
+import { usagePath } from './usage-views';
 import { type Viewer, csrfField, layout } from './views';
 
 export interface KeysPageModel {
@@ -24,11 +25,6 @@ export interface KeysPageModel {
   readonly now: Date;
   readonly notice?: string;
   readonly error?: string;
-}
-
-/** Where the usage page of a key lives (built by the usage pages). */
-export function keyUsagePath(keyId: string): string {
-  return `/keys/${encodeURIComponent(keyId)}/usage`;
 }
 
 export function keysPage(model: KeysPageModel): string {
@@ -77,7 +73,7 @@ function keysTable(model: KeysPageModel, manage: boolean): SafeHtml {
       <td>${view.lastUsedAt ?? 'never'}</td>
       <td class="key-status">${view.status}</td>
       <td>
-        <a href="${keyUsagePath(view.id)}">View usage</a>
+        <a href="${usagePath(view.id)}">View usage</a>
         ${manage && isLiveKey(record) ? keyActions(model.viewer, view.id) : ''}
       </td>
     </tr>`;

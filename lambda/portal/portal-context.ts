@@ -26,6 +26,9 @@ export interface PortalLogger {
   error(message: string, attributes: Record<string, unknown>): void;
 }
 
+import type { RateLimitPolicy } from '../core/rate-limit';
+import type { UsageRepository } from '../repositories/usage-repository';
+
 export interface PortalDependencies {
   /** The raw runtime settings, read for every request (cache expensive sources such as secrets yourself). */
   readonly settings: () => RawPortalSettings | Promise<RawPortalSettings>;
@@ -50,6 +53,10 @@ export interface PortalDependencies {
   readonly failureReplay?: FailureReplayPort;
   /** Sends invitations (SES in AWS, the mail catcher locally); without it the Team page cannot invite. */
   readonly mailer?: Mailer;
+  /** Per-key usage for the "View usage" page; without it that page answers 500. */
+  readonly usage?: Pick<UsageRepository, 'hourly'>;
+  /** The partner API's per-org limit, shown on the usage page. @default not shown */
+  readonly partnerRateLimit?: RateLimitPolicy;
 }
 
 /** The app-wide services every route module receives. */

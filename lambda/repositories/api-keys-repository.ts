@@ -23,7 +23,7 @@
  * than the limit. A tenant item from before environments (one
  * `activeKeyHash` pointer) is converted to counters at its first key change.
  * Key updates write only the attributes that changed, so they never undo a
- * concurrent `recordUsage`.
+ * concurrent `lastUsedAt` update from usage ingestion.
  */
 import {
   type DynamoDBDocumentClient,
@@ -69,19 +69,17 @@ import {
 } from './dynamo-support';
 import { type TenantRecord, liveKeyCount } from './tenants-repository';
 
-/** A stored key: the core record plus its usage counter. */
+/**
+ * A stored key: the core record, and on keys used before usage was counted
+ * from the access logs, the daily counter the partner API used to keep
+ * (no longer written: see lambda/repositories/usage-repository.ts).
+ */
 export type StoredApiKey = ApiKeyRecord & {
-  /** The UTC day (YYYY-MM-DD) `usageCount` counts. */
+  /** Legacy: the UTC day (YYYY-MM-DD) `usageCount` counted. */
   readonly usageDay?: string;
-  /** Requests made with the key on `usageDay`. */
+  /** Legacy: requests made with the key on `usageDay`. */
   readonly usageCount?: number;
 };
-
-export interface KeyUsage {
-  readonly lastUsedAt: string;
-  readonly usageDay: string;
-  readonly usageCount: number;
-}
 
 /**
  * The partner key asking for a change, by hash. When given, the change is
@@ -522,56 +520,6 @@ export class ApiKeysRepository {
   }
 
   /**
-   * Records a use of the key: `lastUsedAt`, and an atomic per-day counter
-   * that starts again at 1 on a new UTC day.
-   * @throws NotFoundError when the key does not exist.
-   */
-  public async recordUsage(keyHash: string): Promise<KeyUsage> {
-    const now = this.clock.now().toISOString();
-    const day = now.slice(0, 10);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { Attributes } = await this.doc.send(
-          new UpdateCommand({
-            TableName: this.keysTable,
-            Key: { [KEY_PK]: keyHash },
-            UpdateExpression: 'SET lastUsedAt = :now ADD usageCount :one',
-            ConditionExpression: 'attribute_exists(#pk) AND usageDay = :day',
-            ExpressionAttributeNames: { '#pk': KEY_PK },
-            ExpressionAttributeValues: { ':now': now, ':one': 1, ':day': day },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return usageOf(Attributes);
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
-      try {
-        // First use on this day: start the counter. Conditional, so two
-        // first uses racing cannot both reset it.
-        const { Attributes } = await this.doc.send(
-          new UpdateCommand({
-            TableName: this.keysTable,
-            Key: { [KEY_PK]: keyHash },
-            UpdateExpression: 'SET lastUsedAt = :now, usageDay = :day, usageCount = :one',
-            ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(usageDay) OR usageDay < :day)',
-            ExpressionAttributeNames: { '#pk': KEY_PK },
-            ExpressionAttributeValues: { ':now': now, ':one': 1, ':day': day },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return usageOf(Attributes);
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        if ((await this.getByHash(keyHash)) === undefined) {
-          throw new NotFoundError('no key with this hash', { cause: error });
-        }
-        if (attempt >= this.retries) throw retriesExhausted('recording key usage', error);
-      }
-    }
-  }
-
-  /**
    * Keys with a lifecycle step due at `now`, from the sparse `byDue` index
    * (eventually consistent: `sweep` re-reads each one).
    */
@@ -754,14 +702,6 @@ export class ApiKeysRepository {
 
 function retriesExhausted(what: string, cause: unknown): ConflictError {
   return new ConflictError(`${what} kept conflicting with concurrent changes; try again`, { cause });
-}
-
-function usageOf(attributes: Record<string, unknown> | undefined): KeyUsage {
-  return {
-    lastUsedAt: String(attributes?.lastUsedAt),
-    usageDay: String(attributes?.usageDay),
-    usageCount: Number(attributes?.usageCount),
-  };
 }
 
 /** Jittered, so racing writers do not collide again in lockstep. */

@@ -26,6 +26,7 @@ import type { AdminIdentity } from './admin-identity';
 import { functionEnvironment } from './assembly';
 import type { RuntimeContext } from './context';
 import { listen } from './ports';
+import { type LocalUsage, localUsageRepository } from './usage';
 
 export interface LocalApi {
   readonly url: string;
@@ -39,7 +40,7 @@ const PARTNER_API_SERVICE = 'partner-api';
  * The partner API function's variables in the template; a template
  * synthesized before they existed gets the default.
  */
-function partnerRateLimitFor(ctx: RuntimeContext): RateLimitPolicy {
+export function partnerRateLimitFor(ctx: RuntimeContext): RateLimitPolicy {
   const variables = functionEnvironment(ctx.platform, PARTNER_API_SERVICE);
   if (variables[PARTNER_RATE_LIMIT_ENV.requestsPerSecond] === undefined) return DEFAULT_PARTNER_RATE_LIMIT;
   const strings = Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, String(value)]));
@@ -50,9 +51,16 @@ export async function startApi(
   ctx: RuntimeContext,
   admin: AdminIdentity,
   failureReplay?: FailureReplayPort,
+  usage?: LocalUsage,
 ): Promise<LocalApi> {
   const { secrets, webhookSecretPrefix, urlPolicy, clock } = ctx;
-  const shared = { ...ctx.tables.repositories, urlPolicy, clock, ...(failureReplay ? { failureReplay } : {}) };
+  const shared = {
+    ...ctx.tables.repositories,
+    urlPolicy,
+    clock,
+    usage: localUsageRepository(ctx),
+    ...(failureReplay ? { failureReplay } : {}),
+  };
   // The Lambda authorizer's own lookup: the signed GetItem (no SDK) against DynamoDB Local.
   const keys = new ApiKeyLookup(localGetItemClient(ctx.tables.endpoint), ctx.tables.names.apiKeys);
   const adminApi = createAdminApi(
@@ -71,6 +79,7 @@ export async function startApi(
       'partner-authorizer': (event) => authorizePartner(event, { keys, clock, cacheTtlSeconds }),
     },
     now: () => clock.now().getTime(),
+    ...(usage === undefined ? {} : { onAccessLog: usage.write }),
   });
   ctx.authorizerCache.attach(gateway);
   const port = ctx.ports.api;

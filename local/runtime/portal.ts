@@ -11,7 +11,9 @@ import { localEventBridgeClient } from '../eventbridge-client';
 import { MailCatcher } from '../mail-catcher';
 import { startLocalIssuer } from '../oidc-issuer';
 import { startLocalPortal } from '../portal-server';
+import { partnerRateLimitFor } from './api';
 import type { RuntimeContext } from './context';
+import { localUsageRepository } from './usage';
 import type { LocalEventBridge } from './event-bridge';
 import { localFunctionEnvironment } from './function-environment';
 import { listen } from './ports';
@@ -74,6 +76,7 @@ export async function startPortal(
         flushAuthorizerCache: ctx.authorizerCache.flush,
         ...(testEvents === undefined ? {} : { testEvents }),
         ...(failureReplay === undefined ? {} : { failureReplay }),
+        ...usageOptions(ctx),
         mailCatcher: new MailCatcher({
           now: () => ctx.clock.now(),
           ...(ctx.options.onMail === undefined ? {} : { onMail: ctx.options.onMail }),
@@ -88,4 +91,10 @@ export async function startPortal(
     mailUrl: portal.mailUrl,
     mailCatcher: portal.mailCatcher,
   };
+}
+
+/** The usage page's reader and the partner API's limit, as the API component uses them. */
+function usageOptions(ctx: RuntimeContext) {
+  const usage = localUsageRepository(ctx);
+  return { ...(usage === undefined ? {} : { usage }), partnerRateLimit: partnerRateLimitFor(ctx) };
 }

@@ -33,6 +33,7 @@ export async function startTables(
     reuseExisting: true,
   });
   const names = platformTableNames(platform, created);
+  const usageTable = tableOfVariable(platform, created, 'usage-ingest', 'USAGE_TABLE');
   return {
     endpoint: dynamo.endpoint,
     client,
@@ -42,6 +43,7 @@ export async function startTables(
       flushAuthorizerCache,
       maxActivePerEnvironment: keyPolicyOf(platform),
     }),
+    ...(usageTable === undefined ? {} : { usageTable }),
   };
 }
 
@@ -62,12 +64,21 @@ async function startDynamoDb(dataDir: string | undefined): Promise<DynamoDbLocal
   }
 }
 
+/** The local name of the table a function's variable refers to (`{Ref: logicalId}`), if any. */
+function tableOfVariable(
+  stack: StackArtifact,
+  created: Record<string, string>,
+  service: string,
+  variable: string,
+): string | undefined {
+  const ref = (functionEnvironment(stack, service)[variable] as { Ref?: string } | undefined)?.Ref;
+  return ref === undefined ? undefined : created[ref];
+}
+
 /** Table names from the onboarding function's TENANTS_TABLE / API_KEYS_TABLE / WEBHOOKS_TABLE refs. */
 function platformTableNames(stack: StackArtifact, created: Record<string, string>): PlatformTableNames {
-  const env = functionEnvironment(stack, 'onboarding');
   const pick = (variable: string): string => {
-    const ref = (env[variable] as { Ref?: string } | undefined)?.Ref;
-    const name = ref === undefined ? undefined : created[ref];
+    const name = tableOfVariable(stack, created, 'onboarding', variable);
     if (name === undefined) throw new LocalRuntimeError(`the onboarding function's ${variable} names no table`);
     return name;
   };

@@ -14,6 +14,7 @@ import type { DeliveryReport, EventRejection, LocalEventBus } from '../event-bus
 import type { LocalEndpointHealth } from './endpoint-health';
 import type { LocalFailures } from './failures';
 import type { LocalProvisioning } from './provisioning';
+import type { LocalUsage } from './usage';
 
 export interface LocalRuntimeOptions {
   /** The synthesized cloud assembly. @default cdk.out */
@@ -56,6 +57,8 @@ export interface LocalRuntimeOptions {
   readonly healthSweepIntervalMs?: number;
   /** Called with each message the portal's mail catcher receives (`npm run local -- --print-mail`). @default none */
   readonly onMail?: (mail: CaughtMail) => void;
+  /** How often access-log lines are ingested as usage (CloudWatch Logs delivers within seconds). @default 1000 */
+  readonly usageFlushIntervalMs?: number;
   /** Handler log level (Powertools). @default WARN */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   readonly clock?: Clock;
@@ -119,6 +122,8 @@ export interface LocalRuntime {
   readonly provisioning?: LocalProvisioning;
   /** The DLQ consumer and its failed deliveries, when the assembly has one. */
   readonly failures?: LocalFailures;
+  /** Usage counted from the local gateway's access log, when the assembly has a usage table. */
+  readonly usage?: LocalUsage;
   /** The endpoint-health sweep, when the assembly has one. */
   readonly health?: LocalEndpointHealth;
   /** Stops the servers, the sweep and DynamoDB Local. Safe to call twice. */

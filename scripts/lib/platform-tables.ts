@@ -23,11 +23,17 @@ import { uniqueTablePrefix } from './unique-table-prefix';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
+/** The three platform tables and the usage table (which only the usage code reads). */
+export interface TestTableNames extends PlatformTableNames {
+  readonly usage: string;
+}
+
 /** The logical-id prefixes PlatformTables gives its tables (the suffix is a hash). */
-const LOGICAL_ID_PREFIXES: Readonly<Record<keyof PlatformTableNames, string>> = {
+const LOGICAL_ID_PREFIXES: Readonly<Record<keyof TestTableNames, string>> = {
   tenants: 'TablesTenants',
   apiKeys: 'TablesApiKeys',
   webhooks: 'TablesWebhooks',
+  usage: 'TablesUsage',
 };
 
 /** The stack the tables come from. */
@@ -73,13 +79,13 @@ function synthesizePlatformTemplate(): object {
   return Template.fromStack(stack).toJSON();
 }
 
-/** Creates the tenants, API keys and webhooks tables under a new unique prefix. */
-export async function createPlatformTables(client: DynamoDBClient, label = 'it'): Promise<PlatformTableNames> {
+/** Creates the platform's tables under a new unique prefix; returns the tenants, API keys, webhooks and usage tables. */
+export async function createPlatformTables(client: DynamoDBClient, label = 'it'): Promise<TestTableNames> {
   const prefix = uniqueTablePrefix(label);
   const created = await createTablesFromTemplate(client, platformTemplate(), {
     nameFor: (logicalId) => `${prefix}${logicalId}`,
   });
-  const pick = (table: keyof PlatformTableNames): string => {
+  const pick = (table: keyof TestTableNames): string => {
     const matches = Object.keys(created).filter((logicalId) => logicalId.startsWith(LOGICAL_ID_PREFIXES[table]));
     if (matches.length !== 1) {
       throw new Error(
@@ -88,7 +94,7 @@ export async function createPlatformTables(client: DynamoDBClient, label = 'it')
     }
     return created[matches[0]];
   };
-  return { tenants: pick('tenants'), apiKeys: pick('apiKeys'), webhooks: pick('webhooks') };
+  return { tenants: pick('tenants'), apiKeys: pick('apiKeys'), webhooks: pick('webhooks'), usage: pick('usage') };
 }
 
 export async function deletePlatformTables(

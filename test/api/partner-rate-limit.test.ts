@@ -3,7 +3,7 @@
  * bucket itself runs against DynamoDB Local in
  * test/integ/org-rate-limit.integ.test.ts and over HTTP in
  * test/local/rate-limit.integ.test.ts): a refusal stops the call before the
- * route and the usage write; a bucket that cannot be written admits the call
+ * route; a bucket that cannot be written admits the call
  * and logs only ids; public routes are not counted.
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
@@ -29,7 +29,7 @@ function partnerEvent(path: string, authorized = true): APIGatewayProxyEvent {
 }
 
 function world(take: OrgRateLimiter['take']) {
-  const keys = { getByHash: jest.fn(async () => undefined), recordUsage: jest.fn(async () => undefined) };
+  const keys = { getByHash: jest.fn(async () => undefined) };
   const logger = { info: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const rateLimit = { take: jest.fn(take) };
   const api = createPartnerApi({
@@ -47,7 +47,7 @@ function world(take: OrgRateLimiter['take']) {
 const refused: RateDecision = { allowed: false, retryAfterMicros: 1_500_000, retryAfterSeconds: 2 };
 
 describe('the partner API and its org bucket', () => {
-  it('over the limit: 429 rate_limited with Retry-After, and neither the route nor the usage write runs', async () => {
+  it('over the limit: 429 rate_limited with Retry-After, and the route does not run', async () => {
     const { api, keys, rateLimit } = world(async () => refused);
     const response = await api(partnerEvent('/partner-auth-probe'));
     expect(response.statusCode).toBe(429);
@@ -57,7 +57,6 @@ describe('the partner API and its org bucket', () => {
     });
     expect(rateLimit.take).toHaveBeenCalledWith('acme-corp');
     expect(keys.getByHash).not.toHaveBeenCalled();
-    expect(keys.recordUsage).not.toHaveBeenCalled();
   });
 
   it('a bucket that cannot be written admits the call and logs ids only', async () => {
@@ -70,7 +69,6 @@ describe('the partner API and its org bucket', () => {
     // The route ran: its key re-read found nothing, so 401 (not 429).
     expect(response.statusCode).toBe(401);
     expect(keys.getByHash).toHaveBeenCalledWith(KEY_HASH);
-    expect(keys.recordUsage).toHaveBeenCalledWith(KEY_HASH);
     expect(logger.warn).toHaveBeenCalledWith('rate limit not checked', {
       orgId: 'acme-corp',
       keyId: 'key-1',

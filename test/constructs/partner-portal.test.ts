@@ -84,6 +84,10 @@ const PORTAL_VARIABLES = [
   'FAILED_DELIVERIES_TABLE',
   'ENVIRONMENT_NAME',
   'FAILURE_RETENTION_DAYS',
+  // The "View usage" page: the usage table (read only) and the partner API's limit it shows.
+  'USAGE_TABLE',
+  'PARTNER_RATE_LIMIT_PER_SECOND',
+  'PARTNER_RATE_LIMIT_BURST',
 ];
 
 describe('PartnerPortal', () => {
@@ -222,9 +226,13 @@ describe('PartnerPortal', () => {
         ]);
       }
 
-      const tableIds = ['TablesTenants', 'TablesApiKeys', 'TablesWebhooks', 'TablesFailedDeliveries'].map((prefix) =>
-        logicalIdOf(template, 'AWS::DynamoDB::Table', prefix),
-      );
+      const tableIds = [
+        'TablesTenants',
+        'TablesApiKeys',
+        'TablesWebhooks',
+        'TablesFailedDeliveries',
+        'TablesUsage',
+      ].map((prefix) => logicalIdOf(template, 'AWS::DynamoDB::Table', prefix));
       const dynamoStatements = statements.filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
       const dynamoResources = JSON.stringify(dynamoStatements.map((s) => s.Resource));
       for (const tableId of tableIds) expect(dynamoResources).toContain(`"${tableId}"`);

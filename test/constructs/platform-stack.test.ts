@@ -60,7 +60,7 @@ describe('PlatformTables', () => {
   });
 
   it('makes every table on-demand, KMS-encrypted, point-in-time recoverable, deletion-protected and retained', () => {
-    expect(Object.keys(tables)).toHaveLength(4);
+    expect(Object.keys(tables)).toHaveLength(5);
     for (const table of Object.values(tables) as any[]) {
       expect(table.DeletionPolicy).toBe('Retain');
       expect(table.UpdateReplacePolicy).toBe('Retain');

@@ -23,14 +23,14 @@ const template = Template.fromStack(stack);
 const tableIds = Object.keys(template.findResources('AWS::DynamoDB::Table'));
 const tableOf = (prefix: string): string => tableIds.find((id) => id.startsWith(`Tables${prefix}`))!;
 
-/** Table (Tenants, ApiKeys, Webhooks) -> sorted DynamoDB actions, and whether index ARNs are included. */
+/** Table (Tenants, ApiKeys, Webhooks, Usage) -> sorted DynamoDB actions, and whether index ARNs are included. */
 function tableGrants(service: string): Record<string, { actions: string[]; indexes: boolean }> {
   const grants: Record<string, { actions: string[]; indexes: boolean }> = {};
   for (const statement of statementsOfService(template, service)) {
     const actions = actionsOf(statement).filter((action) => action.startsWith('dynamodb:'));
     if (actions.length === 0) continue;
     const resources = JSON.stringify(statement.Resource);
-    for (const table of ['Tenants', 'ApiKeys', 'Webhooks']) {
+    for (const table of ['Tenants', 'ApiKeys', 'Webhooks', 'Usage']) {
       if (!resources.includes(`"${tableOf(table)}"`)) continue;
       const previous = grants[table] ?? { actions: [], indexes: false };
       grants[table] = {
@@ -55,15 +55,19 @@ describe('DynamoDB grants per function', () => {
   });
 
   it.each<[string, Record<string, { actions: string[]; indexes: boolean }>]>([
-    ['admin-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
+    // Usage: read only, one Query per key and range (the ingestion alone writes it).
+    ['admin-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite), Usage: on(read) }],
     // Tenants: the key pointer in issue/rotate/revoke transactions and each org's rate-limit
     // bucket (one conditional UpdateItem per call); no DeleteItem, TTL removes buckets.
-    ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write) }],
+    ['partner-api', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(write), Usage: on(read) }],
     // Sessions and memberships live in the tenants table; sign-out and an owner change delete them.
-    ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write) }],
+    ['partner-portal', { Tenants: on(readWrite), ApiKeys: on(write), Webhooks: on(write), Usage: on(read) }],
     ['onboarding', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['key-rotation', { Tenants: on(write), ApiKeys: on(write), Webhooks: on(readWrite) }],
     ['webhook-verification', { Webhooks: on(write) }],
+    // Puts batch markers and ADDs hourly counters (no DeleteItem: TTL removes both); on keys,
+    // finds a key by org (Query, GetItem) and moves its lastUsedAt forward (UpdateItem, never Put).
+    ['usage-ingest', { Usage: on(write), ApiKeys: on(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']) }],
   ])('%s gets exactly the actions its repositories call', (service, expected) => {
     expect(tableGrants(service)).toEqual(expected);
   });

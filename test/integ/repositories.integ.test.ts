@@ -11,13 +11,14 @@ import { createWebhook, onVerificationSucceeded } from '../../lambda/core/webhoo
 import { ApiKeyLookup } from '../../lambda/repositories/api-key-lookup';
 import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository';
 import { TenantsRepository, liveKeyCount } from '../../lambda/repositories/tenants-repository';
+import { UsageRepository } from '../../lambda/repositories/usage-repository';
 import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
 import { localGetItemClient } from '../../local/dynamodb-local';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
+import { createPlatformTables, deletePlatformTables, type TestTableNames } from '../support/platform-tables';
 
 let ddb: IntegDynamoDb;
-let tables: PlatformTableNames;
+let tables: TestTableNames;
 let clock: FakeClock;
 let tenants: TenantsRepository;
 let keys: ApiKeysRepository;
@@ -49,6 +50,17 @@ async function registered(): Promise<string> {
   const orgId = newOrgId();
   await tenants.create({ orgId, orgName: 'Acme', ownerEmail: 'owner@acme.example' });
   return orgId;
+}
+
+/** Usage storage over the same tables: it writes keys' lastUsedAt. */
+function usageOf(): UsageRepository {
+  return new UsageRepository({
+    doc: ddb.doc,
+    usageTableName: tables.usage,
+    apiKeysTableName: tables.apiKeys,
+    keys,
+    clock,
+  });
 }
 
 async function keysOf(orgId: string) {
@@ -185,26 +197,15 @@ describe('ApiKeysRepository', () => {
     await expect(keys.revoke({ orgId: other, keyId: issued.record.keyId })).rejects.toThrow(NotFoundError);
   });
 
-  it('records lastUsedAt and a per-day counter that restarts on a new UTC day', async () => {
-    const orgId = await registered();
-    const issued = await keys.issue({ orgId });
-    await Promise.all(Array.from({ length: 10 }, () => keys.recordUsage(issued.record.keyHash)));
-    expect(await keys.getByHash(issued.record.keyHash)).toMatchObject({ usageDay: '2025-03-01', usageCount: 10 });
-    clock.advance(DAY_MS);
-    expect(await keys.recordUsage(issued.record.keyHash)).toEqual({
-      lastUsedAt: '2025-03-02T00:00:00.000Z',
-      usageDay: '2025-03-02',
-      usageCount: 1,
-    });
-    await expect(keys.recordUsage('0'.repeat(64))).rejects.toThrow(NotFoundError);
-  });
-
-  it('a usage record during a rotation is not undone by it', async () => {
+  it('a lastUsedAt written by usage ingestion is not undone by a rotation', async () => {
     const orgId = await registered();
     const first = await keys.issue({ orgId });
-    await keys.recordUsage(first.record.keyHash);
+    await usageOf().advanceLastUsed(orgId, first.record.keyId, '2025-02-28T23:59:00.000Z');
     await keys.rotate({ orgId, graceHours: 24 });
-    expect(await keys.getByHash(first.record.keyHash)).toMatchObject({ status: 'grace', usageCount: 1 });
+    expect(await keys.getByHash(first.record.keyHash)).toMatchObject({
+      status: 'grace',
+      lastUsedAt: '2025-02-28T23:59:00.000Z',
+    });
   });
 
   it('sweep revokes a grace key at its end and clears nothing else', async () => {
@@ -238,7 +239,7 @@ describe('ApiKeysRepository', () => {
     const orgId = await registered();
     const issued = await keys.issue({ orgId });
     await keys.rotate({ orgId, graceHours: 24 });
-    await keys.recordUsage(issued.record.keyHash);
+    await usageOf().advanceLastUsed(orgId, issued.record.keyId, clock.now().toISOString());
     const lookup = new ApiKeyLookup(localGetItemClient(ddb.endpoint), tables.apiKeys);
     const stored = await keys.getByHash(issued.record.keyHash);
     expect(stored).toMatchObject({ status: 'grace', graceEndsAt: expect.any(String), lastUsedAt: expect.any(String) });

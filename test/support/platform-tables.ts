@@ -7,7 +7,12 @@ import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
 
 export type { PlatformTableNames };
-export { createPlatformTables, deletePlatformTables, platformTemplate } from '../../scripts/lib/platform-tables';
+export {
+  createPlatformTables,
+  deletePlatformTables,
+  platformTemplate,
+  type TestTableNames,
+} from '../../scripts/lib/platform-tables';
 
 /**
  * Every item of the three tables (a test-only Scan), each as JSON with its
