@@ -13,7 +13,7 @@ import { may } from '../core/team';
 import { credentialViewOf } from '../api/views';
 import { html, type SafeHtml } from './html';
 import { usagePath } from './usage-views';
-import { type Viewer, csrfField, layout } from './views';
+import { type Viewer, csrfField, layout, titledTable } from './views';
 
 export interface KeysPageModel {
   readonly viewer: Viewer;
@@ -78,24 +78,12 @@ function keysTable(model: KeysPageModel, manage: boolean): SafeHtml {
       </td>
     </tr>`;
   });
-  return html`<h2>Keys</h2>
-    <table id="api-keys">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Environment</th>
-          <th scope="col">Key</th>
-          <th scope="col">Created</th>
-          <th scope="col">Expires</th>
-          <th scope="col">Last used</th>
-          <th scope="col">Status</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>`;
+  return titledTable(
+    'Keys',
+    'api-keys',
+    ['Name', 'Environment', 'Key', 'Created', 'Expires', 'Last used', 'Status', 'Actions'],
+    rows,
+  );
 }
 
 function keyActions(viewer: Viewer, keyId: string): SafeHtml {

@@ -15,7 +15,7 @@ import {
 import type { ActivityEntry } from '../repositories/activity-repository';
 import { html, type SafeHtml } from './html';
 import type { TeamMember } from './team-repository';
-import { type Viewer, csrfField, layout } from './views';
+import { type Viewer, csrfField, layout, titledTable } from './views';
 
 export interface TeamPageModel {
   readonly viewer: Viewer;
@@ -280,19 +280,4 @@ export function invitationPage(viewer: Viewer, invitation: Invitation, orgName: 
       </form>`,
     viewer,
   );
-}
-
-/** A section's heading and its table: one header row of column names, then the rows. */
-function titledTable(title: string, id: string, columns: readonly string[], rows: readonly SafeHtml[]): SafeHtml {
-  return html`<h2>${title}</h2>
-    <table id="${id}">
-      <thead>
-        <tr>
-          ${columns.map((column) => html`<th scope="col">${column}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${rows}
-      </tbody>
-    </table>`;
 }

@@ -367,3 +367,23 @@ export function configErrorPage(problems: readonly SettingProblem[]): string {
       <p class="muted">No value is shown here; check the function's environment and the secrets it names.</p>`,
   );
 }
+
+/** A section's heading and its table: one header row of column names, then the rows. */
+export function titledTable(
+  title: string,
+  id: string,
+  columns: readonly string[],
+  rows: readonly SafeHtml[],
+): SafeHtml {
+  return html`<h2>${title}</h2>
+    <table id="${id}">
+      <thead>
+        <tr>
+          ${columns.map((column) => html`<th scope="col">${column}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>`;
+}

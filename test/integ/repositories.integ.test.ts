@@ -243,7 +243,8 @@ describe('ApiKeysRepository', () => {
     const lookup = new ApiKeyLookup(localGetItemClient(ddb.endpoint), tables.apiKeys);
     const stored = await keys.getByHash(issued.record.keyHash);
     expect(stored).toMatchObject({ status: 'grace', graceEndsAt: expect.any(String), lastUsedAt: expect.any(String) });
-    const { keyHash, keyId, prefix, status, expiresAt, graceEndsAt } = stored!;
+    const { keyHash, keyId, prefix, status, expiresAt, graceEndsAt, environment } = stored!;
+    expect(environment).toBe('production');
     expect(await lookup.getByHash(issued.record.keyHash)).toEqual({
       keyHash,
       keyId,
@@ -252,6 +253,7 @@ describe('ApiKeysRepository', () => {
       status,
       expiresAt,
       graceEndsAt,
+      environment,
     });
     expect(await lookup.getByHash('0'.repeat(64))).toBeUndefined();
   });
