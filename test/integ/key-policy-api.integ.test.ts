@@ -8,12 +8,13 @@
  */
 import { DAY_MS } from '../../lambda/core/clock';
 import { ActivityRepository } from '../../lambda/repositories/activity-repository';
+import { UsageRepository } from '../../lambda/repositories/usage-repository';
 import { type ApiWorld, TEST_SOURCE_IP, createApiWorld } from '../api/api-harness';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type PlatformTableNames } from '../support/platform-tables';
+import { createPlatformTables, deletePlatformTables, type TestTableNames } from '../support/platform-tables';
 
 let ddb: IntegDynamoDb;
-let tables: PlatformTableNames;
+let tables: TestTableNames;
 /** The environment's default policy: one live key per environment. */
 let single: ApiWorld;
 /** An environment whose config raises the limit to 2. */
@@ -93,21 +94,33 @@ describe('admin POST /api-keys', () => {
     const issued = await single.callAdmin('POST', '/api-keys', {
       body: { orgId, orgName: orgId, name: 'Production App', expiry: 'never' },
     });
-    await single.callPartner('GET', '/partner-auth-probe', issued.body.apiKey);
-    const listed = await single.callAdmin('GET', `/tenants/${orgId}/api-keys`);
-    expect(listed.status).toBe(200);
-    expect(listed.body.apiKeys).toEqual([
-      expect.objectContaining({
-        id: issued.body.id,
-        name: 'Production App',
-        environment: 'production',
-        status: 'active',
-        createdAt: issued.body.createdAt,
-        expiresAt: null,
-        lastUsedAt: expect.any(String),
-        createdBy: 'ops@example.com',
-      }),
-    ]);
+    const listing = async () => {
+      const listed = await single.callAdmin('GET', `/tenants/${orgId}/api-keys`);
+      expect(listed.status).toBe(200);
+      return listed;
+    };
+    const expected = {
+      id: issued.body.id,
+      name: 'Production App',
+      environment: 'production',
+      status: 'active',
+      createdAt: issued.body.createdAt,
+      expiresAt: null,
+      createdBy: 'ops@example.com',
+    };
+    expect((await listing()).body.apiKeys).toEqual([expect.objectContaining({ ...expected, lastUsedAt: null })]);
+    // Last use comes from the access logs: usage ingestion advances it, as here.
+    const usedAt = single.clock.now().toISOString();
+    const usage = new UsageRepository({
+      doc: ddb.doc,
+      usageTableName: tables.usage,
+      apiKeysTableName: tables.apiKeys,
+      keys: single.keys,
+      clock: single.clock,
+    });
+    expect(await usage.advanceLastUsed(orgId, issued.body.id, usedAt)).toBe(true);
+    const listed = await listing();
+    expect(listed.body.apiKeys).toEqual([expect.objectContaining({ ...expected, lastUsedAt: usedAt })]);
     const text = JSON.stringify(listed.body);
     expect(text).not.toContain(issued.body.apiKey);
     expect(text).not.toMatch(/[0-9a-f]{64}/);
