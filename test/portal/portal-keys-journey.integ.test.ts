@@ -125,6 +125,9 @@ it('owner, admin and member: invitations by mail, roles, keys per environment, u
       await changeRoleOnTeamPage(owner, COLLEAGUE, 'admin');
       await colleague.goto(`${world.portalUrl}/team`);
       await expect(colleague.locator('#team-self-role').textContent()).resolves.toBe('admin');
+      // The local portal applies the limit config sets, as the functions do.
+      await colleague.goto(`${world.portalUrl}/keys`);
+      await expect(colleague.getByText('At most 2 active keys per environment.').count()).resolves.toBe(1);
     });
 
     const ci = await step('admin creates CI (development, 30 days)', () =>
