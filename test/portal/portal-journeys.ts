@@ -119,6 +119,13 @@ export async function followInvitationMail(page: Page, world: RuntimePortalWorld
   return link;
 }
 
+/** On the open invitation page, accepts it and waits for the Team page: the role it shows the new member. */
+export async function acceptOpenInvitation(page: Page): Promise<string | null> {
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await page.waitForURL(/\/team\?notice=joined/);
+  return page.locator('#team-self-role').textContent();
+}
+
 /** On the open Team page, changes `email`'s role with its row's form and waits for the notice. */
 export async function changeRoleOnTeamPage(page: Page, email: string, role: string): Promise<void> {
   await memberRow(page, email).getByLabel(`Role of ${email}`).selectOption(role);

@@ -19,7 +19,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
-import { changeRoleOnTeamPage, followInvitationMail, memberRow, onboardInPortal } from './portal-journeys';
+import {
+  acceptOpenInvitation,
+  changeRoleOnTeamPage,
+  followInvitationMail,
+  memberRow,
+  onboardInPortal,
+} from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'portal');
@@ -75,9 +81,7 @@ async function inviteMember(owner: Page, email: string): Promise<void> {
 async function acceptByMail(page: Page, email: string): Promise<void> {
   await followInvitationMail(page, world, email);
   await expect(page.locator('h1').textContent()).resolves.toContain(ORG.orgName);
-  await page.getByRole('button', { name: 'Accept invitation' }).click();
-  await page.waitForURL(/\/team\?notice=joined/);
-  await expect(page.locator('#team-self-role').textContent()).resolves.toBe('member');
+  expect(await acceptOpenInvitation(page)).toBe('member');
 }
 
 /** Creates a key on the API Keys page with the form; the dashboard shows its plaintext once: that and its id. */
