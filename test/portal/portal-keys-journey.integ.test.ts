@@ -100,7 +100,9 @@ async function createKey(
   await admin.locator('#reveal summary').click();
   const plaintext = (await admin.locator('#revealed-key').textContent())!.trim();
   await admin.goto(`${world.portalUrl}/keys`);
-  const row = admin.locator('tr.api-key', { has: admin.locator('td.key-name', { hasText: key.name }) });
+  const row = admin.locator('tr.api-key', {
+    has: admin.locator('td.key-name', { hasText: new RegExp(`^${key.name}$`) }),
+  });
   await expect(row.getAttribute('data-environment')).resolves.toBe(key.environment);
   return { plaintext, keyId: (await row.getAttribute('data-key-id'))! };
 }
