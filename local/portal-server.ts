@@ -16,7 +16,7 @@ import type { Clock } from '../lambda/core/clock';
 import type { UrlPolicyOptions } from '../lambda/core/url-policy';
 import { type PortalDependencies, type PortalLogger, createPortalApp } from '../lambda/portal/app';
 import { openIdClientFactory } from '../lambda/portal/oidc';
-import type { PlatformTableNames } from '../lambda/repositories/platform-repositories';
+import { KEY_POLICY_ENV, type PlatformTableNames } from '../lambda/repositories/platform-repositories';
 import { PLATFORM_BUS_ENV } from '../lambda/shared/event-publisher';
 import type { FailureReplayPort } from '../lambda/shared/failure-replay';
 import { InMemorySecretStore, type SecretStore } from '../lambda/shared/secret-store';
@@ -38,6 +38,8 @@ export interface LocalPortalOptions {
   readonly sessionSecret: string;
   /** @default a free port */
   readonly port?: number;
+  /** The environment's key policy limit (live keys per org and environment), as the platform's functions have it. @default 1 */
+  readonly maxActiveKeysPerEnvironment?: number;
   /** @default {@link LOCAL_WEBHOOK_URL_POLICY} */
   readonly urlPolicy?: UrlPolicyOptions;
   readonly clock?: Clock;
@@ -97,6 +99,8 @@ export async function startLocalPortal(options: LocalPortalOptions): Promise<Loc
         TENANTS_TABLE: options.tables.tenants,
         API_KEYS_TABLE: options.tables.apiKeys,
         WEBHOOKS_TABLE: options.tables.webhooks,
+        [KEY_POLICY_ENV]:
+          options.maxActiveKeysPerEnvironment === undefined ? undefined : String(options.maxActiveKeysPerEnvironment),
         WEBHOOK_SECRET_PREFIX: options.webhookSecretPrefix ?? 'local/webhooks/',
         [PLATFORM_BUS_ENV]: options.testEvents?.platformBusName,
         [TEST_EVENTS_PER_MINUTE_ENV]:

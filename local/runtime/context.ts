@@ -24,6 +24,8 @@ export interface LocalTables {
   readonly doc: DynamoDBDocumentClient;
   readonly names: PlatformTableNames;
   readonly repositories: PlatformRepositories;
+  /** The key policy limit the template gives the functions (`apiKey.maxActivePerEnvironment`); the portal enforces it too. */
+  readonly maxActivePerEnvironment: number;
   /** The usage table (the usage-ingest function's USAGE_TABLE), when the template has one. */
   readonly usageTable?: string;
 }

@@ -69,6 +69,7 @@ export async function startPortal(
         clientSecret,
         sessionSecret: randomAlphanumeric(SESSION_SECRET_LENGTH),
         port: ports.portal,
+        maxActiveKeysPerEnvironment: ctx.tables.maxActivePerEnvironment,
         urlPolicy: ctx.urlPolicy,
         clock: ctx.clock,
         secrets: ctx.secrets.store,

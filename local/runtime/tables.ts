@@ -34,6 +34,7 @@ export async function startTables(
   });
   const names = platformTableNames(platform, created);
   const usageTable = tableOfVariable(platform, created, 'usage-ingest', 'USAGE_TABLE');
+  const maxActivePerEnvironment = keyPolicyOf(platform);
   return {
     endpoint: dynamo.endpoint,
     client,
@@ -41,8 +42,9 @@ export async function startTables(
     names,
     repositories: repositoriesFor(doc, names, clock, {
       flushAuthorizerCache,
-      maxActivePerEnvironment: keyPolicyOf(platform),
+      maxActivePerEnvironment,
     }),
+    maxActivePerEnvironment,
     ...(usageTable === undefined ? {} : { usageTable }),
   };
 }

@@ -25,11 +25,11 @@ export async function signInAs(page: Page, portalUrl: string, login: string): Pr
   await page.locator('button[type=submit]').click();
 }
 
-/** Signs in at the local issuer (any password), onboards `org` and saves its first webhook URL. */
-export async function registerInPortal(
+/** Signs in at the local issuer as the test user and creates `org` on the onboarding page; the dashboard opens. */
+export async function onboardInPortal(
   page: Page,
   portal: { readonly portalUrl: string; readonly testUser: string },
-  org: { readonly orgId: string; readonly orgName: string; readonly webhookUrl: string },
+  org: { readonly orgId: string; readonly orgName: string },
 ): Promise<void> {
   await signInAs(page, portal.portalUrl, portal.testUser);
   await page.waitForURL(`${portal.portalUrl}/onboarding`);
@@ -37,6 +37,15 @@ export async function registerInPortal(
   await page.getByLabel('Organization name').fill(org.orgName);
   await page.getByRole('button', { name: 'Create organization' }).click();
   await page.waitForURL(/\/dashboard/);
+}
+
+/** Signs in at the local issuer (any password), onboards `org` and saves its first webhook URL. */
+export async function registerInPortal(
+  page: Page,
+  portal: { readonly portalUrl: string; readonly testUser: string },
+  org: { readonly orgId: string; readonly orgName: string; readonly webhookUrl: string },
+): Promise<void> {
+  await onboardInPortal(page, portal, org);
   await page.getByRole('textbox', { name: 'Webhook URL' }).fill(org.webhookUrl);
   await page.getByRole('button', { name: 'Save webhook URL' }).click();
   await page.waitForURL(/notice=webhook-saved/);
@@ -87,4 +96,39 @@ export async function registerOrgByAdmin(
   };
   await call(`/tenants/${org.orgId}/register`, { orgName: org.orgName, ownerEmail: org.ownerEmail });
   await call(`/tenants/${org.orgId}/webhooks`, { url: org.webhookUrl, events: ['*'] });
+}
+
+/** A member's row on the Team page. */
+export const memberRow = (page: Page, email: string) => page.locator(`tr.member[data-email="${email}"]`);
+
+/**
+ * Opens the runtime's mail catcher, takes the newest invitation link sent to
+ * `email` and follows it, signing in at the local issuer as `email` on the
+ * way (the link leads through sign-in and back): the link, whose invitation
+ * page is then open.
+ */
+export async function followInvitationMail(page: Page, world: RuntimePortalWorld, email: string): Promise<string> {
+  await page.goto(world.runtime.portal!.mailUrl);
+  const link = await page.locator(`article.mail[data-to="${email}"] a.mail-link`).first().getAttribute('href');
+  if (link === null) throw new Error(`no invitation mail to ${email} in the mail catcher`);
+  await page.goto(link);
+  await page.locator('input[name=login]').fill(email);
+  await page.locator('input[name=password]').fill('any password');
+  await page.locator('button[type=submit]').click();
+  await page.waitForURL(link);
+  return link;
+}
+
+/** On the open invitation page, accepts it and waits for the Team page: the role it shows the new member. */
+export async function acceptOpenInvitation(page: Page): Promise<string | null> {
+  await page.getByRole('button', { name: 'Accept invitation' }).click();
+  await page.waitForURL(/\/team\?notice=joined/);
+  return page.locator('#team-self-role').textContent();
+}
+
+/** On the open Team page, changes `email`'s role with its row's form and waits for the notice. */
+export async function changeRoleOnTeamPage(page: Page, email: string, role: string): Promise<void> {
+  await memberRow(page, email).getByLabel(`Role of ${email}`).selectOption(role);
+  await memberRow(page, email).getByRole('button', { name: 'Change role' }).click();
+  await page.waitForURL(/notice=role-changed/);
 }

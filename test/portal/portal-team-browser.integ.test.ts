@@ -12,7 +12,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
-import { eventually, signInAs } from './portal-journeys';
+import {
+  acceptOpenInvitation,
+  changeRoleOnTeamPage,
+  eventually,
+  followInvitationMail,
+  memberRow,
+  onboardInPortal,
+} from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'portal');
@@ -40,17 +47,10 @@ async function newPage(): Promise<Page> {
   return context.newPage();
 }
 
-const memberRow = (page: Page, email: string) => page.locator(`tr.member[data-email="${email}"]`);
-
 it('owner invites a colleague, who accepts by mail link, is promoted, then removed and signed out; activity names each actor', async () => {
   const owner = await newPage();
   try {
-    await signInAs(owner, world.portalUrl, world.testUser);
-    await owner.waitForURL(`${world.portalUrl}/onboarding`);
-    await owner.getByLabel('Organization id').fill(ORG.orgId);
-    await owner.getByLabel('Organization name').fill(ORG.orgName);
-    await owner.getByRole('button', { name: 'Create organization' }).click();
-    await owner.waitForURL(/\/dashboard/);
+    await onboardInPortal(owner, world, ORG);
     await owner.getByRole('link', { name: 'Team' }).click();
     await owner.waitForURL(`${world.portalUrl}/team`);
     await expect(owner.locator('#team-self-role').textContent()).resolves.toBe('owner');
@@ -65,32 +65,19 @@ it('owner invites a colleague, who accepts by mail link, is promoted, then remov
     await expect(owner.locator(`tr.invitation[data-email="${COLLEAGUE}"]`).count()).resolves.toBe(1);
 
     const colleague = await newPage();
-    await colleague.goto(world.runtime.portal!.mailUrl);
-    const link = await colleague
-      .locator(`article.mail[data-to="${COLLEAGUE}"] a.mail-link`)
-      .first()
-      .getAttribute('href');
-    expect(link).toMatch(new RegExp(`^${world.portalUrl}/invitations/[A-Za-z0-9_-]{43}$`));
-    await colleague.goto(link!);
     // Not signed in: the link leads through the issuer's sign-in and back.
-    await colleague.locator('input[name=login]').fill(COLLEAGUE);
-    await colleague.locator('input[name=password]').fill('any password');
-    await colleague.locator('button[type=submit]').click();
-    await colleague.waitForURL(link!);
+    const link = await followInvitationMail(colleague, world, COLLEAGUE);
+    expect(link).toMatch(new RegExp(`^${world.portalUrl}/invitations/[A-Za-z0-9_-]{43}$`));
     await expect(colleague.locator('h1').textContent()).resolves.toContain(ORG.orgName);
-    await colleague.getByRole('button', { name: 'Accept invitation' }).click();
-    await colleague.waitForURL(/\/team\?notice=joined/);
-    await expect(colleague.locator('#team-self-role').textContent()).resolves.toBe('member');
+    expect(await acceptOpenInvitation(colleague)).toBe('member');
     await expect(colleague.locator('form[action="/team/invite"]').count()).resolves.toBe(0);
     await expect(colleague.locator('form[action="/team/members/remove"]').count()).resolves.toBe(0);
     // The link worked once.
-    const reused = await colleague.goto(link!);
+    const reused = await colleague.goto(link);
     expect(reused?.status()).toBe(410);
 
     await owner.goto(`${world.portalUrl}/team`);
-    await memberRow(owner, COLLEAGUE).getByLabel(`Role of ${COLLEAGUE}`).selectOption('admin');
-    await memberRow(owner, COLLEAGUE).getByRole('button', { name: 'Change role' }).click();
-    await owner.waitForURL(/notice=role-changed/);
+    await changeRoleOnTeamPage(owner, COLLEAGUE, 'admin');
     await colleague.goto(`${world.portalUrl}/team`);
     await expect(colleague.locator('#team-self-role').textContent()).resolves.toBe('admin');
     await expect(colleague.locator('form[action="/team/invite"]').count()).resolves.toBe(1);

@@ -9,7 +9,7 @@
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './chromium';
-import { signInAs } from './portal-journeys';
+import { onboardInPortal } from './portal-journeys';
 import { startRuntimePortalWorld } from './portal-world';
 
 const ORG = { orgId: 'usage-journey', orgName: 'Usage Journey Ltd' };
@@ -30,12 +30,7 @@ afterAll(async () => {
 }, 30_000);
 
 async function onboardAndTakeKey(page: Page): Promise<string> {
-  await signInAs(page, world.portalUrl, world.testUser);
-  await page.waitForURL(`${world.portalUrl}/onboarding`);
-  await page.getByLabel('Organization id').fill(ORG.orgId);
-  await page.getByLabel('Organization name').fill(ORG.orgName);
-  await page.getByRole('button', { name: 'Create organization' }).click();
-  await page.waitForURL(/\/dashboard/);
+  await onboardInPortal(page, world, ORG);
   if ((await page.locator('#revealed-key').count()) === 0) {
     await page.getByRole('button', { name: 'Issue a new API key' }).click();
     await page.waitForURL(/\/dashboard/);
