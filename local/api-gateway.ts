@@ -229,6 +229,7 @@ export class LocalApiGateway {
   private readonly compiled: CompiledMethod[];
   private readonly cache = new Map<string, CachedDecision>();
   private readonly now: () => number;
+  private authorizerCalls = 0;
 
   constructor(private readonly options: LocalApiGatewayOptions) {
     this.now = options.now ?? Date.now;
@@ -236,6 +237,11 @@ export class LocalApiGateway {
     this.compiled = options.model.methods
       .map((method) => ({ method, ...compilePath(method.resourcePath) }))
       .sort((a, b) => specificity(b.method.resourcePath) - specificity(a.method.resourcePath));
+  }
+
+  /** How many times an authorizer function ran (requests answered from the cache do not count). */
+  get authorizerInvocations(): number {
+    return this.authorizerCalls;
   }
 
   /** Forgets cached authorizer answers (API Gateway's "flush authorizer cache"). */
@@ -341,6 +347,7 @@ export class LocalApiGateway {
     if (cached !== undefined && cached.until > this.now()) return cached.result;
     const fn = this.options.authorizers[authorizer.service];
     if (fn === undefined) return 'failure';
+    this.authorizerCalls++;
     const event = {
       type: 'REQUEST',
       methodArn: this.methodArn(method),

@@ -37,11 +37,14 @@ const asPartner = (orgId: string) => ({ 'X-API-Key': partnerOf(orgId).initialApi
 
 describe('usage over HTTP against the local runtime', () => {
   let counted: { status: number; body: any };
+  let authorizerRunsForProbes = 0;
 
   beforeAll(async () => {
     const key = asPartner('counted');
     // 5 probes: the first asks the authorizer, the other four are answered from its cache.
+    const authorizerRunsBefore = runtime.gateway.authorizerInvocations;
     for (let index = 0; index < 5; index++) expect((await call('/partner-auth-probe', key)).status).toBe(200);
+    authorizerRunsForProbes = runtime.gateway.authorizerInvocations - authorizerRunsBefore;
     // 3 calls that pass the authorizer and fail in the handler: 4xx.
     expect((await call('/v1/partner/credentials/no-such-key/usage', key)).status).toBe(404);
     expect((await call(`/v1/partner/credentials/${partnerOf('neighbour').keyId}/usage`, key)).status).toBe(404);
@@ -55,6 +58,8 @@ describe('usage over HTTP against the local runtime', () => {
   });
 
   it('counts every call that passed the authorizer, cached ones included, with its status class', () => {
+    // The authorizer ran once for the five probes: four were answered from its cache, and all five count.
+    expect(authorizerRunsForProbes).toBe(1);
     expect(counted.status).toBe(200);
     expect(counted.body.totals).toMatchObject({
       requests: 8,

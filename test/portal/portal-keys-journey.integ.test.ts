@@ -157,11 +157,14 @@ it('owner, admin and member: invitations by mail, roles, keys per environment, u
         status: 200,
         body: { orgId: ORG.orgId, name: 'Production App', environment: 'production' },
       });
+      const authorizerRunsBefore = world.runtime.gateway.authorizerInvocations;
       for (let index = 0; index < 4; index++) {
         const cached = await api('/partner-auth-probe', ci.plaintext);
         expect(cached).toMatchObject({ status: 200, body: { environment: 'development' } });
         ciStatuses.push(cached.status);
       }
+      // All four came from the authorizer's cache: the authorizer did not run for them.
+      expect(world.runtime.gateway.authorizerInvocations - authorizerRunsBefore).toBe(0);
       // Bad input on a partner route: it passed the authorizer, so it counts, as a 4xx in the JSON error shape.
       const bad = await api(`/v1/partner/credentials/${ci.keyId}/usage?granularity=minute`, ci.plaintext);
       expect(bad).toEqual({ status: 400, body: { error: { code: expect.any(String), message: expect.any(String) } } });
