@@ -88,6 +88,8 @@ const PORTAL_VARIABLES = [
   'USAGE_TABLE',
   'PARTNER_RATE_LIMIT_PER_SECOND',
   'PARTNER_RATE_LIMIT_BURST',
+  // The API Keys page applies the environment's key policy (apiKey.maxActivePerEnvironment).
+  'API_KEY_MAX_ACTIVE_PER_ENVIRONMENT',
 ];
 
 describe('PartnerPortal', () => {
