@@ -117,7 +117,7 @@ describe('key material', () => {
 });
 
 describe('issueKey', () => {
-  it('issues an active key valid for 365 days, stored by hash and never in plaintext', () => {
+  it('issues an active key valid for 365 days, stored by hash and never in plaintext, named "Default" for production unless told', () => {
     const { plaintext, record } = issueKey({
       orgId: 'acme-corp',
       createdBy: 'admin@example.com',
@@ -132,6 +132,8 @@ describe('issueKey', () => {
       status: 'active',
       createdAt: START,
       createdBy: 'admin@example.com',
+      name: 'Default',
+      environment: 'production',
       expiresAt: '2026-01-01T00:00:00.000Z',
       dueAt: '2025-12-18T00:00:00.000Z',
       dueBucket: 'due',
