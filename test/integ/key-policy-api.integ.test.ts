@@ -8,10 +8,14 @@
  */
 import { DAY_MS } from '../../lambda/core/clock';
 import { ActivityRepository } from '../../lambda/repositories/activity-repository';
-import { UsageRepository } from '../../lambda/repositories/usage-repository';
 import { type ApiWorld, TEST_SOURCE_IP, createApiWorld } from '../api/api-harness';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type TestTableNames } from '../support/platform-tables';
+import {
+  createPlatformTables,
+  deletePlatformTables,
+  type TestTableNames,
+  usageRepositoryOver,
+} from '../support/platform-tables';
 
 let ddb: IntegDynamoDb;
 let tables: TestTableNames;
@@ -111,13 +115,7 @@ describe('admin POST /api-keys', () => {
     expect((await listing()).body.apiKeys).toEqual([expect.objectContaining({ ...expected, lastUsedAt: null })]);
     // Last use comes from the access logs: usage ingestion advances it, as here.
     const usedAt = single.clock.now().toISOString();
-    const usage = new UsageRepository({
-      doc: ddb.doc,
-      usageTableName: tables.usage,
-      apiKeysTableName: tables.apiKeys,
-      keys: single.keys,
-      clock: single.clock,
-    });
+    const usage = usageRepositoryOver(ddb.doc, tables, single.keys, single.clock);
     expect(await usage.advanceLastUsed(orgId, issued.body.id, usedAt)).toBe(true);
     const listed = await listing();
     expect(listed.body.apiKeys).toEqual([expect.objectContaining({ ...expected, lastUsedAt: usedAt })]);

@@ -11,11 +11,16 @@ import { createWebhook, onVerificationSucceeded } from '../../lambda/core/webhoo
 import { ApiKeyLookup } from '../../lambda/repositories/api-key-lookup';
 import { ApiKeysRepository } from '../../lambda/repositories/api-keys-repository';
 import { TenantsRepository, liveKeyCount } from '../../lambda/repositories/tenants-repository';
-import { UsageRepository } from '../../lambda/repositories/usage-repository';
+import type { UsageRepository } from '../../lambda/repositories/usage-repository';
 import { WebhooksRepository } from '../../lambda/repositories/webhooks-repository';
 import { localGetItemClient } from '../../local/dynamodb-local';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type TestTableNames } from '../support/platform-tables';
+import {
+  createPlatformTables,
+  deletePlatformTables,
+  type TestTableNames,
+  usageRepositoryOver,
+} from '../support/platform-tables';
 
 let ddb: IntegDynamoDb;
 let tables: TestTableNames;
@@ -54,13 +59,7 @@ async function registered(): Promise<string> {
 
 /** Usage storage over the same tables: it writes keys' lastUsedAt. */
 function usageOf(): UsageRepository {
-  return new UsageRepository({
-    doc: ddb.doc,
-    usageTableName: tables.usage,
-    apiKeysTableName: tables.apiKeys,
-    keys,
-    clock,
-  });
+  return usageRepositoryOver(ddb.doc, tables, keys, clock);
 }
 
 async function keysOf(orgId: string) {

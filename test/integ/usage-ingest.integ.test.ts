@@ -10,7 +10,6 @@ import { type AccessLogLine, formatAccessLogLine } from '../../lambda/core/acces
 import { FakeClock } from '../../lambda/core/clock';
 import { summarizeUsage } from '../../lambda/core/usage';
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
-import { UsageRepository } from '../../lambda/repositories/usage-repository';
 import {
   decodeSubscriptionEvent,
   encodeSubscriptionEvent,
@@ -18,7 +17,12 @@ import {
 } from '../../lambda/usage-ingest/subscription-event';
 import { ingestUsage } from '../../lambda/usage-ingest/usage-ingest';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables, type TestTableNames } from '../support/platform-tables';
+import {
+  createPlatformTables,
+  deletePlatformTables,
+  type TestTableNames,
+  usageRepositoryOver,
+} from '../support/platform-tables';
 
 let ddb: IntegDynamoDb;
 let tables: TestTableNames;
@@ -38,13 +42,7 @@ afterAll(async () => {
 
 function world() {
   const { keys } = repositoriesFor(ddb.doc, tables, clock);
-  const usage = new UsageRepository({
-    doc: ddb.doc,
-    usageTableName: tables.usage,
-    apiKeysTableName: tables.apiKeys,
-    keys,
-    clock,
-  });
+  const usage = usageRepositoryOver(ddb.doc, tables, keys, clock);
   const logger = { info: jest.fn(), warn: jest.fn() };
   return { usage, logger, keys };
 }

@@ -12,7 +12,7 @@ import { aggregateKeyRequests, summarizeUsage, usageExpiry } from '../../lambda/
 import { repositoriesFor } from '../../lambda/repositories/platform-repositories';
 import { USAGE_CHUNK_SIZE, UsageRepository } from '../../lambda/repositories/usage-repository';
 import { connectToDynamoDbLocal, type IntegDynamoDb } from '../support/integ-dynamodb';
-import { createPlatformTables, deletePlatformTables } from '../support/platform-tables';
+import { createPlatformTables, deletePlatformTables, usageRepositoryOver } from '../support/platform-tables';
 import type { TestTableNames } from '../../scripts/lib/platform-tables';
 
 let ddb: IntegDynamoDb;
@@ -33,13 +33,7 @@ afterAll(async () => {
 
 function usageRepository(): UsageRepository {
   const { keys } = repositoriesFor(ddb.doc, tables, clock);
-  return new UsageRepository({
-    doc: ddb.doc,
-    usageTableName: tables.usage,
-    apiKeysTableName: tables.apiKeys,
-    keys,
-    clock,
-  });
+  return usageRepositoryOver(ddb.doc, tables, keys, clock);
 }
 
 let sequence = 0;

@@ -4,7 +4,10 @@
  * their items.
  */
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../../lambda/core/clock';
 import type { PlatformTableNames } from '../../lambda/repositories/platform-repositories';
+import { UsageRepository, type UsageRepositoryProps } from '../../lambda/repositories/usage-repository';
+import type { TestTableNames } from '../../scripts/lib/platform-tables';
 
 export type { PlatformTableNames };
 export {
@@ -33,4 +36,14 @@ export async function scanPlatformTables(
       .sort();
   }
   return result;
+}
+
+/** The usage store over the test tables (what `usageFromEnv` builds in the functions), over the given keys repository. */
+export function usageRepositoryOver(
+  doc: DynamoDBDocumentClient,
+  tables: TestTableNames,
+  keys: UsageRepositoryProps['keys'],
+  clock: Clock,
+): UsageRepository {
+  return new UsageRepository({ doc, usageTableName: tables.usage, apiKeysTableName: tables.apiKeys, keys, clock });
 }
