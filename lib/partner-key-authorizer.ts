@@ -8,10 +8,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { ACCESS_LOG_EMPTY, ACCESS_LOG_FORMAT } from '../lambda/core/access-log';
+import { ACCESS_LOG_FORMAT } from '../lambda/core/access-log';
 import { type EnvironmentName, PARTNER_AUTHORIZER_CACHE_SECONDS, PARTNER_KEY_HEADER } from '../lambda/core/contracts';
 import { TenantsTable, authorizerStageItem } from '../lambda/core/data-model';
 import { PlatformParameters } from './platform-parameters';
+import { keyRequestFilterPattern } from './usage-accounting';
 
 /** Longest authorizer cache the platform accepts: revocation must bite within it. */
 export const MAX_AUTHORIZER_CACHE_TTL = Duration.seconds(PARTNER_AUTHORIZER_CACHE_SECONDS);
@@ -138,7 +139,7 @@ export class PartnerKeyAuthorizer extends Construct {
         logGroup: this.accessLogs,
         destination: new destinations.LambdaDestination(props.usageIngestFunction),
         // Only requests that passed the authorizer carry a key; the parser ignores the rest anyway.
-        filterPattern: logs.FilterPattern.stringValue('$.keyId', '!=', ACCESS_LOG_EMPTY),
+        filterPattern: keyRequestFilterPattern(),
       });
     }
   }

@@ -49,9 +49,14 @@ export class UsageAccounting extends Construct {
       logGroup,
       destination: new destinations.LambdaDestination(this.ingestFunction),
       // Lines of requests the authorizer refused carry no key: they never leave CloudWatch.
-      filterPattern: logs.FilterPattern.stringValue(`$.${KEY_ID_FIELD}`, '!=', ACCESS_LOG_EMPTY),
+      filterPattern: keyRequestFilterPattern(),
     });
   }
 }
 
 const KEY_ID_FIELD: keyof typeof ACCESS_LOG_VARIABLES = 'keyId';
+
+/** The access-log lines usage counts: those with a key (the authorizer let the request through). */
+export function keyRequestFilterPattern(): logs.IFilterPattern {
+  return logs.FilterPattern.stringValue(`$.${KEY_ID_FIELD}`, '!=', ACCESS_LOG_EMPTY);
+}
